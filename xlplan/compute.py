@@ -1,0 +1,125 @@
+"""The Python engine: every computed block of a template, from its inputs.
+
+The template's formulas are compiled once into one Python function (cached per
+template and cycle parameters); a plan is then computed by calling it on the input
+values. Errors behave as in Excel: a division by zero makes that cell #DIV/0! and
+cells that use it show the error too, while every other cell is still computed.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from typing import Any, Callable
+
+from . import formula, xlfuncs
+from .layout import Layout
+from .model import Template, TemplateError
+
+
+@dataclass(frozen=True)
+class Engine:
+    template: Template
+    order: tuple[str, ...]  # computed blocks in the order they are computed
+    source: str  # the generated Python, for reading when a number surprises
+    function: Callable[[dict, dict, dict], None]
+
+    def run(self, values: dict[str, list[list]], tables: dict[str, list], sizes: dict[str, int]):
+        """Fill the computed blocks of `values` and `tables` in place."""
+        self.function(values, tables, sizes)
+
+
+def dependency_order(template: Template) -> list[str]:
+    blocks = template.blocks
+    names = set(blocks)
+    graph = {}
+    for name, block in blocks.items():
+        if not block.formula:
+            continue
+        tree = formula.parse(str(block.formula), f"{template.source} › {name}")
+        deps = formula.referenced_blocks(tree, block.table, names)
+        graph[name] = {d for d in deps if d != name and blocks[d].formula}
+    try:
+        return list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise TemplateError(f"{template.source}: formulas refer to each other in a circle: "
+                            f"{' → '.join(exc.args[1])}") from None
+
+
+def _cells(template, block):
+    """Every (bindings, r, c) of a fixed block, row by row."""
+    nrows, ncols = template.shape(block)
+    for r in range(1, nrows + 1):
+        for c in range(1, ncols + 1):
+            bindings = {}
+            if block.rows:
+                bindings[block.rows] = r
+            if block.cols:
+                bindings[block.cols] = c
+            yield bindings, r, c
+
+
+def python_source(template: Template) -> tuple[str, list[str]]:
+    layout = Layout(template, "zh")
+    names = set(template.blocks)
+    order = dependency_order(template)
+    lines = ["def compute(V, T, N):"]
+    for name in order:
+        block = template.blocks[name]
+        where = f"{template.source} › {name}"
+        tree = formula.parse(str(block.formula), where)
+        renderer = formula.PythonRenderer(layout, names, where)
+        if block.table:
+            expr = renderer.render(tree, formula.Context(name, block.table, {}, ""))
+            lines += [f"    _c = T[{name!r}]",
+                      f"    for i in range(N[{block.table!r}]):",
+                      f"        try: _c[i] = value_of({expr})",
+                      "        except XlErr as e: _c[i] = e"]
+            continue
+        for bindings, r, c in _cells(template, block):
+            expr = renderer.render(tree, formula.Context(name, None, bindings, ""))
+            target = f"V[{name!r}][{r - 1}][{c - 1}]"
+            lines += [f"    try: {target} = value_of({expr})",
+                      f"    except XlErr as e: {target} = e"]
+    lines.append("    return None")
+    return "\n".join(lines) + "\n", order
+
+
+@functools.lru_cache(maxsize=64)
+def _engine_cached(template: Template) -> Engine:
+    source, order = python_source(template)
+    namespace: dict[str, Any] = {name: getattr(xlfuncs, name) for name in dir(xlfuncs)
+                                 if not name.startswith("_")}
+    code = compile(source, f"<xlplan engine {template.id} {template.version}>", "exec")
+    exec(code, namespace)
+    return Engine(template, tuple(order), source, namespace["compute"])
+
+
+def engine(template: Template) -> Engine:
+    """The compiled engine of a template (compiled once, then cached)."""
+    return _engine_cached(template)
+
+
+def empty_values(template: Template, sizes: dict[str, int]) -> tuple[dict, dict]:
+    """Blank values for every block: V for fixed blocks, T for table columns."""
+    values, tables = {}, {}
+    for name, block in template.blocks.items():
+        if block.table:
+            tables[name] = [None] * sizes.get(block.table, 0)
+        else:
+            nrows, ncols = template.shape(block)
+            values[name] = [[None] * ncols for _ in range(nrows)]
+    return values, tables
+
+
+def compute(template: Template, values: dict, tables: dict, sizes: dict) -> tuple[dict, dict]:
+    """Computed copies of `values` and `tables`: inputs kept, every computed block filled."""
+    v = {k: [list(row) for row in rows] for k, rows in values.items()}
+    t = {k: list(col) for k, col in tables.items()}
+    base_v, base_t = empty_values(template, sizes)
+    for k in base_v:
+        v.setdefault(k, base_v[k])
+    for k in base_t:
+        t.setdefault(k, base_t[k])
+    engine(template).run(v, t, sizes)
+    return v, t

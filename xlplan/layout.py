@@ -1,0 +1,198 @@
+"""Where every block sits in the workbook the generator makes.
+
+The layout is worked out from the template alone, so the generator and the formula
+compiler agree on addresses. The engine never uses it to *read* a workbook: it finds
+blocks by their defined names and tables, which move with rows a user inserts.
+
+Every sheet: a title on row 1, a subtitle on row 2, sections from row 4 down, labels in
+column A, units in column B, values from column C. A table starts in column A.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openpyxl.utils import get_column_letter
+
+from .model import Block, Section, Template, text
+
+FIRST_ROW = 4
+LABEL_COL = 1
+UNIT_COL = 2
+VALUE_COL = 3
+
+
+@dataclass(frozen=True)
+class Place:
+    """A block's top-left cell (1-based row and column) on a sheet."""
+
+    sheet: str
+    row: int
+    col: int
+    nrows: int
+    ncols: int
+
+
+@dataclass(frozen=True)
+class TablePlace:
+    sheet: str
+    header_row: int
+    first_col: int
+    size: int
+    columns: tuple[str, ...]  # block names, in order
+    headers: tuple[str, ...]  # header texts in the workbook's language
+
+    @property
+    def ref(self) -> str:
+        last_col = get_column_letter(self.first_col + len(self.columns) - 1)
+        return f"{get_column_letter(self.first_col)}{self.header_row}:{last_col}{self.header_row + self.size}"
+
+
+@dataclass
+class SectionPlace:
+    section: Section
+    sheet: str
+    title_row: int | None
+    header_row: int | None
+    first_row: int
+    last_row: int
+
+
+def quote(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def absolute(row: int, col: int) -> str:
+    return f"${get_column_letter(col)}${row}"
+
+
+class Layout:
+    """Addresses of blocks for one template in one language (sheet names differ by language)."""
+
+    def __init__(self, template: Template, lang: str):
+        self.template = template
+        self.lang = lang
+        self.places: dict[str, Place] = {}
+        self.tables: dict[str, TablePlace] = {}
+        self.sections: list[SectionPlace] = []
+        self.blocks = template.blocks
+        for sheet in template.sheets:
+            self._place_sheet(sheet)
+
+    # -- placing ---------------------------------------------------------------
+    def _place_sheet(self, sheet):
+        title = text(sheet.title, self.lang)
+        row = FIRST_ROW
+        for section in sheet.sections:
+            row = getattr(self, f"_place_{section.kind}")(section, title, row) + 2
+
+    def _size(self, dim):
+        return self.template.dims[dim].size if dim else 1
+
+    def _place_form(self, section, sheet, row):
+        title_row = row if section.title else None
+        row += 1 if section.title else 0
+        first = row
+        for block in section.blocks:
+            n = self._size(block.rows)
+            self.places[block.name] = Place(sheet, row, VALUE_COL, n, self._size(block.cols))
+            row += n
+        self.sections.append(SectionPlace(section, sheet, title_row, None, first, row - 1))
+        return row - 1
+
+    def _place_columns(self, section, sheet, row):
+        title_row = row if section.title else None
+        header = row + (1 if section.title else 0)
+        first = header + 1
+        n = self._size(section.rows)
+        col_of = {}
+        for k, block in enumerate(section.blocks):
+            col_of[block.name] = VALUE_COL + k
+            self.places[block.name] = Place(sheet, first, VALUE_COL + k, n, 1)
+        last = first + n - 1
+        if section.totals:
+            last += 1
+            for block in section.totals:
+                self.places[block.name] = Place(sheet, last, col_of[block.under], 1, 1)
+        self.sections.append(SectionPlace(section, sheet, title_row, header, first, last))
+        return last
+
+    def _place_rows(self, section, sheet, row):
+        title_row = row if section.title else None
+        header = row + (1 if section.title else 0)
+        row = header + 1
+        first = row
+        ncols = self._size(section.cols)
+        for block in section.blocks:
+            n = self._size(block.rows)
+            if block.beside:
+                parent = self.places[block.beside]
+                offset = ncols if block.cols == "quarter" else ncols + self._size("quarter")
+                self.places[block.name] = Place(sheet, parent.row, parent.col + offset, n, self._size(block.cols))
+                continue
+            self.places[block.name] = Place(sheet, row, VALUE_COL, n, self._size(block.cols))
+            row += n
+        self.sections.append(SectionPlace(section, sheet, title_row, header, first, row - 1))
+        return row - 1
+
+    def _place_table(self, section, sheet, row):
+        title_row = row if section.title else None
+        header = row + (1 if section.title else 0)
+        names = tuple(b.name for b in section.blocks)
+        headers = tuple(text(b.label, self.lang) for b in section.blocks)
+        place = TablePlace(sheet, header, 1, section.size, names, headers)
+        self.tables[section.table] = place
+        for k, block in enumerate(section.blocks):
+            self.places[block.name] = Place(sheet, header + 1, 1 + k, section.size, 1)
+        self.sections.append(SectionPlace(section, sheet, title_row, header, header + 1, header + section.size))
+        return header + section.size
+
+    # -- what the formula compiler asks -------------------------------------------
+    def axes(self, block):
+        b = self.blocks[block]
+        return b.rows, b.cols
+
+    def size(self, dim):
+        return self._size(dim)
+
+    def table_of(self, block):
+        return self.blocks[block].table
+
+    def _prefix(self, sheet, home_sheet):
+        return "" if sheet == home_sheet else quote(sheet) + "!"
+
+    def excel_cell(self, block, r, c, home_sheet):
+        p = self.places[block]
+        return self._prefix(p.sheet, home_sheet) + absolute(p.row + r - 1, p.col + c - 1)
+
+    def excel_range(self, block, r0, r1, c0, c1, home_sheet):
+        p = self.places[block]
+        start = absolute(p.row + r0 - 1, p.col + c0 - 1)
+        end = absolute(p.row + r1 - 1, p.col + c1 - 1)
+        return self._prefix(p.sheet, home_sheet) + f"{start}:{end}"
+
+    def header(self, block) -> str:
+        b = self.blocks[block]
+        place = self.tables[b.table]
+        return place.headers[place.columns.index(block)]
+
+    def excel_column(self, block):
+        return f"{self.blocks[block].table}[{self.header(block)}]"
+
+    def excel_row_cell(self, block, row, structured):
+        b = self.blocks[block]
+        if structured:
+            return f"{b.table}[[#This Row],[{self.header(block)}]]"
+        p = self.places[block]
+        return f"${get_column_letter(p.col)}{p.row + row - 1}"
+
+    # -- addresses for people ---------------------------------------------------
+    def address(self, block: str, r: int = 1, c: int = 1) -> tuple[str, str]:
+        p = self.places[block]
+        return p.sheet, f"{get_column_letter(p.col + c - 1)}{p.row + r - 1}"
+
+    def defined_name(self, block: str) -> str:
+        p = self.places[block]
+        start = absolute(p.row, p.col)
+        if p.nrows == 1 and p.ncols == 1:
+            return f"{quote(p.sheet)}!{start}"
+        return f"{quote(p.sheet)}!{start}:{absolute(p.row + p.nrows - 1, p.col + p.ncols - 1)}"

@@ -1,0 +1,188 @@
+"""The plain records everything else passes around.
+
+A template definition becomes a `Template`: sheets made of sections, sections made
+of blocks. A block is a named rectangle of cells (or a column of an Excel table) that
+is either filled in by the unit (`input`), pre-filled by HQ and locked (`given`), or
+computed from a formula (`computed`). Every finding points at a `Cell`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES = ("input", "given", "computed")
+UNITS = ("yuan", "wan", "percent", "count", "number", "text", "month", "choice", "score", "seconds")
+SEVERITIES = ("error", "warning", "info")
+
+
+class XlplanError(Exception):
+    """Base of every error xlplan raises on purpose."""
+
+
+class TemplateError(XlplanError, ValueError):
+    """A template definition is malformed: the message names the file and the item."""
+
+
+class WorkbookError(XlplanError, ValueError):
+    """A workbook cannot be read as a plan at all (not a zip, no metadata, ...)."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Where a value lives: file, sheet and A1 address."""
+
+    file: str
+    sheet: str
+    address: str
+
+    def __str__(self) -> str:
+        return f"{self.file} › {self.sheet} › {self.address}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a clerk should look at, with the cell it concerns."""
+
+    severity: str
+    code: str
+    message: str
+    cell: Cell | None = None
+    block: str | None = None
+    expected: Any = None
+    actual: Any = None
+
+    def __str__(self) -> str:
+        where = f"{self.cell}: " if self.cell else ""
+        return f"{where}{self.severity} {self.code}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "file": self.cell.file if self.cell else None,
+            "sheet": self.cell.sheet if self.cell else None,
+            "cell": self.cell.address if self.cell else None,
+            "block": self.block,
+            "expected": self.expected,
+            "actual": self.actual,
+        }
+
+
+@dataclass(frozen=True)
+class Dim:
+    """An axis of blocks: months, quarters, regions, segments ..."""
+
+    name: str
+    labels: dict[str, tuple[str, ...]]  # language -> one label per position
+    units: tuple[str, ...] = ()  # a unit per position, where rows of one block differ (targets)
+
+    @property
+    def size(self) -> int:
+        return len(next(iter(self.labels.values())))
+
+    def label(self, lang: str, index: int) -> str:
+        return self.labels.get(lang, next(iter(self.labels.values())))[index]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A named rectangle of cells: rows × cols, each axis a Dim or a single cell."""
+
+    name: str
+    label: dict[str, str]
+    role: str
+    unit: str = "number"
+    rows: str | None = None  # dim name, None for one row
+    cols: str | None = None  # dim name, None for one column
+    formula: str | None = None
+    choices: tuple[str, ...] | str | None = None  # fixed list, or a block name
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    help: dict[str, str] = field(default_factory=dict)
+    table: str | None = None  # set for a column of an Excel table
+    highlight_nonzero: bool = False  # a gap that should be zero shows red when it is not
+    beside: str | None = None  # a summary block: sits in the summary columns of this block's rows
+    under: str | None = None  # a total: sits on the totals row, under this column
+    width: float | None = None  # column width for table columns and form values
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of a sheet laid out one way: a form, columns over rows, rows over months, a table."""
+
+    kind: str  # form | columns | rows | table
+    blocks: tuple[Block, ...]
+    title: dict[str, str] = field(default_factory=dict)
+    rows: str | None = None  # columns: the shared row dim
+    cols: str | None = None  # rows: the shared column dim
+    table: str | None = None  # table: its Excel name
+    size: int = 0  # table: rows made when the workbook is generated
+    totals: tuple[Block, ...] = ()  # columns: one cell under a column, on a totals row
+    total_label: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    id: str
+    title: dict[str, str]
+    sections: tuple[Section, ...]
+    note: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule on computed or input blocks, declared in the template."""
+
+    code: str
+    kind: str  # equal | at_least | at_most | between | stated | nonzero
+    severity: str
+    message: dict[str, str]
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class Template:
+    id: str
+    version: str
+    title: dict[str, str]
+    params: dict[str, Any]
+    dims: dict[str, Dim]
+    sheets: tuple[Sheet, ...]
+    checks: tuple[Check, ...]
+    source: str = ""
+
+    @property
+    def blocks(self) -> dict[str, Block]:
+        out = {}
+        for sheet in self.sheets:
+            for section in sheet.sections:
+                for block in section.blocks + section.totals:
+                    out[block.name] = block
+        return out
+
+    @property
+    def tables(self) -> dict[str, Section]:
+        return {s.table: s for sh in self.sheets for s in sh.sections if s.kind == "table"}
+
+    def sheet_of(self, block_name: str) -> Sheet:
+        for sheet in self.sheets:
+            for section in sheet.sections:
+                if any(b.name == block_name for b in section.blocks + section.totals):
+                    return sheet
+        raise KeyError(block_name)
+
+    def shape(self, block: Block) -> tuple[int, int]:
+        rows = self.dims[block.rows].size if block.rows else 1
+        cols = self.dims[block.cols].size if block.cols else 1
+        return rows, cols
+
+
+def text(labels: dict[str, str] | str | None, lang: str) -> str:
+    """The label in `lang`, falling back to Chinese, then to any language given."""
+    if labels is None:
+        return ""
+    if isinstance(labels, str):
+        return labels
+    return labels.get(lang) or labels.get("zh") or next(iter(labels.values()), "")

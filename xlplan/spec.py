@@ -1,0 +1,290 @@
+"""Template definitions: YAML rendered with jinja2 for one cycle, checked, made into a Template.
+
+A definition lives in `templates/NAME.yaml`. Its `params:` are the cycle's parameters
+with their defaults (regions, segments, indicators ...); the whole file is a jinja2
+template rendered with those parameters, so a changed region list needs no code.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from . import formula
+from .model import (ROLES, SEVERITIES, UNITS, Block, Check, Dim, Section, Sheet, Template,
+                    TemplateError)
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+BUILTIN_DIMS = {
+    "month": Dim("month", {
+        "zh": tuple(f"{m}月" for m in range(1, 13)),
+        "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    }),
+    "quarter": Dim("quarter", {
+        "zh": ("第一季", "第二季", "第三季", "第四季"),
+        "en": ("Q1", "Q2", "Q3", "Q4"),
+    }),
+}
+SUMMARY_RULES = {
+    # how a monthly row becomes quarters and the year
+    "sum": ("sum({name}[{rowsel}3 * quarter - 2:3 * quarter])", "sum({name}[{rowsel}:])"),
+    "last": ("{name}[{rowsel}3 * quarter]", "{name}[{rowsel}12]"),
+    "average": ("blank if count({name}[{rowsel}3 * quarter - 2:3 * quarter]) == 0 "
+                "else average({name}[{rowsel}3 * quarter - 2:3 * quarter])",
+                "blank if count({name}[{rowsel}:]) == 0 else average({name}[{rowsel}:])"),
+}
+CELL_REF = re.compile(r"^([A-Za-z]{1,3}[0-9]+|[Rr][0-9]*[Cc][0-9]*)$")
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+TABLE_HEADER_FORBIDDEN = set("[]#'\"{}$^&*+=-<>/,:.\t\n\r")
+
+
+def template_dirs() -> list[Path]:
+    extra = [Path(p) for p in os.environ.get("XLPLAN_TEMPLATES", "").split(os.pathsep) if p]
+    return extra + [TEMPLATE_DIR]
+
+
+def available() -> dict[str, Path]:
+    """Template id -> definition file, first found wins."""
+    found: dict[str, Path] = {}
+    for folder in template_dirs():
+        for path in sorted(folder.glob("*.yaml")):
+            found.setdefault(path.stem, path)
+    return found
+
+
+def load(template_id: str, params: dict | None = None) -> Template:
+    """The template `template_id` rendered for a cycle's parameters."""
+    paths = available()
+    if template_id not in paths:
+        known = ", ".join(sorted(paths)) or "none"
+        raise TemplateError(f"no template {template_id!r} (known: {known})")
+    path = paths[template_id]
+    key = json.dumps(params or {}, sort_keys=True, ensure_ascii=False, default=str)
+    return _load_cached(str(path), path.stat().st_mtime, key)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_cached(path: str, mtime: float, params_json: str) -> Template:
+    return load_file(Path(path), json.loads(params_json))
+
+
+def load_file(path: Path, params: dict | None = None) -> Template:
+    source = path.read_text(encoding="utf-8")
+    where = path.name
+    head = _yaml(source.split("\n---\n")[0] if "\n---\n" in source else "", where) or {}
+    defaults = head.get("params", {}) if isinstance(head, dict) else {}
+    values = {**defaults, **{k: v for k, v in (params or {}).items() if v is not None}}
+    body = source.split("\n---\n", 1)[1] if "\n---\n" in source else source
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    try:
+        rendered = env.from_string(body).render(**values)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{where}: cannot render: {exc}") from None
+    data = _yaml(rendered, where)
+    if not isinstance(data, dict):
+        raise TemplateError(f"{where}: a template is a mapping with id, version, sheets")
+    return build(data, values, where)
+
+
+def _yaml(text: str, where: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"{where}: not valid YAML: {exc}") from None
+
+
+def _labels(value, where) -> dict[str, str]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {"zh": value, "en": value}
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    raise TemplateError(f"{where}: a label is text or {{zh: ..., en: ...}}, not {value!r}")
+
+
+def _dim(name: str, spec, where) -> Dim:
+    labels = spec.get("labels") if isinstance(spec, dict) else spec
+    if isinstance(labels, list):
+        labels = {"zh": labels, "en": labels}
+    if not isinstance(labels, dict) or not labels:
+        raise TemplateError(f"{where}: dim {name!r} needs labels")
+    out = {lang: tuple(str(x) for x in items) for lang, items in labels.items()}
+    sizes = {len(v) for v in out.values()}
+    if len(sizes) != 1 or 0 in sizes:
+        raise TemplateError(f"{where}: dim {name!r} has labels of different lengths {sorted(sizes)}")
+    units = tuple(spec.get("units", ())) if isinstance(spec, dict) else ()
+    if units and (len(units) not in sizes or any(u not in UNITS for u in units)):
+        raise TemplateError(f"{where}: dim {name!r} units must be one per label, each one of {UNITS}")
+    return Dim(name, out, units)
+
+
+def build(data: dict, params: dict, where: str) -> Template:
+    for key in ("id", "version", "sheets"):
+        if key not in data:
+            raise TemplateError(f"{where}: missing {key!r}")
+    dims = dict(BUILTIN_DIMS)
+    for name, spec in (data.get("dims") or {}).items():
+        dims[name] = _dim(name, spec, f"{where} › dims")
+    sheets = tuple(_sheet(s, dims, f"{where} › sheets[{i}]") for i, s in enumerate(data["sheets"]))
+    checks = tuple(_check(c, f"{where} › checks[{i}]") for i, c in enumerate(data.get("checks") or []))
+    template = Template(
+        id=str(data["id"]), version=str(data["version"]), title=_labels(data.get("title"), where),
+        params=params, dims=dims, sheets=sheets, checks=checks, source=where,
+    )
+    validate(template)
+    return template
+
+
+def _sheet(spec: dict, dims, where) -> Sheet:
+    title = _labels(spec.get("title"), where)
+    for lang, name in title.items():
+        if len(name) > 31 or set(name) & set("[]:*?/\\"):
+            raise TemplateError(f"{where}: sheet title {name!r} is not a valid Excel sheet name")
+    sections = tuple(_section(s, dims, f"{where} › sections[{i}]")
+                     for i, s in enumerate(spec.get("sections") or []))
+    return Sheet(id=str(spec.get("id")), title=title, sections=sections,
+                 note=_labels(spec.get("note"), where))
+
+
+def _block(spec: dict, where, **extra) -> Block:
+    if "name" not in spec:
+        raise TemplateError(f"{where}: a block needs a name")
+    name = str(spec["name"])
+    where = f"{where} › {name}"
+    role = spec.get("role", "computed" if "formula" in spec else "input")
+    unit = spec.get("unit", "number")
+    if role not in ROLES:
+        raise TemplateError(f"{where}: role {role!r} is not one of {ROLES}")
+    if unit not in UNITS:
+        raise TemplateError(f"{where}: unit {unit!r} is not one of {UNITS}")
+    if role == "computed" and not spec.get("formula"):
+        raise TemplateError(f"{where}: a computed block needs a formula")
+    choices = spec.get("choices")
+    if isinstance(choices, list):
+        choices = tuple(str(c) for c in choices)
+    fields = dict(
+        name=name, label=_labels(spec.get("label", name), where), role=role, unit=unit,
+        rows=spec.get("rows"), cols=spec.get("cols"), formula=spec.get("formula"),
+        choices=choices, required=bool(spec.get("required", False)),
+        minimum=spec.get("min"), maximum=spec.get("max"), help=_labels(spec.get("help"), where),
+        highlight_nonzero=bool(spec.get("highlight_nonzero", False)),
+        under=spec.get("under"), width=spec.get("width"),
+    )
+    fields.update(extra)
+    return Block(**fields)
+
+
+def _summaries(block: Block, rule, where) -> list[Block]:
+    """The quarter and year blocks beside a monthly row."""
+    if rule in (None, "none"):
+        return []
+    rowsel = "row_of_block, " if block.rows else ""
+    if isinstance(rule, dict):
+        quarter, year = rule.get("quarter"), rule.get("year")
+    elif rule in SUMMARY_RULES:
+        quarter, year = (t.format(name=block.name, rowsel=rowsel) for t in SUMMARY_RULES[rule])
+    else:
+        raise TemplateError(f"{where}: summary {rule!r} is none, sum, last, average or a mapping")
+    if block.rows:
+        quarter = quarter and quarter.replace("row_of_block", block.rows)
+        year = year and year.replace("row_of_block", block.rows)
+    unit = block.unit
+    out = []
+    if quarter:
+        out.append(Block(name=f"{block.name}_q", label=block.label, role="computed", unit=unit,
+                         rows=block.rows, cols="quarter", formula=quarter, beside=block.name,
+                         highlight_nonzero=block.highlight_nonzero))
+    if year:
+        out.append(Block(name=f"{block.name}_y", label=block.label, role="computed", unit=unit,
+                         rows=block.rows, cols=None, formula=year, beside=block.name,
+                         highlight_nonzero=block.highlight_nonzero))
+    return out
+
+
+def _section(spec: dict, dims, where) -> Section:
+    kind = spec.get("kind")
+    title = _labels(spec.get("title"), where)
+    raw = spec.get("blocks") or spec.get("columns") or []
+    if kind == "form":
+        blocks = tuple(_block(b, where) for b in raw)
+        return Section(kind=kind, blocks=blocks, title=title)
+    if kind == "columns":
+        rows = spec.get("rows")
+        blocks = tuple(_block({**b, "rows": rows}, where) for b in raw)
+        totals = tuple(_block(b, where) for b in spec.get("totals") or [])
+        return Section(kind=kind, blocks=blocks, title=title, rows=rows, totals=totals,
+                       total_label=_labels(spec.get("total_label", {"zh": "合計", "en": "Total"}), where))
+    if kind == "rows":
+        cols = spec.get("cols", "month")
+        blocks: list[Block] = []
+        for b in raw:
+            block = _block({**b, "cols": cols}, where)
+            blocks.append(block)
+            if spec.get("summary") and cols == "month":
+                blocks.extend(_summaries(block, b.get("summary", "sum"), f"{where} › {block.name}"))
+        return Section(kind=kind, blocks=tuple(blocks), title=title, cols=cols)
+    if kind == "table":
+        table = spec.get("table")
+        if not table:
+            raise TemplateError(f"{where}: a table section needs table: NAME")
+        blocks = tuple(_block({**b, "name": f"{table}.{b.get('name')}"}, where, table=table) for b in raw)
+        return Section(kind=kind, blocks=blocks, title=title, table=str(table),
+                       size=int(spec.get("size", 10)))
+    raise TemplateError(f"{where}: section kind {kind!r} is form, columns, rows or table")
+
+
+def _check(spec: dict, where) -> Check:
+    for key in ("code", "kind", "message"):
+        if key not in spec:
+            raise TemplateError(f"{where}: a check needs {key!r}")
+    severity = spec.get("severity", "error")
+    if severity not in SEVERITIES:
+        raise TemplateError(f"{where}: severity {severity!r} is not one of {SEVERITIES}")
+    args = {k: v for k, v in spec.items() if k not in ("code", "kind", "severity", "message")}
+    return Check(code=str(spec["code"]), kind=str(spec["kind"]), severity=severity,
+                 message=_labels(spec["message"], where), args=args)
+
+
+def validate(template: Template) -> None:
+    """Names unique and valid, axes known, formulas that compile: fail at load, not in Excel."""
+    where = template.source
+    seen: set[str] = set()
+    for sheet in template.sheets:
+        for section in sheet.sections:
+            for block in section.blocks + section.totals:
+                plain = block.name.split(".")[-1]
+                if not NAME.match(plain) or CELL_REF.match(plain):
+                    raise TemplateError(f"{where}: block name {block.name!r} must be lower_case "
+                                        "and must not look like a cell address")
+                if block.name in seen:
+                    raise TemplateError(f"{where}: block {block.name!r} is defined twice")
+                seen.add(block.name)
+                for axis in (block.rows, block.cols):
+                    if axis and axis not in template.dims:
+                        raise TemplateError(f"{where}: block {block.name!r} uses unknown axis {axis!r}")
+                if block.table:
+                    for lang, label in block.label.items():
+                        if set(label) & TABLE_HEADER_FORBIDDEN:
+                            raise TemplateError(f"{where}: table column label {label!r} has a character "
+                                                "Excel tables do not allow in a header")
+            if section.table:
+                if section.table in seen:
+                    raise TemplateError(f"{where}: table name {section.table!r} clashes with a block")
+                seen.add(section.table)
+    for check in template.checks:
+        for key, value in check.args.items():
+            if key in ("message",) or not isinstance(value, str):
+                continue
+            if value not in seen and key in ("block", "actual", "expected", "at", "stated", "computed", "when"):
+                raise TemplateError(f"{where}: check {check.code} names unknown block {value!r}")
+    for block in template.blocks.values():
+        if block.formula:
+            formula.parse(str(block.formula), f"{where} › {block.name}")
