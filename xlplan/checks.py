@@ -1,0 +1,308 @@
+"""Checks: what a clerk typed and what must add up. Each returns findings, never raises.
+
+Two families:
+- input checks, from each input block's definition: numbers where numbers belong,
+  shares 0–100 %, months 1–12, values from the list, required inputs filled;
+- template checks, declared in the template's `checks:` list, one function per kind
+  (`equal`, `at_least`, `at_most`, `between`, `stated`, `nonzero`).
+Every finding names its cell and shows expected, actual and the difference.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterator
+
+from .model import Block, Check, Finding, text
+from .read import Plan, is_date, is_number
+from .texts import t
+from .xlfuncs import XlErr
+
+NUMERIC_UNITS = ("yuan", "wan", "percent", "count", "number", "score", "seconds", "month")
+TOLERANCE = 0.005  # half a fen: amounts in yuan are kept to two decimals
+
+
+def fmt(value: Any, unit: str = "number") -> str:
+    """A number as people read it: 8,000 · 1,234.5 · 35.0%."""
+    if isinstance(value, XlErr):
+        return value.code
+    if not is_number(value):
+        return "" if value is None else str(value)
+    if unit == "percent":
+        return f"{value * 100:,.1f}%"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def difference(actual, expected, unit, lang) -> str:
+    d = actual - expected
+    key = "too_much" if d > 0 else "too_little"
+    return t(key, lang).format(diff=fmt(abs(d), unit))
+
+
+# -- walking the cells of a block ---------------------------------------------------
+def cells(plan: Plan, values: dict, tables: dict, name: str) -> Iterator[tuple[tuple[int, int], Any]]:
+    """((r, c), value) of every cell of a block; r is the table row for table columns."""
+    block = plan.template.blocks[name]
+    if block.table:
+        for i, v in enumerate(tables.get(name, ())):
+            yield (i + 1, 1), v
+        return
+    for r, row in enumerate(values.get(name, ()), start=1):
+        for c, v in enumerate(row, start=1):
+            yield (r, c), v
+
+
+def value_at(plan, values, tables, name, r, c):
+    """The value of `name` at the position (r, c) of another block: same cell, or a scalar."""
+    block = plan.template.blocks[name]
+    if block.table:
+        column = tables.get(name, ())
+        return column[r - 1] if r - 1 < len(column) else None
+    grid = values.get(name)
+    if not grid:
+        return None
+    nrows, ncols = len(grid), len(grid[0])
+    return grid[r - 1 if nrows > 1 else 0][c - 1 if ncols > 1 else 0]
+
+
+def finding(plan, check_or_code, severity, message, block, r, c, expected=None, actual=None):
+    code = check_or_code.code if isinstance(check_or_code, Check) else check_or_code
+    return Finding(severity, code, message, plan.cell(block, r, c), block=block,
+                   expected=_plain(expected), actual=_plain(actual))
+
+
+def _plain(v):
+    if isinstance(v, XlErr):
+        return v.code
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+# -- input checks -------------------------------------------------------------------
+def check_inputs(plan: Plan, values: dict, tables: dict) -> list[Finding]:
+    out: list[Finding] = []
+    used_rows = _used_table_rows(plan, tables)
+    for name, block in plan.template.blocks.items():
+        if block.role != "input" and block.role != "given":
+            continue
+        if name not in values and name not in tables:
+            continue  # not found in the workbook: reported by the reader
+        out += _check_block_inputs(plan, values, tables, name, block, used_rows)
+    return out
+
+
+def _used_table_rows(plan, tables) -> dict[str, set[int]]:
+    used: dict[str, set[int]] = {}
+    for name, block in plan.template.blocks.items():
+        if block.table and block.role == "input":
+            for i, v in enumerate(tables.get(name, ())):
+                if v not in (None, ""):
+                    used.setdefault(block.table, set()).add(i + 1)
+    return used
+
+
+def _choices(plan, values, block) -> tuple[str, ...] | None:
+    if block.choices is None:
+        return None
+    if isinstance(block.choices, str):
+        grid = values.get(block.choices) or []
+        return tuple(str(v) for row in grid for v in row if v not in (None, ""))
+    return block.choices
+
+
+def _check_block_inputs(plan, values, tables, name, block: Block, used_rows) -> list[Finding]:
+    lang = plan.lang
+    label = text(block.label, lang)
+    out = []
+    empty = []
+    choices = _choices(plan, values, block)
+    for (r, c), v in cells(plan, values, tables, name):
+        if v is None:
+            if block.table and r in used_rows.get(block.table, ()) and block.required:
+                out.append(finding(plan, "MISSING_INPUT", "error",
+                                   t("missing_in_row", lang).format(label=label), name, r, c))
+            elif not block.table:
+                empty.append((r, c))
+            continue
+        message = _bad_value(block, v, choices, lang, label)
+        if message:
+            code, severity, text_ = message
+            out.append(finding(plan, code, severity, text_, name, r, c, actual=v))
+    if block.required and not block.table and empty:
+        r, c = empty[0]
+        out.append(finding(plan, "MISSING_INPUT", "error",
+                           t("missing", lang).format(label=label, count=len(empty)), name, r, c))
+    return out
+
+
+def _bad_value(block: Block, v, choices, lang, label):
+    unit = block.unit
+    if unit in NUMERIC_UNITS:
+        if is_date(v):
+            return "DATE_NOT_NUMBER", "error", t("date_not_number", lang).format(label=label, value=v)
+        if not is_number(v):
+            return "TEXT_NOT_NUMBER", "error", t("not_number", lang).format(label=label, value=v)
+        if unit == "month" and (v < 1 or v > 12 or v != int(v)):
+            return "MONTH_RANGE", "error", t("month_range", lang).format(label=label, value=fmt(v))
+        lo = block.minimum if block.minimum is not None else 0
+        hi = block.maximum if block.maximum is not None else (1 if unit == "percent" else None)
+        if unit == "percent" and block.minimum is None and block.maximum is None and not 0 <= v <= 1:
+            return "SHARE_RANGE", "error", t("share_range", lang).format(label=label, value=fmt(v, unit))
+        if v < lo:
+            return "BELOW_MINIMUM", "error", t("negative", lang).format(label=label, lo=fmt(lo, unit),
+                                                                        value=fmt(v, unit))
+        if hi is not None and v > hi:
+            return "ABOVE_MAXIMUM", "error", t("above_max", lang).format(label=label, hi=fmt(hi, unit),
+                                                                         value=fmt(v, unit))
+    if unit == "choice" and choices is not None and str(v) not in choices:
+        return "NOT_IN_LIST", "error", t("not_in_list", lang).format(label=label, value=v,
+                                                                     choices=", ".join(choices))
+    return None
+
+
+# -- template checks ------------------------------------------------------------------
+def _numbers(*values) -> bool:
+    return all(is_number(v) for v in values)
+
+
+def _as_number(v):
+    return 0 if v is None else v
+
+
+def check_equal(plan, check: Check, values, tables) -> list[Finding]:
+    a = check.args
+    out = []
+    unit = plan.template.blocks[a["actual"]].unit
+    for (r, c), actual in cells(plan, values, tables, a["actual"]):
+        expected = value_at(plan, values, tables, a["expected"], r, c)
+        if a.get("skip_blank") and (actual is None or expected is None):
+            continue
+        actual, expected = _as_number(actual), _as_number(expected)
+        if not _numbers(actual, expected):
+            continue
+        tolerance = max(a.get("tolerance", TOLERANCE), a.get("relative_tolerance", 0) * abs(expected))
+        if abs(actual - expected) > tolerance:
+            out.append(_compare_finding(plan, check, a.get("at", a["actual"]), r, c, actual, expected, unit))
+    return out
+
+
+def _compare_finding(plan, check, at, r, c, actual, expected, unit, **fields):
+    lang = plan.lang
+    message = text(check.message, lang).format(
+        actual=fmt(actual, unit), expected=fmt(expected, unit),
+        diff=difference(actual, expected, unit, lang), **fields)
+    return finding(plan, check, check.severity, message, at, r, c, expected, actual)
+
+
+def _compare(plan, check, values, tables, ok: Callable[[float, float], bool]):
+    a = check.args
+    out = []
+    unit = plan.template.blocks[a["actual"]].unit
+    for (r, c), actual in cells(plan, values, tables, a["actual"]):
+        expected = value_at(plan, values, tables, a["expected"], r, c)
+        if not _numbers(actual, expected):
+            continue
+        if not ok(actual, expected):
+            out.append(_compare_finding(plan, check, a.get("at", a["actual"]), r, c, actual, expected, unit))
+    return out
+
+
+def check_at_least(plan, check, values, tables):
+    return _compare(plan, check, values, tables, lambda x, y: x >= y - TOLERANCE)
+
+
+def check_at_most(plan, check, values, tables):
+    return _compare(plan, check, values, tables, lambda x, y: x <= y + TOLERANCE)
+
+
+def check_between(plan, check, values, tables):
+    a = check.args
+    out = []
+    unit = plan.template.blocks[a["block"]].unit
+    lo, hi = a.get("min", -math.inf), a.get("max", math.inf)
+    for (r, c), v in cells(plan, values, tables, a["block"]):
+        if is_number(v) and not lo <= v <= hi:
+            expected = lo if v < lo else hi
+            out.append(_compare_finding(plan, check, a["block"], r, c, v, expected, unit))
+    return out
+
+
+def check_stated(plan, check, values, tables):
+    """A typed-in amount kept beside the computed one, flagged where they differ."""
+    a = check.args
+    out = []
+    unit = plan.template.blocks[a["computed"]].unit
+    for (r, c), stated in cells(plan, values, tables, a["stated"]):
+        computed = value_at(plan, values, tables, a["computed"], r, c)
+        if not _numbers(stated, computed) or abs(stated - computed) <= TOLERANCE:
+            continue
+        fields = {key: fmt(value_at(plan, values, tables, name, r, c), plan.template.blocks[name].unit)
+                  for key, name in (a.get("fields") or {}).items()}
+        lang = plan.lang
+        message = text(check.message, lang).format(
+            stated=fmt(stated, unit), computed=fmt(computed, unit),
+            diff=difference(stated, computed, unit, lang), **fields)
+        out.append(finding(plan, check, check.severity, message, a["stated"], r, c, computed, stated))
+    return out
+
+
+def check_nonzero(plan, check, values, tables):
+    """A denominator that is zero (or empty) where the figure it divides is not."""
+    a = check.args
+    out = []
+    unit = plan.template.blocks[a["block"]].unit
+    for (r, c), v in cells(plan, values, tables, a["block"]):
+        when = value_at(plan, values, tables, a["when"], r, c) if a.get("when") else 1
+        if not is_number(when) or when == 0:
+            continue
+        if isinstance(v, XlErr) or (is_number(v) and v > 0) or isinstance(v, str) and v != "":
+            continue
+        message = text(check.message, plan.lang).format(actual=fmt(_as_number(v), unit), expected="",
+                                                         diff="", when=fmt(when))
+        out.append(finding(plan, check, check.severity, message, a["block"], r, c, actual=_as_number(v)))
+    return out
+
+
+TEMPLATE_CHECKS: dict[str, Callable] = {
+    "equal": check_equal,
+    "at_least": check_at_least,
+    "at_most": check_at_most,
+    "between": check_between,
+    "stated": check_stated,
+    "nonzero": check_nonzero,
+}
+
+
+def check_template(plan: Plan, values: dict, tables: dict) -> list[Finding]:
+    out = []
+    for check in plan.template.checks:
+        run = TEMPLATE_CHECKS.get(check.kind)
+        if run is None:
+            raise ValueError(f"{plan.template.source}: check {check.code} has unknown kind {check.kind!r}")
+        out += run(plan, check, values, tables)
+    return out
+
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def run_all(plan: Plan, values: dict, tables: dict) -> list[Finding]:
+    """Every finding of a plan: what the reader met, the inputs, the template's checks."""
+    findings = list(plan.findings) + check_inputs(plan, values, tables) + check_template(plan, values, tables)
+    sheet_order = {}
+    for k, sheet in enumerate(plan.template.sheets):
+        sheet_order[text(sheet.title, plan.lang)] = k
+
+    def key(f: Finding):
+        if f.cell is None or not f.cell.address:
+            return (-1, 0, 0, SEVERITY_ORDER[f.severity])
+        letters = "".join(ch for ch in f.cell.address if ch.isalpha())
+        digits = "".join(ch for ch in f.cell.address if ch.isdigit())
+        col = 0
+        for ch in letters:
+            col = col * 26 + ord(ch.upper()) - 64
+        return (sheet_order.get(f.cell.sheet, 99), int(digits or 0), col, SEVERITY_ORDER[f.severity])
+
+    return sorted(findings, key=key)

@@ -1,0 +1,194 @@
+"""The `xlplan` command: thin; it parses arguments, calls the package and prints."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import demo as demo_module
+from . import generate, recalc, spec
+from .model import XlplanError, text
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Excel-native planning: templates, recalculation, checks and HQ merge.")
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2):
+    err.print(f"[red]xlplan:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def parse_params(pairs: list[str]) -> dict:
+    """--param regions=A区,B区 → {"regions": ["A区", "B区"]}; JSON values are taken as JSON."""
+    params = {}
+    for pair in pairs:
+        if "=" not in pair:
+            _fail(f"--param {pair!r} must be KEY=VALUE")
+        key, value = pair.split("=", 1)
+        try:
+            params[key] = json.loads(value)
+        except ValueError:
+            params[key] = value.split(",") if "," in value else value
+    return params
+
+
+def load_json(path: Path, what: str) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _fail(f"{what} {path}: no such file")
+    except ValueError as exc:
+        _fail(f"{what} {path}: not valid JSON ({exc})")
+    if not isinstance(data, dict):
+        _fail(f"{what} {path}: must be a JSON object keyed by block names")
+    return data
+
+
+@app.command()
+def templates():
+    """List the templates."""
+    table = Table("id", "version", "title", "file")
+    for template_id, path in spec.available().items():
+        try:
+            t = spec.load(template_id)
+            table.add_row(t.id, t.version, f"{text(t.title, 'zh')} / {text(t.title, 'en')}", str(path))
+        except XlplanError as exc:
+            table.add_row(template_id, "?", f"[red]{exc}[/red]", str(path))
+    out.print(table)
+
+
+def describe_rows(template, lang: str) -> list[dict]:
+    rows = []
+    for sheet in template.sheets:
+        for section in sheet.sections:
+            for block in section.blocks + section.totals:
+                if block.table:
+                    shape = f"{section.table} rows"
+                else:
+                    nrows, ncols = template.shape(block)
+                    axes = " × ".join(a for a in (block.rows, block.cols) if a) or "cell"
+                    shape = f"{nrows}×{ncols} ({axes})"
+                rows.append({"name": block.name, "label": text(block.label, lang), "role": block.role,
+                             "shape": shape, "unit": block.unit, "sheet": text(sheet.title, lang),
+                             "formula": block.formula})
+    return rows
+
+
+@app.command()
+def describe(template: str, lang: str = typer.Option("zh", "--lang"),
+             as_json: bool = typer.Option(False, "--json", help="print JSON"),
+             param: List[str] = typer.Option([], "--param", help="cycle parameter KEY=VALUE")):
+    """List every named block of a template: name, label, input or computed, shape, unit."""
+    try:
+        t = spec.load(template, {**parse_params(param), "lang": lang})
+    except XlplanError as exc:
+        _fail(str(exc))
+    rows = describe_rows(t, lang)
+    if as_json:
+        print(json.dumps({"template": t.id, "version": t.version, "blocks": rows}, ensure_ascii=False, indent=1))
+        return
+    table = Table("name", "label", "role", "shape", "unit", "sheet", title=f"{t.id} {t.version}")
+    for row in rows:
+        table.add_row(row["name"], row["label"], row["role"], row["shape"], row["unit"], row["sheet"])
+    out.print(table)
+
+
+@app.command()
+def new(template: str,
+        unit: str = typer.Option(..., "--unit", help="the unit (department, branch, team)"),
+        year: int = typer.Option(..., "--year"),
+        lang: str = typer.Option("zh", "--lang", help="zh or en"),
+        period: str = typer.Option("", "--period", help="e.g. 2027-01 for a monthly scorecard"),
+        data: Optional[Path] = typer.Option(None, "--data", help="JSON of inputs to pre-fill"),
+        param: List[str] = typer.Option([], "--param", help="cycle parameter KEY=VALUE, e.g. regions=A,B"),
+        output: Path = typer.Option(..., "-o", "--output")):
+    """Build a fresh workbook of TEMPLATE for one unit and cycle."""
+    if lang not in ("zh", "en"):
+        _fail(f"--lang {lang!r}: choose zh or en")
+    values = load_json(data, "--data") if data else {}
+    params = {**values.pop("params", {}), **parse_params(param)}
+    try:
+        cycle = generate.Cycle(unit=unit, year=year, lang=lang, period=period, params=params)
+        t = spec.load(template, cycle.template_params())
+        path = generate.write(t, cycle, output, values)
+    except XlplanError as exc:
+        _fail(str(exc))
+    out.print(f"wrote {path}")
+
+
+def _print_findings(results, as_json: bool):
+    if as_json:
+        print(json.dumps([r.as_json() for r in results] if len(results) != 1 else results[0].as_json(),
+                         ensure_ascii=False, indent=1, default=str))
+        return
+    for r in results:
+        counts = {s: sum(1 for f in r.findings if f.severity == s) for s in ("error", "warning", "info")}
+        out.print(f"[bold]{r.plan.file}[/bold]: {counts['error']} errors, {counts['warning']} warnings, "
+                  f"{counts['info']} notes", highlight=False)
+        for f in r.findings:
+            colour = {"error": "red", "warning": "yellow", "info": "blue"}[f.severity]
+            where = f"{f.cell.sheet} › {f.cell.address}: " if f.cell and f.cell.address else ""
+            out.print(f"  [{colour}]{f.severity}[/{colour}] {where}{f.message} [dim]({f.code})[/dim]",
+                      highlight=False)
+
+
+@app.command("recalc")
+def recalc_cmd(file: Path,
+               output: Optional[Path] = typer.Option(None, "-o", "--output", help="write here (default: in place)"),
+               report: Optional[Path] = typer.Option(None, "--json", help="write a JSON report here")):
+    """Recompute every block, refill the Checks sheet and mark the cells with findings."""
+    try:
+        result = recalc.recalc_file(file, output, report)
+    except FileNotFoundError:
+        _fail(f"{file}: no such file")
+    except XlplanError as exc:
+        _fail(str(exc))
+    _print_findings([result], False)
+    out.print(f"wrote {output or file}")
+
+
+@app.command()
+def check(files: List[Path], as_json: bool = typer.Option(False, "--json", help="print JSON")):
+    """Findings only; exit status 1 when any file has an error."""
+    results, broken = [], 0
+    for file in files:
+        try:
+            results.append(recalc.check_file(file))
+        except FileNotFoundError:
+            err.print(f"[red]xlplan:[/red] {file}: no such file", highlight=False)
+            broken += 1
+        except XlplanError as exc:
+            err.print(f"[red]xlplan:[/red] {exc}", highlight=False)
+            broken += 1
+    _print_findings(results, as_json)
+    if broken:
+        raise typer.Exit(2)
+    if any(r.errors for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(output: Path = typer.Option(Path("workbooks/demo"), "-o", "--output", help="folder for the results")):
+    """Run the planning cycle on the samples: generate, fill, recalculate; print where results lie."""
+    try:
+        demo_module.run(output, out)
+    except XlplanError as exc:
+        _fail(str(exc))
+
+
+def main():
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
