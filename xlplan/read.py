@@ -115,8 +115,8 @@ class OpenpyxlSource:
     def tables(self):
         out = {}
         for ws in self.wb.worksheets:
-            for name, table in ws.tables.items():
-                out[name] = (ws.title, table.ref, [c.name for c in table.tableColumns])
+            for table in ws.tables.values():
+                out[table.displayName] = (ws.title, table.ref, [c.name for c in table.tableColumns])
         return out
 
     def grid(self, sheet):

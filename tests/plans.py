@@ -1,0 +1,62 @@
+"""Plans for tests: a clean annual plan built around the brief's worked example.
+
+`clean_annual_plan()` adds up everywhere, so a test that changes one figure sees
+exactly the finding that figure causes. `make(tmp_path, name, changes)` writes a
+workbook named after the defect it carries.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from xlplan import generate, spec
+
+MONTHS = [900, 600, 650, 700, 650, 650, 600, 600, 600, 650, 650, 750]  # 8,000 in all
+SPLIT = (0.5, 0.3, 0.2)  # regions A, B, C of every month but January
+
+
+def _regions():
+    columns = [[500, 250, 150]] + [[m * s for s in SPLIT] for m in MONTHS[1:]]
+    return [[col[k] for col in columns] for k in range(3)]  # region × month
+
+
+def clean_annual_plan() -> dict:
+    """The brief's worked example, completed so that every check passes."""
+    return copy.deepcopy({
+        "plan_owner": "王经理",
+        "plan_revision": 1,
+        "principles": "稳中求进，先增员后提产能",
+        "strategies": ["增员", "培训"],
+        "owners": ["王经理", "李主任"],
+        "hq_target": 8000,
+        "base": [7200, 9000, 2410, 3100, 0.6, 0.2],
+        "growth": [0.11, 0.1, 0, 0.05, 0, 0],
+        "target": [8000, 9900, 2400, 3255, 0.6, 0.2],
+        "seg_headcount": [500, 700, 1200],
+        "seg_productivity": [8000, 2500, 764],
+        "markets": [
+            {"market": "城区", "category": "重点", "target": 5000, "headcount": 1400,
+             "policies": 2, "premium_per_policy": 1600},
+            {"market": "县域", "category": "发展", "target": 3000, "headcount": 1000,
+             "policies": 2, "premium_per_policy": 1300},
+        ],
+        "opening_headcount": 2410,
+        "target_month": MONTHS,
+        "region_plan": _regions(),
+        "recruits": [120] * 12,
+        "attrition": [130] + [100] * 11,
+        "expert_share": [0.3] * 12,
+        "actions": [
+            {"strategy": "培训", "action": "新人培训", "owner": "李主任", "start": 1, "end": 4,
+             "item": "讲师费", "quantity": 200, "unit_cost": 80, "times": 4, "stated": 64000},
+            {"strategy": "增员", "action": "创说会", "owner": "王经理", "start": 3, "end": 3,
+             "item": "场地", "quantity": 1, "unit_cost": 20000, "times": 4},
+        ],
+    })
+
+
+def make(folder: Path, name: str, data: dict, lang: str = "zh", template_id: str = "annual_plan",
+         unit: str = "北区营业部", period: str = "") -> Path:
+    cycle = generate.Cycle(unit=unit, year=2027, lang=lang, period=period)
+    template = spec.load(template_id, cycle.template_params())
+    return generate.write(template, cycle, Path(folder) / f"{name}.xlsx", data)
