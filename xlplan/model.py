@@ -8,6 +8,7 @@ computed from a formula (`computed`). Every finding points at a `Cell`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 ROLES = ("input", "given", "computed")
@@ -153,7 +154,7 @@ class Template:
     checks: tuple[Check, ...]
     source: str = ""
 
-    @property
+    @cached_property
     def blocks(self) -> dict[str, Block]:
         out = {}
         for sheet in self.sheets:
@@ -162,7 +163,7 @@ class Template:
                     out[block.name] = block
         return out
 
-    @property
+    @cached_property
     def tables(self) -> dict[str, Section]:
         return {s.table: s for sh in self.sheets for s in sh.sections if s.kind == "table"}
 

@@ -109,32 +109,47 @@ def _pair(a, b):
     return _rank(a), _rank(b)
 
 
+_PLAIN = (int, float)  # numbers compare directly: the common case, kept fast
+
+
 def eq(a, b):
+    if type(a) in _PLAIN and type(b) in _PLAIN:
+        return a == b
     x, y = _pair(a, b)
     return x == y
 
 
 def ne(a, b):
+    if type(a) in _PLAIN and type(b) in _PLAIN:
+        return a != b
     x, y = _pair(a, b)
     return x != y
 
 
 def lt(a, b):
+    if type(a) in _PLAIN and type(b) in _PLAIN:
+        return a < b
     x, y = _pair(a, b)
     return x < y
 
 
 def le(a, b):
+    if type(a) in _PLAIN and type(b) in _PLAIN:
+        return a <= b
     x, y = _pair(a, b)
     return x <= y
 
 
 def gt(a, b):
+    if type(a) in _PLAIN and type(b) in _PLAIN:
+        return a > b
     x, y = _pair(a, b)
     return x > y
 
 
 def ge(a, b):
+    if type(a) in _PLAIN and type(b) in _PLAIN:
+        return a >= b
     x, y = _pair(a, b)
     return x >= y
 
