@@ -254,6 +254,9 @@ def _section_table(ws, template, layout, place, lang):
                 attr_text=renderer.render(formula.parse(str(block.formula), block.name), ctx))
         columns.append(column)
         _fill_block(ws, template, layout, block, lang)
+        if block.collapsed:
+            letter = get_column_letter(tplace.first_col + k)
+            ws.column_dimensions.group(letter, letter, outline_level=1, hidden=True)
     table = Table(displayName=section.table, ref=tplace.ref, tableColumns=columns)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=False)
     ws.add_table(table)

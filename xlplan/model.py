@@ -107,6 +107,7 @@ class Block:
     beside: str | None = None  # a summary block: sits in the summary columns of this block's rows
     under: str | None = None  # a total: sits on the totals row, under this column
     width: float | None = None  # column width for table columns and form values
+    collapsed: bool = False  # a detail column, grouped and folded away until a user opens it
 
 
 @dataclass(frozen=True)

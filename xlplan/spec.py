@@ -176,7 +176,7 @@ def _block(spec: dict, where, **extra) -> Block:
         choices=choices, required=bool(spec.get("required", False)),
         minimum=spec.get("min"), maximum=spec.get("max"), help=_labels(spec.get("help"), where),
         highlight_nonzero=bool(spec.get("highlight_nonzero", False)),
-        under=spec.get("under"), width=spec.get("width"),
+        under=spec.get("under"), width=spec.get("width"), collapsed=bool(spec.get("collapsed", False)),
     )
     fields.update(extra)
     return Block(**fields)
