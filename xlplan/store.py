@@ -1,0 +1,390 @@
+"""HQ's store of submissions: the only module that speaks SQL.
+
+Every workbook that reaches HQ is kept: its bytes (content-addressed by SHA-256), who
+sent it and when, its status and findings, and its plan values in long form (one row
+per non-blank cell: block, row, column, value). Nothing is ever updated in place except
+the version numbers, which are recounted by time received when a late file arrives.
+
+- Same bytes twice are one submission (the SHA-256 is unique).
+- New bytes for the same unit, template and period are a new version; earlier versions
+  stay and can be queried.
+- A rejected file is kept with its findings; consolidation uses each unit's latest
+  accepted version.
+
+The database is any SQLAlchemy URL: an SQLite file by default (nothing to start), or
+PostgreSQL (`postgresql+psycopg://user@host/db`, install xlplan[postgres]).
+
+Schema migrations are a numbered list applied in order and recorded in `xlplan_schema`
+(see MIGRATIONS) rather than Alembic: xlplan owns a handful of tables, ships as one
+package without a migrations folder or alembic.ini, and must upgrade a clerk's SQLite
+file in place on first use with no separate command.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
+
+from sqlalchemy import (Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
+                        String, Table, Text, UniqueConstraint, and_, create_engine, func, inspect, select)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from .model import XlplanError
+
+DEFAULT_URL = "sqlite:///hq.db"
+ACCEPTED, REJECTED = "accepted", "rejected"
+
+
+class StoreError(XlplanError, RuntimeError):
+    """The database cannot be opened, is locked, or has a schema newer than this xlplan."""
+
+
+metadata = MetaData()
+
+schema_table = Table(
+    "xlplan_schema", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", String(200), nullable=False),
+    Column("applied_at", DateTime, nullable=False),
+)
+
+blobs = Table(
+    "blobs", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+submissions = Table(
+    "submissions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), ForeignKey("blobs.sha256"), nullable=False, unique=True),
+    Column("unit", String(200)),  # None when the file could not be read at all
+    Column("template", String(100)),
+    Column("template_version", String(40)),
+    Column("period", String(40)),
+    Column("version", Integer),  # 1, 2, ... per unit + template + period, by time received
+    Column("received_at", DateTime, nullable=False),  # UTC; the file's modification time
+    Column("merged_at", DateTime, nullable=False),  # UTC; when this store first saw the bytes
+    Column("submitter", String(200)),
+    Column("source", String(500), nullable=False),  # the file name it arrived as
+    Column("status", String(16), nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("warnings", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Index("ix_submissions_key", "unit", "template", "period"),
+)
+
+findings = Table(
+    "findings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("severity", String(16), nullable=False),
+    Column("code", String(60), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("sheet", String(200)),
+    Column("cell", String(20)),
+    Column("block", String(100)),
+)
+
+plan_values = Table(
+    "plan_values", metadata,
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+    Column("unit", String(200), nullable=False),
+    Column("period", String(40), nullable=False),
+    Column("block", String(100), nullable=False),  # block name; "table.column" for a table column
+    Column("row", Integer, nullable=False),  # 1-based; the table row for a table column
+    Column("col", Integer, nullable=False),  # 1-based
+    Column("row_key", String(200)),  # the row's label (region, segment, figure ...)
+    Column("col_key", String(200)),  # the column's label (month, quarter ...)
+    Column("number", Float),
+    Column("text", Text),
+    Column("role", String(16), nullable=False),  # input | given | computed
+    Index("ix_plan_values_submission_block", "submission_id", "block"),
+)
+
+roster = Table(
+    "roster", metadata,
+    Column("unit", String(200), nullable=False),
+    Column("template", String(100), nullable=False),
+    Column("period", String(40), nullable=False, default=""),  # "" matches any period
+    Column("due", Date),
+    UniqueConstraint("unit", "template", "period", name="uq_roster_entry"),
+)
+
+V1_TABLES = (blobs, submissions, findings, plan_values, roster)
+
+
+def _create_v1(conn: Connection) -> None:
+    # Version 1 is the schema above. A later change appends a function here that
+    # alters the tables (ALTER TABLE ...) instead of changing what version 1 made.
+    metadata.create_all(conn, tables=list(V1_TABLES))
+
+
+MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
+    (1, "submissions, findings, plan values, blobs, roster", _create_v1),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+class Incoming(Protocol):
+    """What the merge hands the store for one file (see merge.Processed)."""
+
+    source: str
+    sha256: str
+    size: int
+    received_at: dt.datetime
+    submitter: str | None
+    unit: str | None
+    template: str | None
+    template_version: str | None
+    period: str | None
+    status: str
+    findings: Sequence[tuple]  # severity, code, message, sheet, cell, block
+    values: Sequence[tuple]  # block, row, col, row_key, col_key, number, text, role
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    unit: str
+    template: str
+    period: str = ""
+    due: dt.date | None = None
+
+
+class Store:
+    """One database of submissions. Open with `Store(url)`; the schema is brought up to date."""
+
+    def __init__(self, url: str = DEFAULT_URL, **engine_options: Any):
+        self.url = url
+        try:
+            self.engine: Engine = create_engine(url, **engine_options)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise StoreError(f"--db {url!r}: not a database URL SQLAlchemy knows ({exc})") from None
+        except ModuleNotFoundError as exc:
+            hint = " (install xlplan[postgres])" if url.startswith("postgresql") else ""
+            raise StoreError(f"--db {url!r}: the driver is not installed: {exc.name}{hint}") from None
+        database = self.engine.url.database
+        if self.engine.url.get_backend_name() == "sqlite" and database and database != ":memory:":
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)  # nothing to start: the file is made
+            except OSError as exc:
+                raise StoreError(f"{url}: cannot open the database ({exc})") from None
+        try:
+            self.migrate()
+        except OperationalError as exc:
+            raise StoreError(f"{self.display_url}: cannot open the database ({exc.orig})") from None
+
+    @property
+    def display_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------------
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table(schema_table.name):
+                return 0
+            return conn.execute(select(func.max(schema_table.c.version))).scalar() or 0
+
+    def migrate(self) -> int:
+        """Apply every migration the database has not had yet, each in its own transaction."""
+        with self.engine.begin() as conn:
+            schema_table.create(conn, checkfirst=True)
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(f"{self.display_url}: the database has schema version {current}, newer than "
+                             f"this xlplan knows ({SCHEMA_VERSION}); upgrade xlplan")
+        for version, description, apply in MIGRATIONS:
+            if version <= current:
+                continue
+            with self.engine.begin() as conn:
+                apply(conn)
+                conn.execute(schema_table.insert().values(version=version, description=description,
+                                                          applied_at=utcnow()))
+        return SCHEMA_VERSION
+
+    # -- writing ------------------------------------------------------------------
+    def known(self, digests: Iterable[str]) -> set[str]:
+        """Which of these SHA-256 digests are stored already."""
+        digests = list(digests)
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(digests), 500):
+                part = digests[i:i + 500]
+                found.update(conn.execute(select(submissions.c.sha256)
+                                          .where(submissions.c.sha256.in_(part))).scalars())
+        return found
+
+    def add(self, batch: Iterable[tuple[Incoming, bytes]]) -> list[int | None]:
+        """Store a batch of processed files with their bytes in one transaction.
+
+        Returns each file's new submission id, or None for bytes stored before (the same
+        file merged twice is one submission). Version numbers of the units touched are
+        recounted by time received.
+        """
+        ids: list[int | None] = []
+        touched: set[tuple] = set()
+        batch = list(batch)
+        now = utcnow()
+        with self.engine.begin() as conn:
+            seen = self._known_in(conn, [item.sha256 for item, _ in batch])
+            value_rows: list[dict] = []
+            finding_rows: list[dict] = []
+            for item, data in batch:
+                if item.sha256 in seen:
+                    ids.append(None)
+                    continue
+                seen.add(item.sha256)
+                conn.execute(blobs.insert().values(sha256=item.sha256, size=len(data), data=data))
+                errors = sum(1 for f in item.findings if f[0] == "error")
+                warnings = sum(1 for f in item.findings if f[0] == "warning")
+                sid = conn.execute(submissions.insert().values(
+                    sha256=item.sha256, unit=item.unit, template=item.template,
+                    template_version=item.template_version, period=item.period,
+                    received_at=item.received_at, merged_at=now, submitter=item.submitter,
+                    source=item.source, status=item.status, errors=errors, warnings=warnings,
+                    size=item.size)).inserted_primary_key[0]
+                ids.append(sid)
+                if item.unit is not None:
+                    touched.add((item.unit, item.template, item.period))
+                finding_rows += [dict(submission_id=sid, severity=f[0], code=f[1], message=f[2], sheet=f[3],
+                                      cell=f[4], block=f[5]) for f in item.findings]
+                unit, period = item.unit or "", item.period or ""
+                value_rows += [dict(submission_id=sid, unit=unit, period=period, block=v[0], row=v[1], col=v[2],
+                                    row_key=v[3], col_key=v[4], number=v[5], text=v[6], role=v[7])
+                               for v in item.values]
+            if finding_rows:
+                conn.execute(findings.insert(), finding_rows)
+            if value_rows:
+                conn.execute(plan_values.insert(), value_rows)
+            for key in touched:
+                self._renumber(conn, key)
+        return ids
+
+    @staticmethod
+    def _known_in(conn: Connection, digests: list[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(digests), 500):
+            found.update(conn.execute(select(submissions.c.sha256)
+                                      .where(submissions.c.sha256.in_(digests[i:i + 500]))).scalars())
+        return found
+
+    @staticmethod
+    def _renumber(conn: Connection, key: tuple) -> None:
+        unit, template, period = key
+        c = submissions.c
+        rows = conn.execute(select(c.id, c.version)
+                            .where(and_(c.unit == unit, c.template == template, c.period == period))
+                            .order_by(c.received_at, c.id)).all()
+        for n, (sid, version) in enumerate(rows, start=1):
+            if version != n:
+                conn.execute(submissions.update().where(c.id == sid).values(version=n))
+
+    def set_roster(self, entries: Iterable[RosterEntry]) -> int:
+        """Add or update roster entries (a unit expected to submit a template for a period)."""
+        entries = list(entries)
+        c = roster.c
+        with self.engine.begin() as conn:
+            for e in entries:
+                where = and_(c.unit == e.unit, c.template == e.template, c.period == (e.period or ""))
+                if conn.execute(select(func.count()).select_from(roster).where(where)).scalar():
+                    conn.execute(roster.update().where(where).values(due=e.due))
+                else:
+                    conn.execute(roster.insert().values(unit=e.unit, template=e.template,
+                                                        period=e.period or "", due=e.due))
+        return len(entries)
+
+    # -- reading ------------------------------------------------------------------
+    def roster(self) -> list[RosterEntry]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(roster).order_by(roster.c.template, roster.c.period, roster.c.unit))
+            return [RosterEntry(r.unit, r.template, r.period or "", r.due) for r in rows]
+
+    def submissions(self) -> list[dict]:
+        """Every submission, oldest first, as plain dicts (without bytes)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(submissions).order_by(submissions.c.received_at, submissions.c.id))
+            return [dict(r._mapping) for r in rows]
+
+    def submission(self, sid: int) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(submissions).where(submissions.c.id == sid)).first()
+            return dict(row._mapping) if row else None
+
+    def findings_of(self, sid: int) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(findings).where(findings.c.submission_id == sid).order_by(findings.c.id))
+            return [dict(r._mapping) for r in rows]
+
+    def finding_counts(self) -> dict[int, list[dict]]:
+        """submission id → its first findings (errors first), for the status report."""
+        out: dict[int, list[dict]] = {}
+        order = {"error": 0, "warning": 1, "info": 2}
+        with self.engine.connect() as conn:
+            for r in conn.execute(select(findings).order_by(findings.c.submission_id, findings.c.id)):
+                out.setdefault(r.submission_id, []).append(dict(r._mapping))
+        for rows in out.values():
+            rows.sort(key=lambda f: order.get(f["severity"], 3))
+        return out
+
+    def blob(self, sha256: str) -> bytes | None:
+        """The bytes of a submitted file, as received."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(blobs.c.data).where(blobs.c.sha256 == sha256)).scalar()
+
+    def latest_accepted(self, template: str | None = None) -> list[dict]:
+        """Each unit's latest accepted submission per template and period."""
+        s, t = submissions.alias("s"), submissions.alias("t")
+        newer = (select(t.c.id).where(and_(t.c.unit == s.c.unit, t.c.template == s.c.template,
+                                            t.c.period == s.c.period, t.c.status == ACCEPTED,
+                                            t.c.version > s.c.version))
+                 .exists())
+        query = select(s).where(and_(s.c.status == ACCEPTED, ~newer))
+        if template is not None:
+            query = query.where(s.c.template == template)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(s.c.template, s.c.period, s.c.unit))
+            return [dict(r._mapping) for r in rows]
+
+    def values(self, submission_ids: Sequence[int], blocks: Sequence[str] | None = None) -> Iterator[dict]:
+        """The long-form values of some submissions (optionally only some blocks)."""
+        ids = list(submission_ids)
+        c = plan_values.c
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                query = select(plan_values).where(c.submission_id.in_(ids[i:i + 500]))
+                if blocks is not None:
+                    query = query.where(c.block.in_(list(blocks)))
+                for r in conn.execute(query.order_by(c.submission_id, c.block, c.row, c.col)):
+                    yield dict(r._mapping)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table: what a test compares to prove that a second merge changed nothing."""
+        with self.engine.connect() as conn:
+            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
+                    for t in (blobs, submissions, findings, plan_values, roster)}
+
+
+
+def drop_all(url: str) -> None:
+    """Remove every xlplan table, whatever its schema version (tests start PostgreSQL afresh with it)."""
+    engine = create_engine(url)
+    try:
+        metadata.drop_all(engine)
+    finally:
+        engine.dispose()
