@@ -119,7 +119,7 @@ def test_text_where_a_number_belongs(tmp_path):
     data["target_month"][1] = "12萬"
     [f] = only(findings_of(make(tmp_path, "month_target_typed_as_text", data)), "TEXT_NOT_NUMBER")
     assert (f.cell.sheet, f.cell.address) == ("计划进度", "D10")
-    assert f.message == "“月度目标”应填数字，这里是文字“12萬”"
+    assert f.message == "“月度目标”应填数字，这里是文字“12萬”，无法计算"
 
 
 def test_missing_required_input(tmp_path):
@@ -189,3 +189,30 @@ def test_recalc_json_report(tmp_path):
     assert report["values"]["actions.amount"][:2] == [64000, 80000]
     [f] = [f for f in report["findings"] if f["code"] == "REGIONS_NOT_MONTH"]
     assert (f["sheet"], f["cell"], f["severity"]) == ("计划进度", "C14", "error")
+
+
+@pytest.mark.parametrize("typed, unit_block, read_as", [
+    ("1,000", "recruits", 1000),
+    ("１２０", "recruits", 120),
+    (" 2 400 ", "recruits", 2400),
+    ("30%", "expert_share", 0.3),
+])
+def test_numbers_typed_as_text_are_read_and_flagged(tmp_path, typed, unit_block, read_as):
+    """Unambiguous numbers typed as text count, with a warning asking to retype them."""
+    data = clean_annual_plan()
+    data[unit_block][1] = typed
+    result = recalc.check_file(make(tmp_path, "number_typed_as_text", data))
+    [f] = only(result.findings, "TEXT_READ_AS_NUMBER")
+    assert (f.severity, f.cell.address, f.expected) == ("warning", "D17" if unit_block == "recruits" else "D21", read_as)
+    assert result.value(unit_block)[0][1] == read_as
+    assert not [x for x in result.findings if x.code == "TEXT_NOT_NUMBER"]
+
+
+@pytest.mark.parametrize("typed", ["12萬", "3千", "10-12", "5%"])
+def test_ambiguous_text_is_refused(tmp_path, typed):
+    """"12萬" could be 12 (万元) or 120,000 (yuan); "5%" is no headcount: refused, never guessed."""
+    data = clean_annual_plan()
+    data["recruits"][1] = typed
+    result = recalc.check_file(make(tmp_path, "ambiguous_number", data))
+    [f] = only(result.findings, "TEXT_NOT_NUMBER")
+    assert (f.severity, f.cell.address, f.actual) == ("error", "D17", typed)

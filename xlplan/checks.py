@@ -13,6 +13,7 @@ import math
 from typing import Any, Callable, Iterator
 
 from .model import Block, Check, Finding, text
+from .numbers import read_number
 from .read import Plan, is_date, is_number
 from .texts import t
 from .xlfuncs import XlErr
@@ -81,6 +82,36 @@ def _plain(v):
 
 
 # -- input checks -------------------------------------------------------------------
+def accepted_inputs(plan: Plan) -> tuple[dict, dict, list[Finding]]:
+    """The inputs the engine computes with: numbers typed as text read where unambiguous.
+
+    The workbook keeps what was typed; each text read as a number gets a warning so the
+    clerk retypes it (see numbers.py for what is accepted and what is refused).
+    """
+    values = {k: [list(row) for row in rows] for k, rows in plan.values.items()}
+    tables = {k: list(col) for k, col in plan.tables.items()}
+    notes: list[Finding] = []
+    lang = plan.lang
+    for name, block in plan.template.blocks.items():
+        if block.role == "computed" or block.unit not in NUMERIC_UNITS:
+            continue
+        for (r, c), v in cells(plan, values, tables, name):
+            if not isinstance(v, str):
+                continue
+            number = read_number(v, block.unit)
+            if number is None:
+                continue
+            if block.table:
+                tables[name][r - 1] = number
+            else:
+                values[name][r - 1][c - 1] = number
+            notes.append(finding(plan, "TEXT_READ_AS_NUMBER", "warning",
+                                 t("text_read_as_number", lang).format(label=text(block.label, lang), value=v,
+                                                                       number=fmt(number, block.unit)),
+                                 name, r, c, expected=number, actual=v))
+    return values, tables, notes
+
+
 def check_inputs(plan: Plan, values: dict, tables: dict) -> list[Finding]:
     out: list[Finding] = []
     used_rows = _used_table_rows(plan, tables)
@@ -288,9 +319,10 @@ def check_template(plan: Plan, values: dict, tables: dict) -> list[Finding]:
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-def run_all(plan: Plan, values: dict, tables: dict) -> list[Finding]:
+def run_all(plan: Plan, values: dict, tables: dict, notes: list[Finding] = ()) -> list[Finding]:
     """Every finding of a plan: what the reader met, the inputs, the template's checks."""
-    findings = list(plan.findings) + check_inputs(plan, values, tables) + check_template(plan, values, tables)
+    findings = (list(plan.findings) + list(notes) + check_inputs(plan, values, tables)
+                + check_template(plan, values, tables))
     sheet_order = {}
     for k, sheet in enumerate(plan.template.sheets):
         sheet_order[text(sheet.title, plan.lang)] = k

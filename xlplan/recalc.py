@@ -79,8 +79,9 @@ def _json_value(v):
 
 
 def evaluate(plan: Plan) -> Result:
-    values, tables = compute.compute(plan.template, plan.values, plan.tables, plan.sizes)
-    return Result(plan, values, tables, checks.run_all(plan, values, tables))
+    inputs, input_tables, notes = checks.accepted_inputs(plan)
+    values, tables = compute.compute(plan.template, inputs, input_tables, plan.sizes)
+    return Result(plan, values, tables, checks.run_all(plan, values, tables, notes))
 
 
 def check_file(path: str | Path) -> Result:
