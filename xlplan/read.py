@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from defusedxml import ElementTree as SafeET
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from . import spec
+from . import safety, spec
 from .model import Cell, Finding, Template, TemplateError, WorkbookError, text
 from .texts import t
 
@@ -160,7 +160,10 @@ class CalamineSource:
         return out
 
     def grid(self, sheet):
-        return self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        try:
+            return self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        except Exception as exc:  # calamine's own error types for damaged sheet XML
+            raise WorkbookError(f"{self.path.name} › {sheet}: the sheet cannot be read ({exc})") from None
 
 
 # -- reading ---------------------------------------------------------------------
@@ -170,6 +173,7 @@ def read_openpyxl(wb, file: str) -> Plan:
 
 def read_fast(path: str | Path) -> Plan:
     path = Path(path)
+    safety.admit(path)
     return assemble(CalamineSource(path), path.name)
 
 
@@ -309,6 +313,12 @@ def _read_table(plan, table, section, tables, grid):
         return
     sheet, ref, headers = found
     area = area_of(sheet, ref.replace("$", ""))
+    if area is None:
+        plan.findings.append(Finding("error", "TABLE_MISSING",
+                                     t("table_missing", lang).format(table=table, label=text(section.title, lang)),
+                                     Cell(plan.file, sheet, ""), block=table))
+        plan.sizes[table] = 0
+        return
     nrows = max(0, area.nrows - 1)
     plan.sizes[table] = nrows
     by_header = {str(h).strip(): k for k, h in enumerate(headers)}

@@ -1,0 +1,117 @@
+"""Limits checked before a workbook is parsed: size, zip bombs, files that are no workbook.
+
+A submission comes from anyone: a legacy .xls, a password-protected file, a CSV
+renamed .xlsx, a file cut off by an email gateway, or something built to exhaust
+memory. `admit(path)` looks at the bytes and the zip directory only (nothing is
+decompressed) and raises a WorkbookError that says what the file is and what to do.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import WorkbookError
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTION_MARK = "EncryptionInfo".encode("utf-16-le")
+DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+
+
+@dataclass(frozen=True)
+class Limits:
+    file_bytes: int = 50 * 2**20  # a plan workbook is well under 1 MiB
+    uncompressed_bytes: int = 400 * 2**20
+    ratio: int = 200  # compressed → uncompressed, for parts over 1 MiB
+    parts: int = 5_000
+    cells: int = 5_000_000  # from each sheet's declared dimension
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _describe_non_zip(name: str, head: bytes, data_tail: bytes) -> str:
+    if head.startswith(OLE_MAGIC):
+        if ENCRYPTION_MARK in data_tail:
+            return (f"{name}: the workbook is password protected; xlplan cannot read it. "
+                    "Remove the password (File › Info › Protect Workbook) and send it again")
+        return (f"{name}: a legacy Excel 97–2003 (.xls) file; open it in Excel or WPS and "
+                "save it as .xlsx from the xlplan workbook HQ sent")
+    sample = head[:512]
+    try:
+        decoded = sample.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            decoded = sample.decode("gb18030")
+        except UnicodeDecodeError:
+            decoded = None
+    if decoded is not None and decoded.strip() and all(ch.isprintable() or ch in "\r\n\t" for ch in decoded):
+        kind = "a CSV or text file" if ("," in decoded or "\t" in decoded) else "a text file"
+        return f"{name}: {kind} named like a workbook; send the xlplan .xlsx workbook instead"
+    return f"{name}: not an Excel workbook (.xlsx)"
+
+
+def admit(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Raise WorkbookError unless `path` looks like an .xlsx within the limits."""
+    path = Path(path)
+    name = path.name
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise WorkbookError(f"{name}: no such file") from None
+    if size == 0:
+        raise WorkbookError(f"{name}: the file is empty")
+    if size > limits.file_bytes:
+        raise WorkbookError(f"{name}: {size / 2**20:.1f} MiB is over the limit of "
+                            f"{limits.file_bytes / 2**20:.0f} MiB for a plan workbook")
+    with open(path, "rb") as f:
+        head = f.read(4096)
+        if not head.startswith(b"PK"):
+            tail = head + f.read(min(size, 2**20))
+            raise WorkbookError(_describe_non_zip(name, head, tail))
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            _check_parts(name, zf, infos, limits)
+    except zipfile.BadZipFile:
+        raise WorkbookError(f"{name}: the file is damaged or was cut off in transfer (its zip directory "
+                            "is missing); ask the sender to send it again") from None
+
+
+def _check_parts(name, zf, infos, limits):
+    if len(infos) > limits.parts:
+        raise WorkbookError(f"{name}: {len(infos)} parts inside the file, over the limit of {limits.parts}")
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names:
+        raise WorkbookError(f"{name}: a zip file but not an Excel workbook (no xl/workbook.xml)")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > 2**20 and info.file_size > limits.ratio * max(info.compress_size, 1):
+            raise WorkbookError(f"{name}: the part {info.filename} expands {info.file_size // max(info.compress_size, 1)}"
+                                f" times (limit {limits.ratio}); the file looks like a zip bomb and is refused")
+    if total > limits.uncompressed_bytes:
+        raise WorkbookError(f"{name}: {total / 2**20:.0f} MiB uncompressed, over the limit of "
+                            f"{limits.uncompressed_bytes / 2**20:.0f} MiB")
+    cells = 0
+    for info in infos:
+        if info.filename.startswith("xl/worksheets/sheet") and info.filename.endswith(".xml"):
+            try:
+                with zf.open(info) as part:
+                    head = part.read(2048)
+            except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+                raise WorkbookError(f"{name}: the part {info.filename} is damaged ({exc}); "
+                                    "ask the sender to send the file again") from None
+            m = DIMENSION.search(head)
+            if m and m.group(3):
+                cells += (int(m.group(4)) - int(m.group(2)) + 1) * (_column(m.group(3)) - _column(m.group(1)) + 1)
+    if cells > limits.cells:
+        raise WorkbookError(f"{name}: its sheets declare {cells:,} cells, over the limit of {limits.cells:,}")
