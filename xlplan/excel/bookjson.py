@@ -18,8 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from openpyxl.utils import get_column_letter
-
 from ..layout import quote
 from ..read import Plan, assemble, parse_ref
 
@@ -152,5 +150,24 @@ def _absolute(ref: str) -> str:
     return ":".join(re.sub(r"^([A-Z]+)([0-9]+)$", r"$\1$\2", part) for part in ref.split(":"))
 
 
-def column_letter(index0: int) -> str:
-    return get_column_letter(index0 + 1)
+def apply_actions(data: dict, actions: list[dict]) -> dict[str, list]:
+    """Apply a script's value actions to book JSON in place, as static/xlplan.js does in Excel.
+
+    Cell values change (setValues, rangeClear, rangeClearContents); every other action
+    is collected by name and returned, for tests and benchmarks to look at.
+    """
+    other: dict[str, list] = {}
+    for a in actions:
+        if a["func"] in ("setValues", "rangeClear", "rangeClearContents"):
+            values = data["sheets"][a["sheet_position"]]["values"]
+            for r in range(a["row_count"]):
+                for c in range(a["column_count"]):
+                    row, col = a["start_row"] + r, a["start_column"] + c
+                    while len(values) <= row:
+                        values.append([""] * len(values[0]))
+                    for line in values:
+                        line.extend([""] * (col + 1 - len(line)))
+                    values[row][col] = a["values"][r][c] if a["func"] == "setValues" else ""
+        else:
+            other.setdefault(a["func"], []).append(a)
+    return other
