@@ -183,6 +183,112 @@ def demo(output: Path = typer.Option(Path("workbooks/demo"), "-o", "--output", h
         _fail(str(exc))
 
 
+# -- Excel: the add-in server, the add-ins, unit tokens (xlplan/excel) -------------------------
+addin_app = typer.Typer(no_args_is_help=True, help="Build the Excel add-ins: the Office add-in's manifest, the desktop .xlam.")
+token_app = typer.Typer(no_args_is_help=True, help="Unit tokens for the add-in server: issue, revoke, list.")
+app.add_typer(addin_app, name="addin")
+app.add_typer(token_app, name="token")
+TOKENS_OPTION = typer.Option(Path("xlplan_tokens.json"), "--tokens", help="token file (hashes only)")
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
+          public_url: Optional[str] = typer.Option(None, "--public-url",
+                                                   help="https URL Office reaches this server at "
+                                                        "(default https://HOST:PORT)"),
+          tokens: Path = TOKENS_OPTION,
+          inbox: Path = typer.Option(Path("xlplan_inbox"), "--inbox", help="folder for submitted workbooks"),
+          hq_url: Optional[str] = typer.Option(None, "--hq-url", help="forward submissions to this HQ server"),
+          certfile: Optional[Path] = typer.Option(None, "--ssl-certfile", help="TLS certificate (Office needs https)"),
+          keyfile: Optional[Path] = typer.Option(None, "--ssl-keyfile", help="TLS private key"),
+          dev: bool = typer.Option(False, "--dev", help="use xlwings' free noncommercial key: development only")):
+    """Run the Excel add-in server: custom functions, ribbon scripts, task pane, manifest, submissions."""
+    from .excel import LicenseMissing, require_license, use_development_license
+
+    if dev:
+        use_development_license()
+    try:
+        require_license()
+        import uvicorn
+
+        from .excel.server import Settings, create_app
+
+        application = create_app(Settings(public_url=public_url or f"https://{host}:{port}", tokens=tokens,
+                                          inbox=inbox, hq_url=hq_url))
+    except ImportError as exc:
+        _fail(f"the add-in server needs extra packages ({exc.name} is missing): pip install 'xlplan[excel]'")
+    except (LicenseMissing, XlplanError) as exc:
+        _fail(str(exc))
+    uvicorn.run(application, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
+                ssl_keyfile=str(keyfile) if keyfile else None)
+
+
+@addin_app.command("manifest")
+def addin_manifest(url: str = typer.Option(..., "--url", help="the server's https URL"),
+                   output: Optional[Path] = typer.Option(None, "-o", "--output", help="write here (default: print)")):
+    """Render the Office add-in manifest (tab xlplan: Recalculate, Check, Submit) for a server URL."""
+    from .excel import manifest
+
+    try:
+        xml = manifest.render(url)
+    except XlplanError as exc:
+        _fail(str(exc))
+    if output is None:
+        print(xml, end="")
+        return
+    output.write_text(xml, encoding="utf-8")
+    out.print(f"wrote {output}")
+
+
+@addin_app.command("desktop")
+def addin_desktop(output: Path = typer.Option(Path("xlplan_addin.xlam"), "-o", "--output")):
+    """Build the desktop ribbon add-in (.xlam, from xlwings' ribbon add-in) and the module it calls."""
+    from .excel import desktop
+
+    try:
+        path = desktop.build(output)
+    except XlplanError as exc:
+        _fail(str(exc))
+    out.print(f"wrote {path} and {path.with_suffix('.py')} (keep them together; needs the xlwings add-in)")
+
+
+@token_app.command("issue")
+def token_issue(unit: str, tokens: Path = TOKENS_OPTION):
+    """Print a new token for UNIT (shown once; the file keeps only its hash)."""
+    from .excel.auth import Tokens
+
+    try:
+        print(Tokens(tokens).issue(unit))
+    except XlplanError as exc:
+        _fail(str(exc))
+
+
+@token_app.command("revoke")
+def token_revoke(unit: str, tokens: Path = TOKENS_OPTION):
+    """Revoke every token of UNIT."""
+    from .excel.auth import Tokens
+
+    try:
+        out.print(f"revoked {Tokens(tokens).revoke(unit)} token(s) of {unit}")
+    except XlplanError as exc:
+        _fail(str(exc))
+
+
+@token_app.command("list")
+def token_list(tokens: Path = TOKENS_OPTION):
+    """List the units with tokens, when issued, whether revoked."""
+    from .excel.auth import Tokens
+
+    table = Table("unit", "issued", "revoked")
+    try:
+        for entry in Tokens(tokens).units():
+            table.add_row(entry["unit"], entry["issued"], entry["revoked"] or "")
+    except XlplanError as exc:
+        _fail(str(exc))
+    out.print(table)
+# -- end of Excel commands -----------------------------------------------------------------------
+
+
 def main():
     try:
         app()
