@@ -1,0 +1,142 @@
+"""Who was expected, who submitted, when, which version, with how many errors; who is missing or late.
+
+`status(store)` builds the table once; the consolidated workbook's status sheet and the
+static HTML page (`write_html`, jinja2 template `status.html.j2` beside this module)
+both show it.
+
+A roster entry's status, worst first:
+- missing: nothing received from the unit;
+- rejected: files received, none accepted (the latest one's errors are shown);
+- late: accepted, but the accepted version arrived after the due date;
+- accepted: accepted on time (or no due date).
+A unit that submitted without being on the roster is listed as "unexpected".
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from .store import ACCEPTED, REJECTED, RosterEntry, Store, utcnow
+
+HERE = Path(__file__).resolve().parent
+STATUSES = ("missing", "rejected", "late", "accepted", "unexpected")
+LABELS = {
+    "missing": {"zh": "未交", "en": "missing"},
+    "rejected": {"zh": "退回", "en": "rejected"},
+    "late": {"zh": "逾期", "en": "late"},
+    "accepted": {"zh": "已收", "en": "accepted"},
+    "unexpected": {"zh": "名单外", "en": "unexpected"},
+}
+
+
+@dataclass
+class StatusRow:
+    unit: str
+    template: str
+    period: str
+    due: dt.date | None
+    status: str
+    versions: int = 0  # files received for this unit, template and period
+    used: dict | None = None  # the accepted submission consolidation uses
+    latest: dict | None = None  # the latest submission, accepted or not
+    findings: list[dict] = field(default_factory=list)  # of the latest submission, errors first
+
+    @property
+    def received_at(self) -> dt.datetime | None:
+        return (self.latest or {}).get("received_at")
+
+    @property
+    def errors(self) -> int:
+        return (self.latest or {}).get("errors", 0)
+
+    @property
+    def warnings(self) -> int:
+        return (self.latest or {}).get("warnings", 0)
+
+
+@dataclass
+class Status:
+    rows: list[StatusRow]
+    unreadable: list[dict]  # files that are not xlplan workbooks at all
+    made_at: dt.datetime
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def expected(self) -> int:
+        return sum(1 for r in self.rows if r.status != "unexpected")
+
+
+def _late(sub: dict, due: dt.date | None) -> bool:
+    return due is not None and sub["received_at"].date() > due
+
+
+def status(store: Store, max_findings: int = 5) -> Status:
+    subs = store.submissions()
+    by_key: dict[tuple, list[dict]] = {}
+    unreadable = []
+    for s in subs:
+        if s["unit"] is None:
+            unreadable.append(s)
+        else:
+            by_key.setdefault((s["unit"], s["template"]), []).append(s)
+    findings = store.finding_counts()
+    rows: list[StatusRow] = []
+    matched: set[int] = set()
+    for entry in store.roster():
+        mine = [s for s in by_key.get((entry.unit, entry.template), ())
+                if not entry.period or s["period"] == entry.period]
+        matched.update(s["id"] for s in mine)
+        rows.append(_row(entry, mine, findings, max_findings))
+    rest: dict[tuple, list[dict]] = {}
+    for s in subs:
+        if s["unit"] is not None and s["id"] not in matched:
+            rest.setdefault((s["unit"], s["template"], s["period"]), []).append(s)
+    for (unit, template, period), mine in rest.items():
+        row = _row(RosterEntry(unit, template, period), mine, findings, max_findings)
+        row.status = "unexpected"
+        rows.append(row)
+    order = {s: i for i, s in enumerate(STATUSES)}
+    rows.sort(key=lambda r: (order[r.status], r.template, r.period, r.unit))
+    for s in unreadable:
+        s["findings"] = findings.get(s["id"], [])[:max_findings]
+    return Status(rows, unreadable, utcnow())
+
+
+def _row(entry: RosterEntry, mine: list[dict], findings: dict, max_findings: int) -> StatusRow:
+    mine = sorted(mine, key=lambda s: (s["received_at"], s["id"]))
+    period = entry.period or (mine[-1]["period"] if mine else "")
+    row = StatusRow(entry.unit, entry.template, period, entry.due, "missing", versions=len(mine))
+    if not mine:
+        return row
+    row.latest = mine[-1]
+    row.findings = findings.get(row.latest["id"], [])[:max_findings]
+    accepted = [s for s in mine if s["status"] == ACCEPTED]
+    if not accepted:
+        row.status = REJECTED
+        return row
+    row.used = accepted[-1]
+    row.status = "late" if _late(row.used, entry.due) else "accepted"
+    return row
+
+
+def label(status_name: str, lang: str = "zh") -> str:
+    return LABELS[status_name][lang]
+
+
+def render_html(st: Status, title: str = "xlplan · 提交状态 Submission status", lang: str = "zh") -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE)), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    template = env.get_template("status.html.j2")
+    return template.render(st=st, title=title, lang=lang, label=label, statuses=STATUSES)
+
+
+def write_html(st: Status, path: str | Path, **options) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(st, **options), encoding="utf-8")
+    return path
