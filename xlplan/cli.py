@@ -174,6 +174,66 @@ def check(files: List[Path], as_json: bool = typer.Option(False, "--json", help=
         raise typer.Exit(1)
 
 
+@app.command("merge")
+def merge_cmd(inputs: List[str] = typer.Argument(..., help="workbooks, folders or glob patterns"),
+              db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL (default: sqlite:///hq.db "
+                                               "beside the consolidated workbook)"),
+              roster: Optional[Path] = typer.Option(None, "--roster", help="CSV: unit, template, period, due"),
+              output: Optional[Path] = typer.Option(None, "-o", "--output", help="consolidated workbook (.xlsx)"),
+              report: Optional[Path] = typer.Option(None, "--report", help="status page (.html)"),
+              scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address"),
+              workers: Optional[int] = typer.Option(None, "--workers", help="processes (default: every core; "
+                                                    "0 runs in this process)"),
+              lang: str = typer.Option("zh", "--lang", help="language of the consolidated workbook: zh or en")):
+    """Merge submitted workbooks into the HQ database; write the consolidated plan and the status page."""
+    from . import merge, store
+
+    url = db or f"sqlite:///{(output.parent if output else Path('.')) / 'hq.db'}"
+    try:
+        with store.Store(url) as hq:
+            total = sum(1 for _ in merge.expand(inputs))
+            with _progress(total) as advance:
+                outcome = merge.run(inputs, hq, roster=roster, output=output, report_path=report,
+                                    scheduler=scheduler, workers=workers, progress=advance, lang=lang)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    except XlplanError as exc:
+        _fail(str(exc))
+    st = outcome.status
+    out.print(f"{outcome.summary} → {hq.display_url}", highlight=False)
+    out.print("  " + ", ".join(f"{st.count(s)} {s}" for s in ("accepted", "late", "rejected", "missing",
+                                                                "unexpected")) +
+              f"; {len(st.unreadable)} unreadable", highlight=False)
+    for name in outcome.summary.rejected_files[:20]:
+        out.print(f"  [red]rejected[/red] {name}", highlight=False)
+    for path in (outcome.workbook, outcome.report):
+        if path:
+            out.print(f"wrote {path}")
+
+
+class _progress:
+    """A rich progress bar on a terminal; nothing when output goes to a file or a pipe."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.bar = None
+
+    def __enter__(self):
+        if err.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            self.bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("merging", total=self.total)
+            return lambda n: self.bar.advance(self.task, n)
+        return None
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+
+
 @app.command()
 def demo(output: Path = typer.Option(Path("workbooks/demo"), "-o", "--output", help="folder for the results")):
     """Run the planning cycle on the samples: generate, fill, recalculate; print where results lie."""
