@@ -96,6 +96,25 @@ def test_the_tab_has_unique_controls_and_the_client_handles_each_command(root):
     assert [labels[f"Btn.{n}.Label"] for n in functions] == ["Recalculate", "Check", "Submit"]
 
 
+def test_the_add_in_commands_follow_the_version_overrides_schema_order(root):
+    """Sequences from TaskPaneAppVersionOverridesV1_0.xsd (read, not shipped: no package has it)."""
+    host = root.find("ov:VersionOverrides/ov:Hosts/ov:Host", NS)
+    desktop_ff = host.find("ov:DesktopFormFactor", NS)
+    assert [local(c.tag) for c in desktop_ff] == ["GetStarted", "FunctionFile", "ExtensionPoint"]
+    functions_ep = host.find("ov:AllFormFactors/ov:ExtensionPoint", NS)
+    assert functions_ep.get(XSI_TYPE) == "CustomFunctions"
+    assert [local(c.tag) for c in functions_ep] == ["Script", "Page", "Metadata", "Namespace"]
+    tab = desktop_ff.find("ov:ExtensionPoint/ov:CustomTab", NS)
+    assert [local(c.tag) for c in tab] == ["Group", "Label"]
+    group = tab.find("ov:Group", NS)
+    tags = [local(c.tag) for c in group]
+    assert tags[:2] == ["Label", "Icon"] and set(tags[2:]) == {"Control"}
+    for control in group.findall("ov:Control", NS):
+        assert [local(c.tag) for c in control] == ["Label", "Supertip", "Icon", "Action"]
+        assert [local(c.tag) for c in control.find("ov:Supertip", NS)] == ["Title", "Description"]
+        assert sorted(int(i.get("size")) for i in control.find("ov:Icon", NS)) == [16, 32, 80]
+
+
 def test_every_url_is_https_on_the_configured_host(root):
     host = urlsplit(URL)
     urls = [e.get("DefaultValue") for e in root.iter() if e.get("DefaultValue", "").startswith(("http:", "https:"))]

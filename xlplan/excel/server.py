@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import require_license, use_development_license  # noqa: F401  (re-exported for the CLI)
+from . import require_license
 
 require_license()
 
