@@ -189,7 +189,21 @@ def test_the_module_runmain_imports_sits_beside_the_xlam(xlam):
     assert module.exists()
     source = module.read_text(encoding="utf-8")
     compile(source, str(module), "exec")
-    assert "from xlplan.excel.desktop import main" in source
+    assert "from xlplan.excel.desktop import main" in source and "register(globals())" in source
+
+
+def test_desktop_parts_need_no_xlwings_license(xlam):
+    """Classic xlwings (BSD) runs the desktop add-in: only the server needs xlwings' PRO key."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "XLWINGS_LICENSE_KEY"}
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import xlplan_addin as m; "
+            "print(m.XLPLAN_PRODUCTIVITY(900, 2400), m.XLPLAN_BUDGET_AMOUNT(200, 80, 4), callable(m.main))")
+    run = subprocess.run([sys.executable, "-c", code, str(xlam.parent)], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["3750.0", "64000", "True"]
 
 
 def test_the_xlam_name_must_be_an_importable_module_other_than_xlplan(tmp_path):

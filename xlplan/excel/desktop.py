@@ -7,8 +7,8 @@ has exactly one ribbon callback, `RibbonMyAddin.RunMain`, which runs
 button was pressed. Without rewriting the VBA project (which needs Excel) buttons
 cannot do different things, so the desktop ribbon has ONE button, "Recalculate",
 whose `main()` recalculates and checks, shows the summary and then offers to submit
-the plan to HQ (Yes/No). Check alone and the custom functions are in the Office add-in
-served by `xlplan serve`.
+the plan to HQ (Yes/No). Check alone is in the Office add-in served by `xlplan serve`.
+The same module carries the custom functions for the classic add-in (classic.py).
 
 `xlplan addin desktop -o xlplan_addin.xlam` writes the .xlam and, beside it, the module
 `xlplan_addin.py` that RunMain imports (the add-in's file name without extension).
@@ -49,8 +49,15 @@ RIBBON = """<customUI xmlns="{ns}">
 </customUI>
 """
 
-MODULE = '''"""Entry point of the xlplan desktop ribbon add-in: RunMain imports this module and calls main()."""
+MODULE = '''"""xlplan on Excel desktop: the ribbon add-in's RunMain imports this module and calls main().
+
+Add this module to the xlwings add-in's "UDF Modules" and press "Import Functions" for
+the XLPLAN_* functions (Windows).
+"""
+from xlplan.excel.classic import register
 from xlplan.excel.desktop import main  # noqa: F401
+
+register(globals())
 '''
 
 
