@@ -359,3 +359,32 @@ def test_office_loads_its_resources_without_a_token(server):
                  "/xlwings/custom-functions-code", "/static/icon-check-32.png"):
         assert server.get(path).status_code == 200, path
     assert server.get("/static/icon-../../etc/passwd-16.png").status_code == 404
+
+
+# -- submissions into HQ's database -------------------------------------------------------------
+@pytest.fixture
+def hq_server(tmp_path):
+    tokens = Tokens(tmp_path / "tokens.json")
+    keys = {NORTH: tokens.issue(NORTH), SOUTH: tokens.issue(SOUTH)}
+    client = TestClient(create_app(Settings(tokens=tmp_path / "tokens.json", db=f"sqlite:///{tmp_path / 'hq.db'}")))
+    client.keys = keys
+    return client
+
+
+def test_submissions_land_in_hq_s_database_as_a_merge_would_store_them(hq_server, tmp_path):
+    from xlplan.store import Store
+
+    actions = run_script(hq_server, "submit", book(clean_annual_plan()))
+    assert "已提交" in actions[-1]["args"][0]
+    data = clean_annual_plan()
+    data["plan_revision"] = 2
+    again = run_script(hq_server, "submit", book(data))
+    assert "第 2 版" in again[-1]["args"][0]
+    mine = hq_server.get("/api/submissions", headers=auth(hq_server)).json()
+    assert [(r["unit"], r["version"], r["status"]) for r in mine] == [(NORTH, 1, "accepted"), (NORTH, 2, "accepted")]
+    assert hq_server.get(f"/api/submissions/{mine[0]['id']}", headers=auth(hq_server, SOUTH)).status_code == 403
+    with Store(f"sqlite:///{tmp_path / 'hq.db'}") as hq:
+        assert [s["unit"] for s in hq.latest_accepted("annual_plan")] == [NORTH]
+    other = workbook_bytes(plan_from_book(book(clean_annual_plan(), unit=SOUTH)))
+    refused = hq_server.post("/api/submissions", headers=auth(hq_server), files={"file": ("s.xlsx", other)})
+    assert refused.status_code == 403

@@ -57,6 +57,7 @@ class Settings:
     inbox: Path = Path(DEFAULT_INBOX)
     max_request_bytes: int = MAX_REQUEST_BYTES
     hq_url: str | None = None  # submissions go to this HQ server instead of this server's inbox
+    db: str | None = None  # SQLAlchemy URL of HQ's database: submissions go there (xlplan.store)
     receiver: Callable | None = field(default=None, repr=False)  # receive_submission(data, name, unit, submitter)
 
 
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     public_url = manifest.base_url(settings.public_url)
     tokens = Tokens(settings.tokens)
-    inbox = Inbox(settings.inbox)
+    inbox = _inbox(settings)
     receive = settings.receiver or inbox.receive_submission
     pages = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     client_js = (STATIC / "xlplan.js").read_text(encoding="utf-8").replace("{{XLWINGS_VERSION}}", xw.__version__)
@@ -226,6 +227,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
     return app
+
+
+def _inbox(settings: Settings):
+    """Where submissions are kept: HQ's database when a URL is given, else the folder inbox."""
+    if settings.db:
+        from .hq import StoreInbox
+
+        return StoreInbox(settings.db)
+    return Inbox(settings.inbox)
 
 
 def _submitter(settings: Settings, receive, unit: str, token: str):
