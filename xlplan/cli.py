@@ -258,6 +258,8 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
                                                         "(default https://HOST:PORT)"),
           tokens: Path = TOKENS_OPTION,
           inbox: Path = typer.Option(Path("xlplan_inbox"), "--inbox", help="folder for submitted workbooks"),
+          db: Optional[str] = typer.Option(None, "--db", help="keep submissions in HQ's database instead "
+                                           "(SQLAlchemy URL, e.g. sqlite:///hq.db)"),
           hq_url: Optional[str] = typer.Option(None, "--hq-url", help="forward submissions to this HQ server"),
           certfile: Optional[Path] = typer.Option(None, "--ssl-certfile", help="TLS certificate (Office needs https)"),
           keyfile: Optional[Path] = typer.Option(None, "--ssl-keyfile", help="TLS private key"),
@@ -274,7 +276,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
         from .excel.server import Settings, create_app
 
         application = create_app(Settings(public_url=public_url or f"https://{host}:{port}", tokens=tokens,
-                                          inbox=inbox, hq_url=hq_url))
+                                          inbox=inbox, hq_url=hq_url, db=db))
     except ImportError as exc:
         _fail(f"the add-in server needs extra packages ({exc.name} is missing): pip install 'xlplan[excel]'")
     except (LicenseMissing, XlplanError) as exc:
