@@ -206,6 +206,8 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., help="workbooks, folders o
               f"; {len(st.unreadable)} unreadable", highlight=False)
     for name in outcome.summary.rejected_files[:20]:
         out.print(f"  [red]rejected[/red] {name}", highlight=False)
+    for problem in outcome.summary.unreadable:
+        err.print(f"[red]xlplan:[/red] skipped {problem}", highlight=False)
     for path in (outcome.workbook, outcome.report):
         if path:
             out.print(f"wrote {path}")

@@ -52,7 +52,8 @@ WORDS = {
     "months_sum": ("十二个月合计（万元）", "Twelve months (10k yuan)"),
     "gap_value": ("差距：月度合计 − 总部目标", "Gap: months − HQ target"),
     "plan_wan": ("计划（万元）", "Plan (10k yuan)"), "actual_wan": ("实绩（万元）", "Actual (10k yuan)"),
-    "achievement": ("达成率", "Achievement"), "variance": ("差异（万元）", "Variance (10k yuan)"),
+    "achievement": ("达成率", "Achievement"),
+    "plan_to_date": ("已有实绩月份的计划（万元）", "Plan for months with actual (10k yuan)"), "variance": ("差异（万元）", "Variance (10k yuan)"),
     "opening": ("去年年底人力", "Opening headcount"), "recruits": ("全年增员", "Recruits"),
     "attrition": ("全年脱落", "Attrition"), "closing": ("年底人力", "Closing headcount"),
     "budget_total": ("预算合计（元）", "Budget total (yuan)"),
@@ -338,17 +339,23 @@ def actual_sheet(ws, data: Data, lang: str):
     line = LineChart()
     line.add_data(Reference(ws, min_col=3, min_row=3, max_row=15), titles_from_data=True)
     line.set_categories(Reference(ws, min_col=1, min_row=4, max_row=15))
+    for series in line.series:
+        series.smooth = False  # a smoothed line would invent values between the months
+        series.marker.symbol = "circle"
     chart += line
     chart.height, chart.width = 8, 18
     ws.add_chart(chart, "G3")
     r = 18
+    plan_by_unit = monthly(data, "target_month")
     per_unit = pd.DataFrame({
-        w("plan_wan", lang): monthly(data, "target_month").sum(axis=1),
+        w("plan_wan", lang): plan_by_unit.sum(axis=1),
+        w("plan_to_date", lang): plan_by_unit.where(actual_by_unit.notna()).sum(axis=1),
         w("actual_wan", lang): actual_by_unit.sum(axis=1, min_count=1),
     })
     write_matrix(ws, r, per_unit, [w("period", lang), w("unit", lang)], lang, WAN, total_col=False)
     widths(ws, 12, 14, 6)
     ws.column_dimensions["B"].width = 18
+    ws.column_dimensions["D"].width = 22
 
 
 def scores_frame(data: Data) -> pd.DataFrame:

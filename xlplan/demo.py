@@ -2,7 +2,9 @@
 
 HQ generates one workbook per unit, pre-filled from the samples in workbooks/samples
 (each unit's figures scaled a little so the units differ); the units' workbooks are
-recalculated and checked, and the command prints where every result lies.
+recalculated and checked; then HQ merges them into a database (SQLite) with a roster
+that also expects one unit that never sends its plan, and writes the consolidated
+workbook and the status page. The command prints where every result lies.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import generate, recalc, spec
+from . import generate, merge, recalc, spec, store
 
 SAMPLES = Path(__file__).resolve().parent.parent / "workbooks" / "samples"
 
@@ -20,6 +22,7 @@ UNITS = {
     "annual_plan": [("北区营业部", 1.0), ("南区营业部", 0.8), ("东区营业部", 1.25)],
     "kpi_scorecard": [("客服一组", 1.0), ("客服二组", 0.9)],
 }
+MISSING_UNIT = ("西区营业部", "annual_plan")  # on the roster, never submits: the status page shows it
 # blocks whose money figures scale with a unit's size; everything else is kept as sampled
 SCALED = {"target_month", "region_plan", "actual_month", "hq_target", "planned_sales", "actual_sales"}
 
@@ -65,4 +68,79 @@ def run(folder: Path, console: Console | None = None, year: int = 2027) -> list[
                           str(sum(1 for f in result.findings if f.severity == "warning")))
     console.print(table)
     console.print(f"Workbooks, each with its Checks sheet and a JSON report beside it: {folder}/")
+    if results:
+        hq_merge(folder, results, console, year)
     return results
+
+
+def inputs_of(result: recalc.Result) -> dict:
+    """A plan's inputs in the generator's --data form: what the unit typed, to type again."""
+    template = result.plan.template
+    data: dict = {}
+    for name, grid in result.plan.values.items():
+        if template.blocks[name].role == "input":
+            data[name] = grid
+    for table, section in template.tables.items():
+        columns = {b.name.split(".", 1)[1]: result.plan.tables.get(b.name, []) for b in section.blocks
+                   if b.role == "input"}
+        rows = [{c: values[i] for c, values in columns.items() if i < len(values) and values[i] is not None}
+                for i in range(result.plan.sizes.get(table, 0))]
+        while rows and not rows[-1]:
+            rows.pop()
+        data[table] = rows
+    return data
+
+
+def fixed(result: recalc.Result) -> dict:
+    """The unit's corrections after HQ returns the plan: the slips the check list showed, fixed."""
+    data = inputs_of(result)
+    codes = {f.code for f in result.errors}
+    if "STATED_NOT_COMPUTED" in codes:
+        for row, amount in zip(data.get("actions", []), result.tables.get("actions.amount", [])):
+            if "stated" in row:
+                row["stated"] = amount
+    if "MONTHS_NOT_YEAR" in codes:
+        data["target"][0][0] = result.values["target_month_y"][0][0]
+    return data
+
+
+def hq_merge(folder: Path, results: list[recalc.Result], console: Console, year: int) -> merge.Outcome:
+    """HQ's side: merge, return the rejected plans, merge the corrected ones, consolidate.
+
+    Everything lands in a fresh database: the first merge rejects the plans with errors;
+    their units fix what the check list shows and resubmit (version 2); the second merge
+    keeps both versions and consolidates the accepted ones.
+    """
+    hq = folder / "hq"
+    hq.mkdir(parents=True, exist_ok=True)
+    roster = hq / "roster.csv"
+    lines = ["unit,template,period,due"]
+    lines += [f"{r.plan.unit},{r.plan.template.id},{r.plan.period},{year}-01-31" for r in results]
+    lines.append(f"{MISSING_UNIT[0]},{MISSING_UNIT[1]},{year},{year}-01-31")
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = hq / "hq.db"
+    db.unlink(missing_ok=True)  # the demo's own database, made afresh on every run
+    inputs = [folder / template_id for template_id in UNITS if (folder / template_id).is_dir()]
+    with store.Store(f"sqlite:///{db}") as hq_store:
+        first = merge.run(inputs, hq_store, roster=roster, workers=0)
+        console.print(f"HQ merge 1: {first.summary}")
+        for result in results:
+            if not result.errors:
+                continue
+            plan = result.plan
+            cycle = generate.Cycle(unit=plan.unit, year=year, lang=plan.lang, period=plan.period
+                                   if plan.template.id == "kpi_scorecard" else "", params=plan.meta["params"])
+            path = folder / plan.template.id / f"{plan.unit}-v2.xlsx"
+            generate.write(plan.template, cycle, path, fixed(result))
+            recalc.recalc_file(path)
+            console.print(f"  {plan.unit} fixed {', '.join(sorted({f.code for f in result.errors}))}: {path}")
+        outcome = merge.run(inputs, hq_store, roster=roster, output=hq / "consolidated.xlsx",
+                            report_path=hq / "status.html", workers=0)
+    st = outcome.status
+    console.print(f"HQ merge 2: {outcome.summary}; "
+                  + ", ".join(f"{st.count(s)} {s}" for s in ("accepted", "late", "rejected", "missing")))
+    console.print(f"  database:              {db}")
+    console.print(f"  roster:                {roster}")
+    console.print(f"  consolidated workbook: {outcome.workbook}")
+    console.print(f"  status page:           {outcome.report}")
+    return outcome

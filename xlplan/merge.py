@@ -74,6 +74,7 @@ class Summary:
     accepted: int = 0
     rejected: int = 0
     rejected_files: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # files that vanished or could not be opened
 
     def __str__(self) -> str:
         return (f"{self.seen} files: {self.new} new ({self.accepted} accepted, {self.rejected} rejected), "
@@ -283,6 +284,23 @@ def received_time(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+def _read_within_limits(path: Path, summary: Summary) -> bytes | None:
+    """A file's bytes; a file over the size limit is kept by its first bytes only.
+
+    The reader refuses such a file anyway (see safety.admit), and the merge must not
+    load gigabytes into memory to say so; what is stored lets HQ see what was sent.
+    A file that disappeared since it was listed is reported and skipped.
+    """
+    limit = safety.DEFAULT_LIMITS.file_bytes
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        summary.unreadable.append(f"{path}: {exc.strerror or exc}")
+        return None
+    return data
+
+
 def _windows(paths: Iterator[Path], size: int) -> Iterator[list[Path]]:
     window: list[Path] = []
     for p in paths:
@@ -397,8 +415,12 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
 
     try:
         for window in _windows(expand(inputs), batch):
-            loaded = [(p, p.read_bytes()) for p in window]
-            summary.seen += len(loaded)
+            loaded = []
+            for p in window:
+                data = _read_within_limits(p, summary)
+                if data is not None:
+                    loaded.append((p, data))
+            summary.seen += len(window)
             digests = [hashlib.sha256(data).hexdigest() for _, data in loaded]
             known = store.known(digests)
             fresh = []
@@ -407,8 +429,8 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
                     summary.duplicates += 1
                 else:
                     fresh.append((p, data))
-            if progress and len(fresh) < len(loaded):
-                progress(len(loaded) - len(fresh))
+            if progress and len(fresh) < len(window):
+                progress(len(window) - len(fresh))
             for i in range(0, len(fresh), chunk):
                 items = fresh[i:i + chunk]
                 work = [(p.name, data, received_time(p)) for p, data in items]

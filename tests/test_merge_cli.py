@@ -1,0 +1,56 @@
+"""`xlplan merge` from the command line: a small inbox in, the database, workbook and page out."""
+from __future__ import annotations
+
+import random
+
+from typer.testing import CliRunner
+
+import hq_cases as cases
+from xlplan.cli import app
+from xlplan.store import Store
+
+runner = CliRunner()
+
+
+def said(result) -> str:
+    """What the command printed, with rich's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+def inbox(tmp_path):
+    base = cases.base("kpi_scorecard", tmp_path)
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    rng = random.Random(5)
+    for unit in ("客服一组", "客服二组"):
+        (folder / f"{unit}.xlsx").write_bytes(cases.copy(base, unit, cases.kpi_data(rng, unit)))
+    (folder / "notes.xlsx").write_text("not a workbook", encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("unit,template,period,due\n客服一组,kpi_scorecard,2027-01,2027-01-10\n"
+                      "客服二组,kpi_scorecard,,\n客服三组,kpi_scorecard,2027-01,2027-01-10\n", encoding="utf-8")
+    return folder, roster
+
+
+def test_merge_command_writes_database_workbook_and_page(tmp_path):
+    folder, roster = inbox(tmp_path)
+    out = tmp_path / "out"
+    args = ["merge", str(folder), "--roster", str(roster), "-o", str(out / "consolidated.xlsx"),
+            "--report", str(out / "status.html"), "--workers", "0"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "3 files: 3 new (2 accepted, 1 rejected)" in said(result)
+    assert "1 missing" in said(result) and "1 unreadable" in said(result)
+    assert (out / "consolidated.xlsx").is_file() and (out / "status.html").is_file()
+    with Store(f"sqlite:///{out / 'hq.db'}") as hq:  # the default database sits beside the workbook
+        assert hq.counts()["submissions"] == 3
+    again = runner.invoke(app, args)
+    assert "0 new" in said(again) and "3 already stored" in said(again)
+
+
+def test_merge_command_explains_bad_arguments(tmp_path):
+    result = runner.invoke(app, ["merge", str(tmp_path / "nowhere" / "*.xlsx"), "--db", f"sqlite:///{tmp_path}/h.db"])
+    assert result.exit_code == 2 and "no such file" in said(result)
+    bad = tmp_path / "roster.csv"
+    bad.write_text("name,due\nx,2027-01-01\n", encoding="utf-8")
+    result = runner.invoke(app, ["merge", str(tmp_path), "--roster", str(bad), "--db", f"sqlite:///{tmp_path}/h.db"])
+    assert result.exit_code == 2 and "needs columns unit and template" in said(result)
