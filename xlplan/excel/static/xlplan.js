@@ -87,9 +87,12 @@ const xlplan = (function () {
         .map((n) => {
           const r = n.getRangeOrNullObject();
           r.load("address");
-          r.worksheet.load("position");
           return { n, r };
         });
+      await context.sync();
+      // a name whose cells were deleted (#REF!) has no range: the server reports it missing
+      const found = nameRanges.filter(({ r }) => !r.isNullObject);
+      found.forEach(({ r }) => r.worksheet.load("position"));
       await context.sync();
 
       const sheetsJson = parts.map((part) => {
@@ -116,8 +119,7 @@ const xlplan = (function () {
           })),
         };
       });
-      const namesJson = nameRanges
-        .filter(({ r }) => !r.isNullObject)
+      const namesJson = found
         .map(({ n, r }) => ({
           name: n.name,
           sheet_index: r.worksheet.position,
