@@ -158,6 +158,38 @@ class RosterEntry:
     due: dt.date | None = None
 
 
+FINDING_COLUMNS = ("submission_id", "severity", "code", "message", "sheet", "cell", "block")
+VALUE_COLUMNS = ("submission_id", "unit", "period", "block", "row", "col", "row_key", "col_key", "number", "text",
+                 "role")
+DRIVER_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _insert_many(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert many rows given as tuples, straight through the driver where its parameter style is known.
+
+    A merge writes hundreds of values per file; building a dict per value and letting
+    SQLAlchemy process each one cost more than the database itself.
+    """
+    if not rows:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        # COPY is PostgreSQL's bulk load: one stream instead of a statement per row
+        with conn.connection.dbapi_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    mark = DRIVER_MARKS.get(conn.dialect.paramstyle)
+    if mark is None:
+        conn.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
+        return
+    sql = (f"INSERT INTO {quote(table.name)} ({names}) "
+           f"VALUES ({', '.join([mark] * len(columns))})")
+    conn.exec_driver_sql(sql, rows)
+
+
 class Store:
     """One database of submissions. Open with `Store(url)`; the schema is brought up to date."""
 
@@ -262,16 +294,11 @@ class Store:
                 ids.append(sid)
                 if item.unit is not None:
                     touched.add((item.unit, item.template, item.period))
-                finding_rows += [dict(submission_id=sid, severity=f[0], code=f[1], message=f[2], sheet=f[3],
-                                      cell=f[4], block=f[5]) for f in item.findings]
-                unit, period = item.unit or "", item.period or ""
-                value_rows += [dict(submission_id=sid, unit=unit, period=period, block=v[0], row=v[1], col=v[2],
-                                    row_key=v[3], col_key=v[4], number=v[5], text=v[6], role=v[7])
-                               for v in item.values]
-            if finding_rows:
-                conn.execute(findings.insert(), finding_rows)
-            if value_rows:
-                conn.execute(plan_values.insert(), value_rows)
+                finding_rows += [(sid, *f[:6]) for f in item.findings]
+                head = (sid, item.unit or "", item.period or "")
+                value_rows += [head + tuple(v[:8]) for v in item.values]
+            _insert_many(conn, findings, FINDING_COLUMNS, finding_rows)
+            _insert_many(conn, plan_values, VALUE_COLUMNS, value_rows)
             for key in touched:
                 self._renumber(conn, key)
         return ids
