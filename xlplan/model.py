@@ -149,7 +149,6 @@ class Template:
     id: str
     version: str
     title: dict[str, str]
-    params: dict[str, Any]
     dims: dict[str, Dim]
     sheets: tuple[Sheet, ...]
     checks: tuple[Check, ...]

@@ -60,37 +60,56 @@ def available() -> dict[str, Path]:
 
 
 def load(template_id: str, params: dict | None = None) -> Template:
-    """The template `template_id` rendered for a cycle's parameters."""
+    """The template `template_id` rendered for a cycle's parameters.
+
+    Cycles whose parameters render to the same definition share one Template (and so
+    one compiled engine): the unit's name changes nothing in most templates.
+    """
     paths = available()
     if template_id not in paths:
         known = ", ".join(sorted(paths)) or "none"
         raise TemplateError(f"no template {template_id!r} (known: {known})")
     path = paths[template_id]
-    key = json.dumps(params or {}, sort_keys=True, ensure_ascii=False, default=str)
-    return _load_cached(str(path), path.stat().st_mtime, key)
+    defaults, body = _definition(str(path), path.stat().st_mtime)
+    values = {**defaults, **{k: v for k, v in (params or {}).items() if v is not None}}
+    try:
+        rendered = body.render(**values)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{path.name}: cannot render: {exc}") from None
+    return _built(rendered, path.name)
+
+
+@functools.lru_cache(maxsize=32)
+def _definition(path: str, mtime: float) -> tuple[dict, jinja2.Template]:
+    """The parameters' defaults and the compiled jinja2 body of a definition file."""
+    source = Path(path).read_text(encoding="utf-8")
+    where = Path(path).name
+    head, body = source.split("\n---\n", 1) if "\n---\n" in source else ("", source)
+    head_data = _yaml(head, where) or {}
+    defaults = head_data.get("params", {}) if isinstance(head_data, dict) else {}
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    try:
+        return defaults, env.from_string(body)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{where}: the template does not parse: {exc}") from None
 
 
 @functools.lru_cache(maxsize=64)
-def _load_cached(path: str, mtime: float, params_json: str) -> Template:
-    return load_file(Path(path), json.loads(params_json))
-
-
-def load_file(path: Path, params: dict | None = None) -> Template:
-    source = path.read_text(encoding="utf-8")
-    where = path.name
-    head = _yaml(source.split("\n---\n")[0] if "\n---\n" in source else "", where) or {}
-    defaults = head.get("params", {}) if isinstance(head, dict) else {}
-    values = {**defaults, **{k: v for k, v in (params or {}).items() if v is not None}}
-    body = source.split("\n---\n", 1)[1] if "\n---\n" in source else source
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    try:
-        rendered = env.from_string(body).render(**values)
-    except jinja2.TemplateError as exc:
-        raise TemplateError(f"{where}: cannot render: {exc}") from None
+def _built(rendered: str, where: str) -> Template:
     data = _yaml(rendered, where)
     if not isinstance(data, dict):
         raise TemplateError(f"{where}: a template is a mapping with id, version, sheets")
-    return build(data, values, where)
+    return build(data, where)
+
+
+def load_file(path: Path, params: dict | None = None) -> Template:
+    """A definition file outside the template folders, rendered for `params`."""
+    defaults, body = _definition(str(path), path.stat().st_mtime)
+    try:
+        rendered = body.render(**{**defaults, **(params or {})})
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{path.name}: cannot render: {exc}") from None
+    return _built(rendered, path.name)
 
 
 def _yaml(text: str, where: str) -> Any:
@@ -126,7 +145,7 @@ def _dim(name: str, spec, where) -> Dim:
     return Dim(name, out, units)
 
 
-def build(data: dict, params: dict, where: str) -> Template:
+def build(data: dict, where: str) -> Template:
     for key in ("id", "version", "sheets"):
         if key not in data:
             raise TemplateError(f"{where}: missing {key!r}")
@@ -137,7 +156,7 @@ def build(data: dict, params: dict, where: str) -> Template:
     checks = tuple(_check(c, f"{where} › checks[{i}]") for i, c in enumerate(data.get("checks") or []))
     template = Template(
         id=str(data["id"]), version=str(data["version"]), title=_labels(data.get("title"), where),
-        params=params, dims=dims, sheets=sheets, checks=checks, source=where,
+        dims=dims, sheets=sheets, checks=checks, source=where,
     )
     validate(template)
     return template
@@ -221,7 +240,7 @@ def _section(spec: dict, dims, where) -> Section:
         blocks = tuple(_block({**b, "rows": rows}, where) for b in raw)
         totals = tuple(_block(b, where) for b in spec.get("totals") or [])
         return Section(kind=kind, blocks=blocks, title=title, rows=rows, totals=totals,
-                       total_label=_labels(spec.get("total_label", {"zh": "合計", "en": "Total"}), where))
+                       total_label=_labels(spec.get("total_label", {"zh": "合计", "en": "Total"}), where))
     if kind == "rows":
         cols = spec.get("cols", "month")
         blocks: list[Block] = []
