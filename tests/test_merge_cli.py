@@ -54,3 +54,14 @@ def test_merge_command_explains_bad_arguments(tmp_path):
     bad.write_text("name,due\nx,2027-01-01\n", encoding="utf-8")
     result = runner.invoke(app, ["merge", str(tmp_path), "--roster", str(bad), "--db", f"sqlite:///{tmp_path}/h.db"])
     assert result.exit_code == 2 and "needs columns unit and template" in said(result)
+
+
+def test_consolidated_workbook_in_english(tmp_path):
+    import openpyxl
+
+    folder, roster = inbox(tmp_path)
+    out = tmp_path / "en.xlsx"
+    result = runner.invoke(app, ["merge", str(folder), "--roster", str(roster), "-o", str(out), "--lang", "en",
+                                 "--workers", "0"])
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(out).sheetnames == ["Status", "Scorecards", "Grades"]
