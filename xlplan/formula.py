@@ -52,6 +52,9 @@ FUNCTIONS = {
 }
 # arguments that take a range as it is (no SUM-style skipping needed, just the cells)
 RANGE_ARGS = {"sumif": (0, 2), "countif": (0,), "rank": (1,), "index": (0,), "rows": (0,)}
+# Excel skips empty cells and text in a *reference* argument of these, even a single
+# cell: MIN(A1, 5) is 5 and COUNT(A1) is 0 when A1 is empty, SUM(A1) is 0 when A1 holds "".
+REFERENCE_SKIPPING = ("sum", "min", "max", "average", "count")
 
 BINOPS = {ast.Add: ("+", "add", 4), ast.Sub: ("-", "sub", 4), ast.Mult: ("*", "mul", 5),
           ast.Div: ("/", "div", 5), ast.Pow: ("^", "power", 6)}
@@ -380,6 +383,9 @@ class PythonRenderer(Compiler):
                     if ref is None:
                         self.fail(f"{name}() needs a range as argument {k + 1}")
                     args.append(self.ref_text(ref, ctx, as_range=True))
+                elif name in REFERENCE_SKIPPING and (ref := self.resolve(arg, ctx)) is not None:
+                    cells = f"(T[{ref.block!r}][i],)" if ref.same_row else self.ref_text(ref, ctx, as_range=True)
+                    args.append(f"Rng({cells})")
                 else:
                     args.append(self.expr(arg, ctx))
             return f"{FUNCTIONS[name][1]}({','.join(args)})"
