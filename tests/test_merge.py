@@ -298,7 +298,7 @@ def test_status_page(merged):
 # -- Dask ---------------------------------------------------------------------------
 def test_a_dask_cluster_gets_exactly_the_local_results(corpus, tmp_path):
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import LocalCluster
     except ImportError:
         if IN_CI:
             raise
@@ -306,10 +306,9 @@ def test_a_dask_cluster_gets_exactly_the_local_results(corpus, tmp_path):
     folder = corpus.folder / "kpi"
     local = Store(f"sqlite:///{tmp_path / 'local.db'}")
     merge.merge([folder], local, workers=2)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         remote = Store(f"sqlite:///{tmp_path / 'dask.db'}")
-        merge.merge([folder], remote, scheduler=client)
+        merge.merge([folder], remote, scheduler=cluster.scheduler_address)  # as --scheduler tcp://...
 
     def snapshot(store):
         subs = {s["id"]: s for s in store.submissions()}

@@ -113,3 +113,16 @@ def test_a_database_that_cannot_be_opened_is_a_clear_error(tmp_path):
         Store(f"sqlite:///{tmp_path / 'file.txt' / 'hq.db'}")
     with pytest.raises(StoreError, match="not a database URL"):
         Store("nonsense://")
+
+
+def test_a_locked_database_is_a_clear_error_and_stores_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'hq.db'}"
+    store = Store(url, connect_args={"timeout": 0.1})
+    blocker = Store(url)
+    with blocker.engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreError, match="cannot write to the database"):
+            store.add([(Item("north.xlsx", "a" * 64, day(1)), b"one")])
+        conn.exec_driver_sql("ROLLBACK")
+    assert store.counts()["submissions"] == 0
+    assert store.add([(Item("north.xlsx", "a" * 64, day(1)), b"one")]) == [1]

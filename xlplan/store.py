@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 from sqlalchemy import (Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
                         String, Table, Text, UniqueConstraint, and_, create_engine, func, inspect, select)
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
 from .model import XlplanError
 
@@ -267,11 +267,22 @@ class Store:
 
         Returns each file's new submission id, or None for bytes stored before (the same
         file merged twice is one submission). Version numbers of the units touched are
-        recounted by time received.
+        recounted by time received. All or nothing: a batch that fails leaves no trace.
         """
+        batch = list(batch)
+        try:
+            return self._add(batch)
+        except IntegrityError:
+            # another merge stored some of the same bytes meanwhile: the batch was rolled
+            # back; once more, now skipping what is stored
+            return self._add(batch)
+        except OperationalError as exc:
+            raise StoreError(f"{self.display_url}: cannot write to the database ({exc.orig}); "
+                             "nothing of this batch was stored, the input files are untouched") from None
+
+    def _add(self, batch: list[tuple[Incoming, bytes]]) -> list[int | None]:
         ids: list[int | None] = []
         touched: set[tuple] = set()
-        batch = list(batch)
         now = utcnow()
         with self.engine.begin() as conn:
             seen = self._known_in(conn, [item.sha256 for item, _ in batch])
