@@ -55,7 +55,12 @@ def cells(plan: Plan, values: dict, tables: dict, name: str) -> Iterator[tuple[t
 
 
 def value_at(plan, values, tables, name, r, c):
-    """The value of `name` at the position (r, c) of another block: same cell, or a scalar."""
+    """The value of `name` at the position (r, c) of another block: same cell, or a scalar.
+
+    A number instead of a block name is that number (`expected: 100`).
+    """
+    if is_number(name):
+        return name
     block = plan.template.blocks[name]
     if block.table:
         column = tables.get(name, ())

@@ -49,7 +49,9 @@ def build_workbook(template: Template, cycle: Cycle, data: dict | None = None) -
     prefill = {"unit_name": cycle.unit, "plan_year": cycle.year, "team_name": cycle.unit,
                "period": cycle.period or None}
     prefill = {k: v for k, v in prefill.items() if k in template.blocks and v not in (None, "")}
-    fill_inputs(wb, template, layout, {**prefill, **(data or {})}, where="--data")
+    defaults = {k: b.default for k, b in template.blocks.items()
+                if b.default is not None and not b.table and b.role != "computed"}
+    fill_inputs(wb, template, layout, {**defaults, **prefill, **(data or {})}, where="--data")
     return wb
 
 
@@ -66,7 +68,7 @@ def _write_sheet(wb, template, layout, sheet, cycle):
     ws = wb.create_sheet(text(sheet.title, lang))
     ws.sheet_view.showGridLines = False
     ws.cell(1, 1, f"{text(template.title, lang)} · {text(sheet.title, lang)}").font = styles.TITLE_FONT
-    ws.cell(2, 1, f"{cycle.unit} · {cycle.year}  —  {t('legend', lang)}").font = styles.NOTE_FONT
+    ws.cell(2, 1, f"{cycle.unit} · {cycle.period or cycle.year}  —  {t('legend', lang)}").font = styles.NOTE_FONT
     ws.column_dimensions[get_column_letter(LABEL_COL)].width = 30
     ws.column_dimensions[get_column_letter(UNIT_COL)].width = 9
     freeze = None

@@ -108,6 +108,7 @@ class Block:
     under: str | None = None  # a total: sits on the totals row, under this column
     width: float | None = None  # column width for table columns and form values
     collapsed: bool = False  # a detail column, grouped and folded away until a user opens it
+    default: Any = None  # what a new workbook holds here: HQ's settings in a given block
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,7 @@ def _block(spec: dict, where, **extra) -> Block:
         minimum=spec.get("min"), maximum=spec.get("max"), help=_labels(spec.get("help"), where),
         highlight_nonzero=bool(spec.get("highlight_nonzero", False)),
         under=spec.get("under"), width=spec.get("width"), collapsed=bool(spec.get("collapsed", False)),
+        default=spec.get("default"),
     )
     fields.update(extra)
     return Block(**fields)
@@ -302,7 +303,7 @@ def validate(template: Template) -> None:
         for key, value in check.args.items():
             if key in ("message",) or not isinstance(value, str):
                 continue
-            if value not in seen and key in ("block", "actual", "expected", "at", "stated", "computed", "when"):
+            if value not in seen and key in ("block", "actual", "at", "stated", "computed", "when", "expected"):
                 raise TemplateError(f"{where}: check {check.code} names unknown block {value!r}")
     for block in template.blocks.values():
         if block.formula:
