@@ -395,6 +395,8 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
             future, items = inflight.popleft()
             for processed, (_, data) in zip(future.result(), items):
                 pending.append((processed, data))
+            if progress:
+                progress(len(items))
             if len(pending) >= batch:
                 flush()
 
@@ -409,8 +411,6 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
             else:
                 summary.rejected += 1
                 summary.rejected_files.append(processed.source)
-        if progress:
-            progress(len(pending))
         pending.clear()
 
     try:

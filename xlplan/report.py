@@ -9,7 +9,8 @@ A roster entry's status, worst first:
 - rejected: files received, none accepted (the latest one's errors are shown);
 - late: accepted, but the accepted version arrived after the due date;
 - accepted: accepted on time (or no due date).
-A unit that submitted without being on the roster is listed as "unexpected".
+A unit that submitted without being on the roster is listed as "unexpected" (when there
+is a roster at all).
 """
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ def status(store: Store, max_findings: int = 5) -> Status:
     findings = store.finding_counts()
     rows: list[StatusRow] = []
     matched: set[int] = set()
-    for entry in store.roster():
+    entries = store.roster()
+    for entry in entries:
         mine = [s for s in by_key.get((entry.unit, entry.template), ())
                 if not entry.period or s["period"] == entry.period]
         matched.update(s["id"] for s in mine)
@@ -98,7 +100,8 @@ def status(store: Store, max_findings: int = 5) -> Status:
             rest.setdefault((s["unit"], s["template"], s["period"]), []).append(s)
     for (unit, template, period), mine in rest.items():
         row = _row(RosterEntry(unit, template, period), mine, findings, max_findings)
-        row.status = "unexpected"
+        if entries:  # without a roster nobody is expected, so nobody is unexpected either
+            row.status = "unexpected"
         rows.append(row)
     order = {s: i for i, s in enumerate(STATUSES)}
     rows.sort(key=lambda r: (order[r.status], r.template, r.period, r.unit))
