@@ -279,13 +279,13 @@ def _is_workbook_name(name: str) -> bool:
     return name.lower().endswith(SUFFIXES) and not name.startswith("~$")
 
 
-def received_time(path: Path) -> dt.datetime:
-    """When a file arrived: its modification time, in UTC."""
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+def utc(timestamp: float) -> dt.datetime:
+    """A file time as the store keeps times: UTC, to the second."""
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
-def _read_within_limits(path: Path, summary: Summary) -> bytes | None:
-    """A file's bytes; a file over the size limit is kept by its first bytes only.
+def _read_within_limits(path: Path, summary: Summary) -> tuple[bytes, dt.datetime] | None:
+    """A file's bytes and when it arrived (its modification time); a file over the size limit is kept by its first bytes only.
 
     The reader refuses such a file anyway (see safety.admit), and the merge must not
     load gigabytes into memory to say so; what is stored lets HQ see what was sent.
@@ -295,10 +295,11 @@ def _read_within_limits(path: Path, summary: Summary) -> bytes | None:
     try:
         with open(path, "rb") as f:
             data = f.read(limit + 1)
+            mtime = os.fstat(f.fileno()).st_mtime
     except OSError as exc:
         summary.unreadable.append(f"{path}: {exc.strerror or exc}")
         return None
-    return data
+    return data, utc(mtime)
 
 
 def _windows(paths: Iterator[Path], size: int) -> Iterator[list[Path]]:
@@ -387,13 +388,13 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
     """Merge every workbook in `inputs` into `store`; `progress(n)` is called as files are done."""
     summary = Summary()
     run = runner(workers, scheduler)
-    inflight: deque = deque()  # (future, [(path, data)]) in input order
+    inflight: deque = deque()  # (future, [(path, data, received)]) in input order
     pending: list[tuple[Processed, bytes]] = []
 
     def collect(block: bool):
         while inflight and (block or len(inflight) >= 2 * run.width + 2):
             future, items = inflight.popleft()
-            for processed, (_, data) in zip(future.result(), items):
+            for processed, (_, data, _) in zip(future.result(), items):
                 pending.append((processed, data))
             if progress:
                 progress(len(items))
@@ -415,25 +416,25 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
 
     try:
         for window in _windows(expand(inputs), batch):
-            loaded = []
+            loaded = []  # (path, bytes, received)
             for p in window:
-                data = _read_within_limits(p, summary)
-                if data is not None:
-                    loaded.append((p, data))
+                read_ = _read_within_limits(p, summary)
+                if read_ is not None:
+                    loaded.append((p, *read_))
             summary.seen += len(window)
-            digests = [hashlib.sha256(data).hexdigest() for _, data in loaded]
+            digests = [hashlib.sha256(data).hexdigest() for _, data, _ in loaded]
             known = store.known(digests)
             fresh = []
-            for (p, data), digest in zip(loaded, digests):
+            for item, digest in zip(loaded, digests):
                 if digest in known:
                     summary.duplicates += 1
                 else:
-                    fresh.append((p, data))
+                    fresh.append(item)
             if progress and len(fresh) < len(window):
                 progress(len(window) - len(fresh))
             for i in range(0, len(fresh), chunk):
                 items = fresh[i:i + chunk]
-                work = [(p.name, data, received_time(p)) for p, data in items]
+                work = [(p.name, data, received) for p, data, received in items]
                 inflight.append((run.submit(process_chunk, work), items))
                 collect(block=False)
         collect(block=True)
