@@ -97,8 +97,10 @@ def load(store: Store, template: str, blocks) -> Data:
     columns = ["submission_id", "unit", "period", "block", "row", "col", "row_key", "col_key", "number", "text"]
     if subs.empty:
         return Data(subs, pd.DataFrame(columns=columns))
-    rows = store.values(subs["id"].tolist(), blocks)
-    values = pd.DataFrame.from_records(rows, columns=columns + ["role"]).drop(columns="role")
+    rows = store.value_rows(subs["id"].tolist(), blocks, columns)
+    values = pd.DataFrame.from_records(rows, columns=columns)
+    for name in ("unit", "period", "block", "row_key", "col_key"):
+        values[name] = values[name].astype("category")  # a few distinct strings, repeated per value
     return Data(subs, values)
 
 
@@ -189,15 +191,15 @@ def write_matrix(ws, row: int, table: pd.DataFrame, index_labels, lang: str, fmt
         for k, v in enumerate(values.tolist()):
             put(ws, r, nidx + 1 + k, v, fmt)
         if total_col:
-            put(ws, r, nidx + 1 + len(column_labels), float(values.sum(skipna=True)), fmt, bold=True)
+            put(ws, r, nidx + 1 + len(column_labels), float(values.sum(min_count=1)), fmt, bold=True)
         r += 1
     if total_row:
         put(ws, r, 1, w("total", lang), bold=True)
-        sums = table.sum(skipna=True)
+        sums = table.sum(min_count=1)
         for k, v in enumerate(sums.tolist()):
             put(ws, r, nidx + 1 + k, float(v), fmt, bold=True)
         if total_col:
-            put(ws, r, nidx + 1 + len(column_labels), float(sums.sum()), fmt, bold=True)
+            put(ws, r, nidx + 1 + len(column_labels), float(sums.sum(min_count=1)), fmt, bold=True)
         r += 1
     return r + 1
 
