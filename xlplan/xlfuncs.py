@@ -56,12 +56,45 @@ def num(x):
     raise XlErr(VALUE)
 
 
+_E48 = 2.0**-48
+
+
+def _whole(x: float) -> bool:
+    return x <= 2.0**52 and x == int(x)
+
+
+def approx_equal(a: float, b: float) -> bool:
+    """Equal but for rounding noise, as LibreOffice decides (rtl::math::approxEqual).
+
+    Two numbers are equal when they differ by less than 2^-48 of each, unless all of
+    them are whole numbers. LibreOffice uses this for = < > and to make a - b exactly 0:
+    without it 0.1 + 0.2 - 0.3 is 5.6e-17 and (0.1 + 0.2) = 0.3 is FALSE.
+    """
+    if a == b:
+        return True
+    if a == 0 or b == 0:
+        return False
+    d = abs(a - b)
+    if not math.isfinite(d):
+        return False
+    a, b = abs(a), abs(b)
+    if _whole(d) and _whole(a) and _whole(b):
+        return False
+    return d < a * _E48 and d < b * _E48
+
+
 def add(a, b):
-    return num(a) + num(b)
+    a, b = num(a), num(b)
+    if ((a < 0 < b) or (b < 0 < a)) and approx_equal(a, -b):
+        return 0.0  # LibreOffice's approxAdd: opposite numbers cancel exactly
+    return a + b
 
 
 def sub(a, b):
-    return num(a) - num(b)
+    a, b = num(a), num(b)
+    if ((a < 0 and b < 0) or (a > 0 and b > 0)) and approx_equal(a, b):
+        return 0.0  # LibreOffice's approxSub: region total − month target is 0, not 1e-13
+    return a - b
 
 
 def mul(a, b):
@@ -112,46 +145,40 @@ def _pair(a, b):
 _PLAIN = (int, float)  # numbers compare directly: the common case, kept fast
 
 
-def eq(a, b):
+def _compare(a, b) -> int:
+    """-1, 0 or 1: numbers equal within rounding noise (approx_equal) compare as equal."""
     if type(a) in _PLAIN and type(b) in _PLAIN:
-        return a == b
+        if a == b or approx_equal(a, b):
+            return 0
+        return -1 if a < b else 1
     x, y = _pair(a, b)
-    return x == y
+    if x[0] == y[0] == 0 and approx_equal(x[1], y[1]):
+        return 0
+    return (x > y) - (x < y)
+
+
+def eq(a, b):
+    return _compare(a, b) == 0
 
 
 def ne(a, b):
-    if type(a) in _PLAIN and type(b) in _PLAIN:
-        return a != b
-    x, y = _pair(a, b)
-    return x != y
+    return _compare(a, b) != 0
 
 
 def lt(a, b):
-    if type(a) in _PLAIN and type(b) in _PLAIN:
-        return a < b
-    x, y = _pair(a, b)
-    return x < y
+    return _compare(a, b) < 0
 
 
 def le(a, b):
-    if type(a) in _PLAIN and type(b) in _PLAIN:
-        return a <= b
-    x, y = _pair(a, b)
-    return x <= y
+    return _compare(a, b) <= 0
 
 
 def gt(a, b):
-    if type(a) in _PLAIN and type(b) in _PLAIN:
-        return a > b
-    x, y = _pair(a, b)
-    return x > y
+    return _compare(a, b) > 0
 
 
 def ge(a, b):
-    if type(a) in _PLAIN and type(b) in _PLAIN:
-        return a >= b
-    x, y = _pair(a, b)
-    return x >= y
+    return _compare(a, b) >= 0
 
 
 def truth(c):
@@ -192,8 +219,34 @@ def _numbers(args):
     return out
 
 
+def _sum(values) -> float:
+    """Sum as LibreOffice adds (sc/inc/kahan.hxx): Neumaier's compensated sum, the last
+    addend held back and added as approxAdd would, so 0.1 + 0.2 - 0.3 sums to 0."""
+    total = error = held = 0.0
+
+    def step(x):  # one step of Neumaier's sum
+        nonlocal total, error
+        t = total + x
+        error += (total - t) + x if abs(total) >= abs(x) else (x - t) + total
+        total = t
+
+    for x in values:
+        if x == 0:
+            continue
+        if held:
+            step(held)
+        held = x
+    if not held:
+        return total + error
+    so_far = total + error
+    if ((held < 0 < so_far) or (so_far < 0 < held)) and approx_equal(held, -so_far):
+        return 0.0
+    step(held)
+    return total + error
+
+
 def SUM(*args):
-    return math.fsum(_numbers(args)) if args else 0
+    return _sum(_numbers(args)) if args else 0
 
 
 def MIN(*args):
@@ -210,7 +263,7 @@ def AVERAGE(*args):
     values = _numbers(args)
     if not values:
         raise XlErr(DIV0)
-    return math.fsum(values) / len(values)
+    return _sum(values) / len(values)
 
 
 def COUNT(*args):
@@ -232,16 +285,24 @@ def ROUND(x, n=0):
     return float(_digits(x).quantize(q, rounding=ROUND_HALF_UP))
 
 
+def _before_up_down(x: float, n: int) -> Decimal:
+    """The value ROUNDUP and ROUNDDOWN look at: LibreOffice first rounds to 12 significant
+    digits below 1e12 (its fix for tdf#124286), so ROUNDUP(3750.00000000375, 0) is 3750."""
+    if n < 12 and abs(x) < 1e12:
+        return Decimal(f"{x:.12g}")
+    return _digits(x)
+
+
 def ROUNDUP(x, n=0):
     x, n = num(x), int(num(n))
-    d = _digits(abs(x)).scaleb(n)
+    d = _before_up_down(abs(x), n).scaleb(n)
     r = float(Decimal(math.ceil(d)).scaleb(-n))
     return -r if x < 0 else r
 
 
 def ROUNDDOWN(x, n=0):
     x, n = num(x), int(num(n))
-    d = _digits(abs(x)).scaleb(n)
+    d = _before_up_down(abs(x), n).scaleb(n)
     r = float(Decimal(math.floor(d)).scaleb(-n))
     return -r if x < 0 else r
 
@@ -255,7 +316,10 @@ def _matches(value, criterion):
     """SUMIF's criterion in its plain form: equality, case-insensitive for text."""
     if isinstance(value, XlErr):
         return False
-    if criterion is None or criterion == "":
+    if criterion is None:
+        # an empty criterion *cell* means 0 in Excel and LibreOffice, never "blank"
+        criterion = 0
+    if criterion == "":
         return value is None or value == ""
     if isinstance(criterion, str):
         return isinstance(value, str) and value.lower() == criterion.lower()
@@ -272,7 +336,7 @@ def SUMIF(rng, criterion, sum_rng):
                 raise s
             if isinstance(s, (int, float)) and not isinstance(s, bool):
                 total.append(s)
-    return math.fsum(total)
+    return _sum(total)
 
 
 def COUNTIF(rng, criterion):
@@ -294,8 +358,9 @@ def INDEX(rng, n):
     n = int(num(n))
     if n < 1 or n > len(rng):
         raise XlErr(REF)
-    value = rng[n - 1]
-    return 0 if value is None else value
+    # INDEX returns a reference: an empty cell stays empty, so INDEX(...)="" is TRUE as
+    # in Excel and LibreOffice; value_of shows it as 0 only when a formula ends there.
+    return rng[n - 1]
 
 
 def ROWS(rng):
