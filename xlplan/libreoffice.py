@@ -1,0 +1,124 @@
+"""LibreOffice, headless: recalculate workbooks and render a sheet to PNG.
+
+Used by the parity tests (every generated formula recalculated by a real spreadsheet
+program and compared with the Python engine) and for the README's picture. One
+`soffice` call converts a whole batch, because starting LibreOffice costs more than
+recalculating a workbook. Each call runs with its own fresh user profile, so a stale
+or concurrently used profile (another test run, a desktop session) cannot make it
+hang or silently convert nothing.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+from .model import XlplanError
+
+TIMEOUT = 300  # seconds for one batch; a first start on a cold machine takes a while
+
+
+class LibreOfficeError(XlplanError, RuntimeError):
+    """LibreOffice is missing, timed out, or did not produce a file it was asked for."""
+
+
+def soffice() -> str:
+    """The LibreOffice program: `soffice` on the PATH, else `libreoffice`, else an error."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if not found:
+        raise LibreOfficeError("LibreOffice is not installed (no `soffice` or `libreoffice` on the PATH); "
+                               "on Debian: apt-get install libreoffice-calc-nogui, or run scripts/setup.sh")
+    return found
+
+
+def available() -> bool:
+    return bool(shutil.which("soffice") or shutil.which("libreoffice"))
+
+
+def _convert(paths: list[Path], outdir: Path, target: str, timeout: float) -> str:
+    """Run one soffice conversion; returns what soffice printed, for error messages."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="xlplan-lo-profile-") as profile:
+        command = [soffice(), f"-env:UserInstallation={Path(profile).as_uri()}",
+                   "--headless", "--norestore", "--nolockcheck", "--calc",
+                   "--convert-to", target, "--outdir", str(outdir), *map(str, paths)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise LibreOfficeError(f"LibreOffice took more than {timeout:.0f} s to convert "
+                                   f"{len(paths)} file(s), the first {paths[0].name}") from None
+    if done.returncode != 0:
+        raise LibreOfficeError(f"LibreOffice failed (exit {done.returncode}) converting "
+                               f"{', '.join(p.name for p in paths)}: {(done.stderr or done.stdout).strip()}")
+    return (done.stdout + done.stderr).strip()
+
+
+def recalculate(paths: Iterable[Path | str], outdir: Path | str, timeout: float = TIMEOUT) -> list[Path]:
+    """Open each workbook in LibreOffice, recalculate every formula, save it as .xlsx in `outdir`.
+
+    Returns the saved files in the order given; openpyxl with `data_only=True` reads the
+    values LibreOffice computed. Input names must differ by stem (outputs are OUTDIR/STEM.xlsx)
+    and `outdir` must not be the inputs' folder.
+    """
+    paths = [Path(p).resolve() for p in paths]
+    outdir = Path(outdir).resolve()
+    if not paths:
+        return []
+    stems = [p.stem for p in paths]
+    if len(set(stems)) != len(stems):
+        raise LibreOfficeError("workbooks to recalculate in one batch need different names")
+    for p in paths:
+        if not p.is_file():
+            raise LibreOfficeError(f"no workbook {p}")
+        if p.parent == outdir:
+            raise LibreOfficeError(f"{p.name}: the output folder must differ from the input's folder")
+    outputs = [outdir / f"{p.stem}.xlsx" for p in paths]
+    for out in outputs:
+        out.unlink(missing_ok=True)
+    # "xlsx:Calc MS Excel 2007 XML" is the filter Excel files are saved with; LibreOffice
+    # recalculates on load files that another program wrote, so the saved values are fresh.
+    said = _convert(paths, outdir, "xlsx:Calc MS Excel 2007 XML", timeout)
+    missing = [p.name for p, out in zip(paths, outputs) if not out.is_file()]
+    if missing:
+        raise LibreOfficeError(f"LibreOffice did not convert {', '.join(missing)}: {said or 'no message'}")
+    return outputs
+
+
+def render_png(xlsx: Path | str, out_png: Path | str, sheet: str | None = None,
+               timeout: float = TIMEOUT) -> Path:
+    """A PNG of the first printed page of one sheet (the first sheet unless `sheet` is named).
+
+    LibreOffice draws it as it prints it (page setup, fit to width), in the fonts the
+    machine has: install fonts-noto-cjk for Chinese labels. Calc's PNG export lives in
+    LibreOffice's draw component (Debian: libreoffice-draw-nogui).
+    """
+    import openpyxl
+
+    xlsx, out_png = Path(xlsx).resolve(), Path(out_png).resolve()
+    with tempfile.TemporaryDirectory(prefix="xlplan-png-") as tmp:
+        source = Path(tmp) / f"{out_png.stem}.xlsx"
+        wb = openpyxl.load_workbook(xlsx)
+        if sheet is not None:
+            if sheet not in wb.sheetnames:
+                raise LibreOfficeError(f"{xlsx.name} has no sheet {sheet!r} (sheets: {', '.join(wb.sheetnames)})")
+            # LibreOffice draws the first page of the first sheet, whichever is active:
+            # move the sheet to the front (formulas name sheets, so nothing breaks).
+            wb.move_sheet(sheet, offset=-wb.sheetnames.index(sheet))
+            for ws in wb.worksheets:
+                ws.sheet_view.tabSelected = False
+            wb.active = 0
+            wb[sheet].sheet_view.tabSelected = True
+        wb.save(source)
+        outdir = Path(tmp) / "out"
+        said = _convert([source], outdir, "png", timeout)
+        made = outdir / f"{out_png.stem}.png"
+        if not made.is_file():
+            hint = (" (Calc's PNG export needs the draw component: apt-get install libreoffice-draw-nogui)"
+                    if "export filter" in said or "impl_store" in said else "")
+            raise LibreOfficeError(f"LibreOffice did not render {xlsx.name}{hint}: {said or 'no message'}")
+        out_png.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(made), out_png)
+    return out_png
