@@ -377,6 +377,12 @@ class Store:
             row = conn.execute(select(submissions).where(submissions.c.id == sid)).first()
             return dict(row._mapping) if row else None
 
+    def by_sha256(self, sha256: str) -> dict | None:
+        """The submission of these bytes, if they were ever received."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(submissions).where(submissions.c.sha256 == sha256)).first()
+            return dict(row._mapping) if row else None
+
     def findings_of(self, sid: int) -> list[dict]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(findings).where(findings.c.submission_id == sid).order_by(findings.c.id))
