@@ -63,7 +63,7 @@ WORDS = {
     "status_col": ("状态", "Status"), "template": ("模板", "Template"), "due": ("截止", "Due"),
     "received": ("收到时间 (UTC)", "Received (UTC)"), "version": ("采用版本", "Version used"),
     "files": ("文件数", "Files"), "errors": ("错误", "Errors"), "warnings": ("警告", "Warnings"),
-    "file": ("文件", "File"), "sha": ("SHA-256", "SHA-256"), "submitter": ("提交人", "Submitter"),
+    "file": ("文件", "File"), "first_finding": ("首个错误", "First error"), "sha": ("SHA-256", "SHA-256"), "submitter": ("提交人", "Submitter"),
     "title": ("合并计划", "Consolidated plan"),
     "chart_plan": ("每月计划与实绩（万元）", "Monthly plan and actual (10k yuan)"),
     "chart_budget": ("各策略预算（元）", "Budget by strategy (yuan)"),
@@ -208,30 +208,39 @@ def write_matrix(ws, row: int, table: pd.DataFrame, index_labels, lang: str, fmt
 def status_sheet(ws, st: report.Status, lang: str):
     title(ws, f"{w('title', lang)} · {w('status', lang)}")
     cols = ["status_col", "unit", "template", "period", "due", "received", "version", "files", "errors",
-            "warnings", "submitter", "file", "sha"]
+            "warnings", "first_finding", "submitter", "file", "sha"]
     header(ws, 3, [w(c, lang) for c in cols])
     r = 4
     for row in st.rows:
         used, latest = row.used or {}, row.latest or {}
+        first = row.findings[0] if row.findings and row.findings[0]["severity"] == "error" else None
         values = [report.label(row.status, lang), row.unit, row.template, row.period,
                   row.due.isoformat() if row.due else None,
                   latest["received_at"].strftime("%Y-%m-%d %H:%M") if latest else None,
                   used.get("version"), row.versions, latest.get("errors"), latest.get("warnings"),
-                  latest.get("submitter"), (used or latest).get("source"), (used or latest).get("sha256")]
+                  _finding_text(first), latest.get("submitter"), (used or latest).get("source"),
+                  (used or latest).get("sha256")]
         for c, v in enumerate(values, start=1):
             put(ws, r, c, v)
         r += 1
     for s in st.unreadable:
-        message = "; ".join(f["message"] for f in s.get("findings", []))
+        first = s["findings"][0] if s.get("findings") else None
         for c, v in enumerate([report.label("rejected", lang), None, None, None, None,
                                s["received_at"].strftime("%Y-%m-%d %H:%M"), None, 1, s["errors"], 0,
-                               s.get("submitter"), s["source"], s["sha256"]], start=1):
+                               _finding_text(first), s.get("submitter"), s["source"], s["sha256"]], start=1):
             put(ws, r, c, v)
-        put(ws, r, len(cols) + 1, message)
         r += 1
     widths(ws, 10, 14, len(cols))
-    ws.column_dimensions[get_column_letter(len(cols) - 1)].width = 28
-    ws.freeze_panes = "A4"
+    ws.column_dimensions[get_column_letter(cols.index("first_finding") + 1)].width = 48
+    ws.column_dimensions[get_column_letter(cols.index("file") + 1)].width = 28
+    ws.freeze_panes = "C4"
+
+
+def _finding_text(f: dict | None) -> str | None:
+    if not f:
+        return None
+    where = f"{f['sheet']} › {f['cell']}: " if f.get("sheet") and f.get("cell") else ""
+    return f"{where}{f['message']} ({f['code']})"
 
 
 def plan_sheet(ws, data: Data, lang: str):
