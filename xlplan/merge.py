@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import glob
 import hashlib
 import io
 import os
-import re
 import tempfile
 import zipfile
 from collections import deque
@@ -32,7 +30,7 @@ from typing import Callable, Iterable, Iterator
 
 from defusedxml import ElementTree as SafeET
 
-from . import read, recalc, safety, spec
+from . import read, recalc, safety
 from .model import WorkbookError, XlplanError
 from .store import ACCEPTED, REJECTED, RosterEntry, Store
 from .xlfuncs import XlErr
@@ -82,59 +80,13 @@ class Summary:
 
 
 # -- the per-file work --------------------------------------------------------------
-class _OneTemplatePerCycle:
-    """A source whose metadata leaves the unit out when the template is chosen.
-
-    `read.template_for` renders a template with the unit's name among its parameters,
-    so every unit's workbook gets a template (and a compiled engine) of its own: about
-    0.2 s per file, 25 times the reading and computing. Templates whose definition never
-    uses the unit are the same for every unit, so for those the unit is hidden while
-    the template is loaded and put back into the plan's metadata afterwards.
-    """
-
-    def __init__(self, source):
-        self.source = source
-        self.unit = None
-
-    def __getattr__(self, name):
-        return getattr(self.source, name)
-
-    def grid(self, sheet):
-        rows = self.source.grid(sheet)
-        if sheet != read.META_SHEET:
-            return rows
-        out, template_id = [], ""
-        for row in rows:
-            if len(row) >= 2 and row[0] == "template":
-                template_id = str(row[1])
-            if len(row) >= 2 and row[0] == "unit":
-                self.unit = row[1]
-            out.append(row)
-        if self.unit is not None and not _uses_unit(template_id):
-            out = [[r[0], ""] + list(r[2:]) if len(r) >= 2 and r[0] == "unit" else r for r in out]
-        return out
-
-
-@functools.lru_cache(maxsize=32)
-def _uses_unit(template_id: str) -> bool:
-    path = spec.available().get(template_id)
-    if path is None:
-        return True
-    return bool(re.search(r"(\{\{|\{%)[^}]*(?<![\w.\"'])unit(?![\w\"'])", path.read_text(encoding="utf-8")))
-
-
 def read_plan(name: str, data: bytes) -> read.Plan:
     """The fast reader on bytes: written to a private temporary file under the file's own name,
-    so the reader's limits and messages apply unchanged."""
+    so the reader's limits (safety.admit) and messages apply unchanged."""
     with tempfile.TemporaryDirectory(prefix="xlplan-merge-") as tmp:
         path = Path(tmp) / (Path(name).name or "submission.xlsx")
         path.write_bytes(data)
-        safety.admit(path)
-        source = _OneTemplatePerCycle(read.CalamineSource(path))
-        plan = read.assemble(source, path.name)
-        if source.unit is not None:
-            plan.meta["unit"] = source.unit
-        return plan
+        return read.read_fast(path)
 
 
 def submitter_of(data: bytes) -> str | None:
