@@ -7,7 +7,9 @@ Python is the number Excel and LibreOffice show in the cell.
 """
 from __future__ import annotations
 
+import functools
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 
@@ -322,8 +324,39 @@ def _matches(value, criterion):
     if criterion == "":
         return value is None or value == ""
     if isinstance(criterion, str):
-        return isinstance(value, str) and value.lower() == criterion.lower()
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == criterion
+        if _NUMBER_TEXT.fullmatch(criterion) and _is_number(value) and value == float(criterion):
+            return True  # the criterion "12" also counts the number 12
+        return isinstance(value, str) and _wildcards(criterion).fullmatch(value) is not None
+    return _is_number(value) and value == criterion
+
+
+_NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@functools.lru_cache(maxsize=256)
+def _wildcards(criterion: str) -> re.Pattern:
+    """Text criteria as Excel (and LibreOffice with .xlsx files) read them: * any text,
+    ? one character, ~ makes the next one literal; case-insensitive."""
+    parts, escaped = [], False
+    for ch in criterion:
+        if escaped:
+            parts.append(re.escape(ch))
+            escaped = False
+        elif ch == "~":
+            escaped = True
+        elif ch == "*":
+            parts.append(".*")
+        elif ch == "?":
+            parts.append(".")
+        else:
+            parts.append(re.escape(ch))
+    if escaped:
+        parts.append(re.escape("~"))
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
 
 
 def SUMIF(rng, criterion, sum_rng):
