@@ -24,9 +24,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
+from golden import sample_cycle as cycle_for
 from xlplan import compute, generate, libreoffice, spec, xlfuncs
 from xlplan.layout import Layout
 from xlplan.model import Block, Template
@@ -47,14 +48,6 @@ TEXTS = ("增员", "培训", "Growth", "growth", "GROWTH", "A", "a", "12", "0", 
          "策略一", "Recruit & train", "长" * 40)
 NOT_NUMBERS = ("text", "choice", "month")
 PROFILES = ("blank", "zero", "constant", "mixed", "dense", "near")
-
-
-def cycle_for(template_id: str, lang: str) -> generate.Cycle:
-    """The cycle every test uses: a sample unit in 2027 (January for monthly templates)."""
-    unit = "示例营业部" if lang == "zh" else "Sample branch"
-    template = spec.load(template_id, {"lang": lang})
-    period = "2027-01" if "period" in template.blocks else ""
-    return generate.Cycle(unit=unit, year=2027, lang=lang, period=period)
 
 
 def load(template_id: str, lang: str) -> Template:
@@ -290,7 +283,9 @@ def workdir(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("template_id", TEMPLATES)
 def test_every_computed_cell_matches_libreoffice(template_id, workdir):
-    @settings(max_examples=4)
+    # No shrinking: each step is a LibreOffice call (minutes in all), and a failure
+    # already lists every differing cell and keeps the workbooks to open.
+    @settings(max_examples=4, phases=(Phase.explicit, Phase.reuse, Phase.generate))
     @given(batch=batches(template_id))
     def check(batch):
         recalculate_and_compare(batch, workdir)
@@ -376,7 +371,18 @@ EDGE_CASES = (
     ('=""=0', "eq('', 0)"),
     ('=""<1', "lt('', 1)"),
     ('="a"="A"', "eq('a', 'A')"),
+    # criteria over the cells of CRITERIA_RANGE (written to column C of the sheet)
+    ("=COUNTIF($C$1:$C$9,0)", "COUNTIF(R, 0)"),
+    ('=COUNTIF($C$1:$C$9,"0")', "COUNTIF(R, '0')"),
+    ("=COUNTIF($C$1:$C$9,$D$1)", "COUNTIF(R, None)"),
+    ('=COUNTIF($C$1:$C$9,"")', "COUNTIF(R, '')"),
+    ('=COUNTIF($C$1:$C$9,"growth")', "COUNTIF(R, 'growth')"),
+    ('=COUNTIF($C$1:$C$9,"Why?")', "COUNTIF(R, 'Why?')"),
+    ('=COUNTIF($C$1:$C$9,"Gr*")', "COUNTIF(R, 'Gr*')"),
+    ('=COUNTIF($C$1:$C$9,"a~?b")', "COUNTIF(R, 'a~?b')"),
+    ('=SUMIF($C$1:$C$9,"0",$C$1:$C$9)', "SUMIF(R, '0', R)"),
 )
+CRITERIA_RANGE = (0, 0, "0", None, "Growth", "GROWTH", "Why!", "a?b", 12)
 
 
 def test_arithmetic_edge_cases_match_libreoffice(workdir):
@@ -384,10 +390,13 @@ def test_arithmetic_edge_cases_match_libreoffice(workdir):
     wb = openpyxl.Workbook()
     for row, (excel, _) in enumerate(EDGE_CASES, start=1):
         wb.active.cell(row, 1, excel)
+    for row, value in enumerate(CRITERIA_RANGE, start=1):
+        wb.active.cell(row, 3, value)
     wb.save(folder / "edge.xlsx")
     ws = openpyxl.load_workbook(libreoffice.recalculate([folder / "edge.xlsx"], folder / "out")[0],
                                 data_only=True).active
     namespace = {name: getattr(xlfuncs, name) for name in dir(xlfuncs) if not name.startswith("_")}
+    namespace["R"] = xlfuncs.Rng(CRITERIA_RANGE)
     differences = []
     for row, (excel, python) in enumerate(EDGE_CASES, start=1):
         try:
