@@ -87,16 +87,21 @@ def approx_equal(a: float, b: float) -> bool:
 
 def add(a, b):
     a, b = num(a), num(b)
-    if ((a < 0 < b) or (b < 0 < a)) and approx_equal(a, -b):
-        return 0.0  # LibreOffice's approxAdd: opposite numbers cancel exactly
-    return a + b
+    s = a + b
+    # LibreOffice's approxAdd: opposite numbers cancel exactly (checked only when the
+    # sum is tiny next to them, so the common case costs one comparison)
+    if s != 0 and abs(s) < abs(a) * _E48 and ((a < 0 < b) or (b < 0 < a)) and approx_equal(a, -b):
+        return 0.0
+    return s
 
 
 def sub(a, b):
     a, b = num(a), num(b)
-    if ((a < 0 and b < 0) or (a > 0 and b > 0)) and approx_equal(a, b):
-        return 0.0  # LibreOffice's approxSub: region total − month target is 0, not 1e-13
-    return a - b
+    d = a - b
+    # LibreOffice's approxSub: region total − month target is 0, not 1e-13
+    if d != 0 and abs(d) < abs(a) * _E48 and ((a < 0 and b < 0) or (a > 0 and b > 0)) and approx_equal(a, b):
+        return 0.0
+    return d
 
 
 def mul(a, b):
@@ -149,10 +154,21 @@ _PLAIN = (int, float)  # numbers compare directly: the common case, kept fast
 
 def _compare(a, b) -> int:
     """-1, 0 or 1: numbers equal within rounding noise (approx_equal) compare as equal."""
-    if type(a) in _PLAIN and type(b) in _PLAIN:
-        if a == b or approx_equal(a, b):
+    if a is None:
+        a = "" if type(b) is str else 0
+    if b is None:
+        b = "" if type(a) is str else 0
+    ta, tb = type(a), type(b)
+    if (ta is int or ta is float) and (tb is int or tb is float):
+        if a == b:
+            return 0
+        d = abs(a - b)
+        if d < abs(a) * _E48 and d < abs(b) * _E48 and approx_equal(a, b):
             return 0
         return -1 if a < b else 1
+    if ta is str and tb is str:
+        x, y = a.lower(), b.lower()
+        return (x > y) - (x < y)
     x, y = _pair(a, b)
     if x[0] == y[0] == 0 and approx_equal(x[1], y[1]):
         return 0
@@ -185,9 +201,12 @@ def ge(a, b):
 
 def truth(c):
     """The condition of IF: numbers and logicals; empty is FALSE; text is #VALUE!."""
+    t = type(c)
+    if t is bool:
+        return c
     if c is None:
         return False
-    if isinstance(c, (bool, int, float)):
+    if t is int or t is float or isinstance(c, (bool, int, float)):
         return bool(c)
     if isinstance(c, XlErr):
         raise c

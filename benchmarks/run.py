@@ -1,0 +1,280 @@
+"""xlplan's benchmarks, each measured against its baseline in the same run.
+
+    .venv/bin/python benchmarks/run.py                   # N = 500, 2,000, 10,000
+    .venv/bin/python benchmarks/run.py --sizes 200 --quick
+
+- merge: `xlplan merge` into SQLite against (a) the obvious script, a loop of
+  `pandas.read_excel(sheet_name=None)` (openpyxl) concatenating every sheet, and (b) the
+  floor, opening each zip and reading every part. Wall time, files per second and peak
+  memory (resident set of the whole process tree, sampled every 20 ms).
+  The pandas loop takes about half a second a file, so above --baseline-files it is
+  timed on an even sample of that many files and its rate is reported; the loop is
+  linear in the number of files.
+- recalculate: a full annual plan through `xlplan recalc` (file in, file out) and
+  through the add-in's Recalculate endpoint (book JSON in, actions out).
+- custom function: one call through the add-in server.
+- generate: personalised workbooks per second, as `xlplan new` makes them.
+Results go to stdout and to benchmarks/RESULTS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import synth  # noqa: E402
+
+PYTHON = sys.executable
+
+
+# -- measuring a command -------------------------------------------------------------------
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(children.get(p, ()))
+    return total
+
+
+def measure(argv: list[str]) -> dict:
+    """Run a command; its wall time and the peak resident memory of its process tree."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    done.set()
+    seconds = time.perf_counter() - start
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:4])} … failed ({proc.returncode}):\n{err[-2000:]}")
+    return {"seconds": seconds, "peak_mib": peak / 2**20, "stdout": out}
+
+
+# -- the three ways to merge ---------------------------------------------------------------------
+PANDAS_LOOP = """
+import sys, pandas as pd
+frames = []
+for path in sys.argv[1:]:
+    for sheet, df in pd.read_excel(path, sheet_name=None, engine="openpyxl", header=None).items():
+        long = df.stack().reset_index()
+        long.insert(0, "sheet", sheet)
+        long.insert(0, "file", path)
+        frames.append(long.astype(str))
+print(len(pd.concat(frames)))
+"""
+
+UNZIP_FLOOR = """
+import sys, zipfile
+n = 0
+for path in sys.argv[1:]:
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            n += len(zf.read(name))
+print(n)
+"""
+
+
+def bench_merge(files: list[Path], work: Path, baseline_files: int) -> dict:
+    db = work / "bench.db"
+    if db.exists():
+        db.unlink()
+    folder = files[0].parent
+    merged = measure([PYTHON, "-m", "xlplan.cli", "merge", str(folder), "--db", f"sqlite:///{db}"])
+    floor = measure([PYTHON, "-c", UNZIP_FLOOR, *map(str, files)])
+    step = max(1, len(files) // baseline_files)
+    sample = files[::step][:baseline_files]
+    pandas = measure([PYTHON, "-c", PANDAS_LOOP, *map(str, sample)])
+    n = len(files)
+    pandas_rate = len(sample) / pandas["seconds"]
+    return {
+        "n": n,
+        "merge_s": merged["seconds"], "merge_rate": n / merged["seconds"], "merge_mib": merged["peak_mib"],
+        "floor_s": floor["seconds"], "floor_rate": n / floor["seconds"],
+        "pandas_files": len(sample), "pandas_rate": pandas_rate, "pandas_s_for_n": n / pandas_rate,
+        "pandas_mib": pandas["peak_mib"],
+        "vs_pandas": (n / merged["seconds"]) / pandas_rate,
+        "vs_floor": merged["seconds"] / floor["seconds"],
+    }
+
+
+# -- recalculation, functions, generation -----------------------------------------------------------
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def bench_recalc(work: Path, runs: int) -> dict:
+    import copy
+
+    from plans import clean_annual_plan, make
+    from xlplan import recalc
+
+    source = make(work, "full_annual_plan", clean_annual_plan())
+    file_times = []
+    for i in range(runs):
+        out = work / "recalc_out.xlsx"
+        start = time.perf_counter()
+        recalc.recalc_file(source, out)
+        file_times.append(time.perf_counter() - start)
+    cli = measure([PYTHON, "-m", "xlplan.cli", "recalc", str(source), "-o", str(work / "cli_out.xlsx")])
+
+    from xlplan.excel import use_development_license
+
+    use_development_license()
+    from fastapi.testclient import TestClient
+
+    from xlplan import generate, spec
+    from xlplan.excel.auth import Tokens
+    from xlplan.excel.bookjson import book_json
+    from xlplan.excel.server import Settings, create_app
+
+    tokens = Tokens(work / "tokens.json")
+    key = tokens.issue("北区营业部")
+    client = TestClient(create_app(Settings(tokens=work / "tokens.json", inbox=work / "inbox")))
+    headers = {"Authorization": f"Bearer {key}"}
+    cycle = generate.Cycle(unit="北区营业部", year=2027)
+    book = book_json(generate.build_workbook(spec.load("annual_plan", cycle.template_params()), cycle,
+                                             clean_annual_plan()), "north.xlsx")
+    endpoint_times = []
+    for i in range(runs + 3):
+        body = copy.deepcopy(book)
+        start = time.perf_counter()
+        response = client.post("/xlwings/custom-scripts-call/recalculate", json=body, headers=headers)
+        elapsed = time.perf_counter() - start
+        assert response.status_code == 200, response.text
+        if i >= 3:  # the first calls compile the template's engine
+            endpoint_times.append(elapsed)
+    call = {"func_name": "productivity", "args": [[[900]], [[2400]], [[None]]],
+            "caller_address": "[north.xlsx]计划进度!D20", "content_language": "zh-CN",
+            "version": "0.37.8", "runtime": "1.4", "client": "Office.js"}
+    function_times = []
+    for i in range(runs * 5 + 3):
+        start = time.perf_counter()
+        response = client.post("/xlwings/custom-functions-call", json=call, headers=headers)
+        elapsed = time.perf_counter() - start
+        assert response.status_code == 200 and response.json()["result"] == [[3750]], response.text
+        if i >= 3:
+            function_times.append(elapsed)
+    return {"file": percentiles(file_times), "cli_s": cli["seconds"],
+            "endpoint": percentiles(endpoint_times), "function": percentiles(function_times)}
+
+
+def bench_generate(work: Path, n: int) -> dict:
+    import json as json_
+
+    from xlplan import generate, spec
+
+    data = json_.loads((ROOT / "workbooks" / "samples" / "annual_plan.json").read_text(encoding="utf-8"))
+    data.pop("params", None)
+    folder = work / "generated"
+    shutil.rmtree(folder, ignore_errors=True)
+    start = time.perf_counter()
+    for i in range(n):
+        cycle = generate.Cycle(unit=f"营业部{i:04d}", year=2027)
+        generate.write(spec.load("annual_plan", cycle.template_params()), cycle, folder / f"{i:04d}.xlsx",
+                       {**data, "hq_target": 8000 + i})
+    seconds = time.perf_counter() - start
+    cli = measure([PYTHON, "-m", "xlplan.cli", "new", "annual_plan", "--unit", "北区", "--year", "2027",
+                   "-o", str(work / "one.xlsx")])
+    return {"n": n, "seconds": seconds, "rate": n / seconds, "cli_s": cli["seconds"]}
+
+
+# -- the report -----------------------------------------------------------------------------------
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
+
+
+def report(merges, rec, gen, command) -> str:
+    lines = [f"Command: `{command}`", "", f"Machine: {machine()}", "",
+             "| files | xlplan merge | files/s | peak memory | pandas loop (files/s) | × faster than pandas | unzip floor | × floor |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for m in merges:
+        lines.append(f"| {m['n']:,} | {m['merge_s']:.1f} s | {m['merge_rate']:.0f} | {m['merge_mib']:.0f} MiB "
+                     f"| {m['pandas_rate']:.2f} ({m['pandas_files']} files; ≈ {m['pandas_s_for_n']:.0f} s for all) "
+                     f"| {m['vs_pandas']:.0f}× | {m['floor_s']:.1f} s | {m['vs_floor']:.1f}× |")
+    if rec:
+        lines += ["", "| recalculate a full annual plan | median | 95th percentile |", "|---|---:|---:|",
+                  f"| `xlplan recalc` in process (file in, file out) | {rec['file'][0] * 1000:.0f} ms | {rec['file'][1] * 1000:.0f} ms |",
+                  f"| `xlplan recalc` as a command (with interpreter start) | {rec['cli_s'] * 1000:.0f} ms | |",
+                  f"| add-in Recalculate endpoint (JSON in, actions out) | {rec['endpoint'][0] * 1000:.1f} ms | {rec['endpoint'][1] * 1000:.1f} ms |",
+                  f"| one custom-function call through the server | {rec['function'][0] * 1000:.2f} ms | {rec['function'][1] * 1000:.2f} ms |"]
+    if gen:
+        lines += ["", f"Generate: {gen['n']} personalised annual plans in {gen['seconds']:.1f} s "
+                      f"({gen['rate']:.1f} workbooks/s); one `xlplan new` command {gen['cli_s']:.2f} s."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="500,2000,10000")
+    parser.add_argument("--baseline-files", type=int, default=200,
+                        help="files the pandas loop is timed on, at most")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--generate", type=int, default=500)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "xlplan-bench")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    merges = []
+    for n in [int(s) for s in args.sizes.split(",") if s]:
+        files = synth.make(args.work / f"submissions-{n}", n)
+        merges.append(bench_merge(files, args.work, args.baseline_files))
+        print(json.dumps(merges[-1]), flush=True)
+    rec = bench_recalc(args.work, args.runs)
+    gen = bench_generate(args.work, args.generate)
+    command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = report(merges, rec, gen, command.strip())
+    print(text)
+    args.output.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
