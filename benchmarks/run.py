@@ -146,7 +146,7 @@ def bench_recalc(work: Path, runs: int) -> dict:
     import copy
 
     from plans import clean_annual_plan, make
-    from xlplan import recalc
+    from xlplan import recalculation as recalc
 
     source = make(work, "full_annual_plan", clean_annual_plan())
     file_times = []

@@ -6,7 +6,7 @@ import zipfile
 import pytest
 
 from plans import clean_annual_plan, make
-from xlplan import recalc
+from xlplan import recalculation as recalc
 from xlplan.model import WorkbookError
 from xlplan.safety import OLE_MAGIC
 

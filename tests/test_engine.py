@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from plans import clean_annual_plan, make
-from xlplan import read, recalc
+from xlplan import read, recalculation as recalc
 
 
 def findings_of(path):

@@ -22,7 +22,7 @@ import pytest
 
 import hq_cases as cases
 from hq_db import BACKENDS, IN_CI, fresh_url
-from xlplan import merge, recalc
+from xlplan import merge, recalculation as recalc
 from xlplan.store import Store
 
 ANNUAL_UNITS, KPI_TEAMS = 80, 120

@@ -9,7 +9,7 @@ from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from plans import clean_annual_plan, make
-from xlplan import recalc
+from xlplan import recalculation as recalc
 
 SCHEDULE = "计划进度"
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import demo as demo_module
-from . import generate, recalc, spec
+from . import generate, recalculation as recalc, spec
 from .model import XlplanError, text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,

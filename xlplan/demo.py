@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import generate, merge, recalc, spec, store
+from . import generate, merge, recalculation as recalc, spec, store
 
 SAMPLES = Path(__file__).resolve().parent.parent / "workbooks" / "samples"
 

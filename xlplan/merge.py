@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Iterator
 
 from defusedxml import ElementTree as SafeET
 
-from . import read, recalc, safety
+from . import read, recalculation as recalc, safety
 from .model import WorkbookError, XlplanError
 from .store import ACCEPTED, REJECTED, RosterEntry, Store
 from .xlfuncs import XlErr

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..model import XlplanError
 from ..read import read_fast
-from ..recalc import evaluate
+from ..recalculation import evaluate
 
 DEFAULT_INBOX = "xlplan_inbox"
 

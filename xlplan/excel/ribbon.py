@@ -32,12 +32,12 @@ from typing import Callable
 import xlwings as xw
 
 from .. import checks as checks_module
-from .. import generate, recalc, spec
+from .. import generate, recalculation as recalc, spec
 from ..generate import META_SHEET, checks_sheet_title
 from ..layout import quote
 from ..model import Finding, XlplanError
 from ..read import Plan, _cell_value
-from ..recalc import MARKS_KEY, Result
+from ..recalculation import MARKS_KEY, Result
 from ..texts import t
 from ..xlfuncs import XlErr
 from .bookjson import BookJsonSource, plan_from_book
