@@ -4,12 +4,15 @@ Each template's formulas are compiled twice, to live Excel formulas (formula.Exc
 and to Python (formula.PythonRenderer → compute.py). Here Hypothesis fills every input
 block and every input column of every table, the generator writes the workbooks,
 LibreOffice recalculates them, and each computed cell LibreOffice shows is compared with
-the value the engine computes from the same inputs.
+the value the engine computes from the same inputs. The same workbooks also go through
+`xlplan recalc` (read by defined names, computed, written back as the formulas' cached
+values), and every value it stores must be the one LibreOffice shows.
 
 Drawing every cell through Hypothesis would exhaust its per-example budget (a plan has
 hundreds of input cells), so Hypothesis draws each block's *profile* — blank, zeros, one
 value repeated, mixed, dense — and a seed, and the cells come from a generator seeded
-with it. Failing examples still shrink, block by block, towards blank inputs.
+with it. There is no shrinking (each step would be a LibreOffice call): a failure lists
+every differing cell and keeps the workbooks to open.
 
 One example is a batch of plans (both languages) recalculated in one LibreOffice call,
 because starting LibreOffice costs more than recalculating a plan.
@@ -28,7 +31,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from golden import sample_cycle as cycle_for
-from xlplan import compute, generate, libreoffice, spec, xlfuncs
+from xlplan import compute, generate, libreoffice, recalculation, spec, xlfuncs
 from xlplan.layout import Layout
 from xlplan.model import Block, Template
 
@@ -255,6 +258,23 @@ def compare(plan: Plan, recalculated: Path) -> tuple[int, list[str]]:
     return compared, differences
 
 
+def through_recalc(plan: Plan, source: Path, recalculated: Path, folder: Path) -> list[str]:
+    """The same workbook through `xlplan recalc` (file in, file out): every computed cell's
+    stored value must be what LibreOffice computed."""
+    ours = recalculation.recalc_file(source, folder / source.name)
+    template = ours.plan.template
+    layout = Layout(template, plan.lang)
+    mine = openpyxl.load_workbook(folder / source.name, data_only=True)
+    theirs = openpyxl.load_workbook(recalculated, data_only=True)
+    differences = []
+    for where, sheet, row, col, _ in computed_cells(template, layout, ours.values, ours.tables):
+        a, b = mine[sheet].cell(row, col).value, theirs[sheet].cell(row, col).value
+        if not same(a, b):
+            differences.append(f"xlplan recalc {source.name} › {sheet} › {mine[sheet].cell(row, col).coordinate} "
+                               f"{where}: LibreOffice {b!r}, xlplan recalc {a!r}")
+    return differences
+
+
 def recalculate_and_compare(batch: list[Plan], workdir: Path) -> None:
     folder = Path(tempfile.mkdtemp(dir=workdir))
     sources = []
@@ -265,12 +285,13 @@ def recalculate_and_compare(batch: list[Plan], workdir: Path) -> None:
         sources.append(path)
     outputs = libreoffice.recalculate(sources, folder / "out")
     problems = []
-    for plan, out in zip(batch, outputs):
+    for plan, source, out in zip(batch, sources, outputs):
         compared, differences = compare(plan, out)
         total = expected_count(load(plan.template_id, plan.lang))
         if compared != total:
             problems.append(f"{out.name}: compared {compared} computed cells of {total}")
         problems += differences
+        problems += through_recalc(plan, source, out, folder / "recalc")
     assert not problems, (f"{len(problems)} differences (workbooks in {folder}):\n"
                           + "\n".join(problems[:60]))
 
