@@ -55,7 +55,8 @@ def available() -> dict[str, Path]:
     found: dict[str, Path] = {}
     for folder in template_dirs():
         for path in sorted(folder.glob("*.yaml")):
-            found.setdefault(path.stem, path)
+            if not path.name.startswith("_"):  # _name.yaml: a part other definitions include
+                found.setdefault(path.stem, path)
     return found
 
 
@@ -87,7 +88,9 @@ def _definition(path: str, mtime: float) -> tuple[dict, jinja2.Template]:
     head, body = source.split("\n---\n", 1) if "\n---\n" in source else ("", source)
     head_data = _yaml(head, where) or {}
     defaults = head_data.get("params", {}) if isinstance(head_data, dict) else {}
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             loader=jinja2.FileSystemLoader([str(Path(path).parent)]
+                                                            + [str(d) for d in template_dirs()]))
     try:
         return defaults, env.from_string(body)
     except jinja2.TemplateError as exc:
