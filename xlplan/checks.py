@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 
 from .model import Block, Check, Finding, text
 from .numbers import read_number
-from .read import Plan, is_date, is_number
+from .read import ERROR_CODES, Plan, is_date, is_number
 from .texts import t
 from .xlfuncs import XlErr
 
@@ -123,7 +123,7 @@ def check_inputs(plan: Plan, values: dict, tables: dict) -> list[Finding]:
     for name, block in plan.template.blocks.items():
         if block.role != "input" and block.role != "given":
             continue
-        if name not in values and name not in tables:
+        if name not in plan.values and name not in plan.tables:
             continue  # not found in the workbook: reported by the reader
         out += _check_block_inputs(plan, values, tables, name, block, used_rows)
     return out
@@ -175,6 +175,8 @@ def _check_block_inputs(plan, values, tables, name, block: Block, used_rows) -> 
 
 def _bad_value(block: Block, v, choices, lang, label):
     unit = block.unit
+    if isinstance(v, str) and v.strip().upper() in ERROR_CODES:
+        return "ERROR_VALUE", "error", t("error_value", lang).format(label=label, value=v.strip())
     if unit in NUMERIC_UNITS:
         if is_date(v):
             return "DATE_NOT_NUMBER", "error", t("date_not_number", lang).format(label=label, value=v)
@@ -220,8 +222,15 @@ def check_equal(plan, check: Check, values, tables) -> list[Finding]:
             continue
         tolerance = max(a.get("tolerance", TOLERANCE), a.get("relative_tolerance", 0) * abs(expected))
         if abs(actual - expected) > tolerance:
-            out.append(_compare_finding(plan, check, a.get("at", a["actual"]), r, c, actual, expected, unit))
+            out.append(_compare_finding(plan, check, a.get("at", a["actual"]), r, c, actual, expected, unit,
+                                        **_fields(plan, check, values, tables, r, c)))
     return out
+
+
+def _fields(plan, check, values, tables, r, c) -> dict[str, str]:
+    """The check's `fields:` (name → block), each shown at the finding's position."""
+    return {key: fmt(value_at(plan, values, tables, name, r, c), plan.template.blocks[name].unit)
+            for key, name in (check.args.get("fields") or {}).items()}
 
 
 def _compare_finding(plan, check, at, r, c, actual, expected, unit, **fields):
@@ -241,7 +250,8 @@ def _compare(plan, check, values, tables, ok: Callable[[float, float], bool]):
         if not _numbers(actual, expected):
             continue
         if not ok(actual, expected):
-            out.append(_compare_finding(plan, check, a.get("at", a["actual"]), r, c, actual, expected, unit))
+            out.append(_compare_finding(plan, check, a.get("at", a["actual"]), r, c, actual, expected, unit,
+                                        **_fields(plan, check, values, tables, r, c)))
     return out
 
 
@@ -261,7 +271,8 @@ def check_between(plan, check, values, tables):
     for (r, c), v in cells(plan, values, tables, a["block"]):
         if is_number(v) and not lo <= v <= hi:
             expected = lo if v < lo else hi
-            out.append(_compare_finding(plan, check, a["block"], r, c, v, expected, unit))
+            out.append(_compare_finding(plan, check, a["block"], r, c, v, expected, unit,
+                                        **_fields(plan, check, values, tables, r, c)))
     return out
 
 
@@ -274,8 +285,7 @@ def check_stated(plan, check, values, tables):
         computed = value_at(plan, values, tables, a["computed"], r, c)
         if not _numbers(stated, computed) or abs(stated - computed) <= TOLERANCE:
             continue
-        fields = {key: fmt(value_at(plan, values, tables, name, r, c), plan.template.blocks[name].unit)
-                  for key, name in (a.get("fields") or {}).items()}
+        fields = _fields(plan, check, values, tables, r, c)
         lang = plan.lang
         message = text(check.message, lang).format(
             stated=fmt(stated, unit), computed=fmt(computed, unit),

@@ -10,6 +10,7 @@ the engine recomputes them.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 import zipfile
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from defusedxml import ElementTree as SafeET
+from openpyxl.formula.translate import Translator
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from . import safety, spec
@@ -255,6 +257,8 @@ def assemble(source: Source, file: str) -> Plan:
     tables = source.tables()
     for table, section in template.tables.items():
         _read_table(plan, table, section, tables, grid)
+    _one_finding_per_missing_sheet(plan, sheets)
+    _check_cells(plan, source, grid)
     return plan
 
 
@@ -283,7 +287,7 @@ def _read_block(plan, name, block, names, sheets, grid):
         if block.role != "computed":
             plan.findings.append(Finding("error", "NAME_MISSING",
                                          t("name_missing", lang).format(name=name, label=text(block.label, lang)),
-                                         Cell(plan.file, "", ""), block=name))
+                                         _template_cell(plan, name), block=name))
         return
     plan.areas[name] = area
     if (area.nrows, area.ncols) != (nrows, ncols):
@@ -308,7 +312,7 @@ def _read_table(plan, table, section, tables, grid):
     if found is None:
         plan.findings.append(Finding("error", "TABLE_MISSING",
                                      t("table_missing", lang).format(table=table, label=text(section.title, lang)),
-                                     Cell(plan.file, "", ""), block=table))
+                                     _template_cell(plan, table), block=table))
         plan.sizes[table] = 0
         return
     sheet, ref, headers = found
@@ -353,3 +357,275 @@ def is_number(v) -> bool:
 
 def is_date(v) -> bool:
     return isinstance(v, (dt.date, dt.datetime, dt.time))
+
+
+# -- what the values alone do not show: missing sheets, merged cells, formulas, errors ---
+ERROR_CODES = ("#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
+XML_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+XML_FORMULA = re.compile(rb"<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+XML_VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
+A1_REF = re.compile(r"(?:('(?:[^']|'')+'|[^\s!'(),=+\-*/&^<>:;{}]+)!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
+
+
+def _template_cell(plan: Plan, name: str) -> Cell:
+    """Where the template put a block or table: the cell a finding about a lost name points at."""
+    from .generate import layout_for  # the layout is the generator's; read.py is imported first
+
+    layout = layout_for(plan.template, plan.lang)
+    place = layout.places.get(name) or layout.tables.get(name)
+    if place is None:
+        return Cell(plan.file, "", "")
+    row = getattr(place, "row", None) or place.header_row
+    col = getattr(place, "col", None) or place.first_col
+    return Cell(plan.file, place.sheet, f"{get_column_letter(col)}{row}")
+
+
+def _one_finding_per_missing_sheet(plan: Plan, sheets: set[str]) -> None:
+    """A sheet deleted (or renamed where its names were not updated) is one finding, not one per block."""
+    for sheet in plan.template.sheets:
+        title = text(sheet.title, plan.lang)
+        moved = {a.sheet for name, a in plan.areas.items() if plan.template.sheet_of(name) is sheet}
+        if title not in sheets and moved and title not in moved:
+            plan.findings.append(Finding("info", "SHEET_RENAMED",
+                                         t("sheet_renamed", plan.lang).format(sheet=title, now="、".join(sorted(moved))),
+                                         Cell(plan.file, sorted(moved)[0], "A1")))
+    lost = {}
+    for f in plan.findings:
+        if f.code in ("NAME_MISSING", "TABLE_MISSING") and f.cell and f.cell.sheet and f.cell.sheet not in sheets:
+            lost.setdefault(f.cell.sheet, []).append(f)
+    if not lost:
+        return
+    gone = [f for found in lost.values() for f in found]
+    plan.findings[:] = [f for f in plan.findings if not any(f is g for g in gone)]
+    for sheet, found in lost.items():
+        labels = "、".join(dict.fromkeys(text(plan.template.blocks[f.block].label, plan.lang)
+                                        if f.block in plan.template.blocks else f.block for f in found))
+        plan.findings.append(Finding("error", "SHEET_MISSING",
+                                     t("sheet_missing", plan.lang).format(sheet=sheet, count=len(found), labels=labels),
+                                     Cell(plan.file, sheet, "A1")))
+
+
+def cell_contents(source, sheet: str) -> dict[str, tuple[str | None, str | None]] | None:
+    """A1 → (formula without "=", error code) of every cell holding a formula or an error value.
+
+    None when the source cannot tell (the book JSON of the add-in carries values only).
+    """
+    if isinstance(source, OpenpyxlSource):
+        out = {}
+        for row in source.wb[sheet].iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    formula = str(getattr(cell.value, "text", cell.value) or "")
+                    out[cell.coordinate] = (formula[1:] if formula.startswith("=") else formula, None)
+                elif cell.data_type == "e":
+                    out[cell.coordinate] = (None, str(cell.value))
+        return out
+    if isinstance(source, CalamineSource):
+        return _sheet_xml_cells(source.path, sheet)
+    return None
+
+
+def _sheet_xml_cells(path: Path, sheet: str) -> dict[str, tuple[str | None, str | None]]:
+    """Formulas and error values from a sheet's XML (calamine gives cached values only).
+
+    A shared formula (Excel writes one for a row filled to the right) is stored once;
+    the other cells are translated from it as Excel does.
+    """
+    from .cached import sheet_parts
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            part = sheet_parts(zf).get(sheet)
+            xml = zf.read(part) if part else b""
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, SafeET.ParseError) as exc:
+        raise WorkbookError(f"{path.name} › {sheet}: the sheet cannot be read ({exc})") from None
+    out: dict[str, tuple[str | None, str | None]] = {}
+    shared: dict[bytes, tuple[str, str]] = {}
+    for m in XML_CELL.finditer(xml):
+        attrs, body = m.group(1), m.group(2) or b""
+        is_error = re.search(rb'\bt="e"', attrs) is not None
+        f = XML_FORMULA.search(body)
+        if f is None and not is_error:
+            continue
+        ref = re.search(rb'\br="([A-Z]{1,3}[0-9]+)"', attrs)
+        if ref is None:
+            continue
+        address = ref.group(1).decode()
+        formula = None
+        if f is not None:
+            formula = html.unescape((f.group(2) or b"").decode("utf-8", "replace"))
+            si = re.search(rb'\bsi="(\d+)"', f.group(1))
+            if si and b"shared" in f.group(1):
+                if formula:
+                    shared[si.group(1)] = (address, formula)
+                elif si.group(1) in shared:
+                    origin, master = shared[si.group(1)]
+                    try:
+                        formula = Translator("=" + master, origin=origin).translate_formula(address)[1:]
+                    except Exception:  # openpyxl's tokenizer on a formula it does not know: keep it as found
+                        formula = master
+        error = None
+        if is_error:
+            v = XML_VALUE.search(body)
+            error = html.unescape(v.group(1).decode("utf-8", "replace")) if v else "#VALUE!"
+        out[address] = (formula, error)
+    return out
+
+
+def merged_ranges(source, sheet: str) -> list[Area]:
+    """The merged ranges of a sheet, as areas; empty when the source cannot tell."""
+    if isinstance(source, OpenpyxlSource):
+        return [Area(sheet, r.min_row, r.min_col, r.max_row - r.min_row + 1, r.max_col - r.min_col + 1)
+                for r in source.wb[sheet].merged_cells.ranges]
+    if isinstance(source, CalamineSource):
+        try:
+            ranges = source.book.get_sheet_by_name(sheet).merged_cell_ranges or []
+        except Exception:  # calamine's own error types; the values were read, merges are a bonus
+            return []
+        return [Area(sheet, r0 + 1, c0 + 1, r1 - r0 + 1, c1 - c0 + 1) for (r0, c0), (r1, c1) in ranges]
+    return []
+
+
+def _block_positions(plan: Plan, name: str, block) -> list[tuple[int, int, str, str]]:
+    """(r, c, sheet, address) of every cell of a block found in the workbook."""
+    if block.table:
+        area = plan.table_areas.get(block.table)
+        if area is None or name not in area.columns:
+            return []
+        letter = get_column_letter(area.columns[name])
+        return [(i, 1, area.sheet, f"{letter}{area.header_row + i}") for i in range(1, area.nrows + 1)]
+    area = plan.areas.get(name)
+    if area is None:
+        return []
+    return [(r, c, area.sheet, area.address(r, c)) for r in range(1, area.nrows + 1) for c in range(1, area.ncols + 1)]
+
+
+def _unchanged_layout(plan: Plan) -> bool:
+    """Every block where the template put it: only then do the template's formulas apply letter for letter."""
+    from .generate import layout_for
+
+    layout = layout_for(plan.template, plan.lang)
+    for name, area in plan.areas.items():
+        place = layout.places.get(name)
+        if place is None or (area.sheet, area.row, area.col) != (place.sheet, place.row, place.col):
+            return False
+    return not any(f.code in ("BLOCK_SHAPE", "NAME_MISSING", "SHEET_MISSING") for f in plan.findings)
+
+
+def _normal_formula(formula: str) -> str:
+    """A formula as written, without what Excel changes when it saves: $, spaces, quotes, case, _xlfn."""
+    s = formula[1:] if formula.startswith("=") else formula
+    s = re.sub(r"_xl(?:fn|ws)\.", "", s)
+    return re.sub(r"[\s$']", "", s).upper()
+
+
+def _refers_to(formula: str, sheet: str, row: int, col: int) -> bool:
+    """Does a formula typed into (sheet, row, col) refer to that very cell (a circular reference)?"""
+    for m in A1_REF.finditer(formula.upper()):
+        where, c0, r0, c1, r1 = m.groups()
+        if where:
+            where = where[1:-1].replace("''", "'") if where.startswith("'") else where
+            if where != sheet.upper():
+                continue
+        c0n, r0n = column_index_from_string(c0), int(r0)
+        c1n, r1n = (column_index_from_string(c1), int(r1)) if c1 else (c0n, r0n)
+        if min(r0n, r1n) <= row <= max(r0n, r1n) and min(c0n, c1n) <= col <= max(c0n, c1n):
+            return True
+    return False
+
+
+def _check_cells(plan: Plan, source, grid) -> None:
+    """Findings the values alone do not show.
+
+    - an Excel error value (#REF!, #VALUE! ...) in an input cell: calamine reads it as
+      blank, so the error text is put back for the input checks to report;
+    - a formula typed into an input cell that refers to its own cell (circular);
+    - merged cells over input cells: only the top-left cell keeps a value;
+    - a computed cell whose formula was replaced by a typed value or another formula:
+      the engine computes it anyway, and says that what was typed there is not used.
+    """
+    template, lang = plan.template, plan.lang
+    sheets = sorted({a.sheet for a in plan.areas.values()} | {a.sheet for a in plan.table_areas.values()})
+    contents = {}
+    for sheet in sheets:
+        found = cell_contents(source, sheet)
+        if found is None:
+            return
+        contents[sheet] = found
+    merged = {sheet: merged_ranges(source, sheet) for sheet in sheets}
+    expected = None
+    if _unchanged_layout(plan):
+        from .generate import excel_formulas
+
+        expected = excel_formulas(template, lang)
+    misshapen = {f.block for f in plan.findings if f.code == "BLOCK_SHAPE"}  # its cells are not where we look
+    for name, block in template.blocks.items():
+        if name in misshapen:
+            continue
+        label = text(block.label, lang)
+        positions = _block_positions(plan, name, block)
+        if block.role == "computed":
+            if block.formula:
+                _check_overwritten(plan, name, block, label, positions, contents, grid, expected)
+            continue
+        for r, c, sheet, address in positions:
+            formula, error = contents[sheet].get(address, (None, None))
+            if error is not None:
+                _put_input(plan, name, block, r, c, error)
+            if formula and _refers_to(formula, sheet, *_row_col(address)):
+                plan.findings.append(Finding("error", "CIRCULAR_REFERENCE",
+                                             t("circular", lang).format(label=label, formula="=" + formula),
+                                             Cell(plan.file, sheet, address), block=name, actual="=" + formula))
+        _check_merged(plan, name, label, positions, merged)
+
+
+def _row_col(address: str) -> tuple[int, int]:
+    m = RANGE.match(address)
+    return int(m.group(2)), column_index_from_string(m.group(1))
+
+
+def _put_input(plan, name, block, r, c, value):
+    if block.table:
+        column = plan.tables.get(name)
+        if column is not None and r - 1 < len(column):
+            column[r - 1] = value
+    else:
+        grid_ = plan.values.get(name)
+        if grid_ is not None and r - 1 < len(grid_) and c - 1 < len(grid_[r - 1]):
+            grid_[r - 1][c - 1] = value
+
+
+def _check_merged(plan, name, label, positions, merged):
+    reported = set()
+    for r, c, sheet, address in positions:
+        row, col = _row_col(address)
+        for area in merged.get(sheet, ()):
+            if (area.nrows, area.ncols) == (1, 1) or id(area) in reported:
+                continue
+            if area.row <= row < area.row + area.nrows and area.col <= col < area.col + area.ncols:
+                reported.add(id(area))
+                last = area.address(area.nrows, area.ncols)
+                plan.findings.append(Finding("error", "MERGED_CELLS",
+                                             t("merged_cells", plan.lang).format(label=label,
+                                                                                 cells=f"{area.address()}:{last}"),
+                                             Cell(plan.file, sheet, area.address()), block=name))
+
+
+def _check_overwritten(plan, name, block, label, positions, contents, grid, expected):
+    template_formulas = (expected or {}).get(name)
+    for r, c, sheet, address in positions:
+        formula, _ = contents[sheet].get(address, (None, None))
+        if formula is None:
+            row, col = _row_col(address)
+            typed = _cell_value(grid(sheet), row, col)
+            what = t("typed_value", plan.lang).format(value=typed) if typed is not None else t("cleared", plan.lang)
+        elif template_formulas is not None and not block.table and \
+                _normal_formula(formula) != _normal_formula(template_formulas[r - 1][c - 1]):
+            typed = "=" + formula
+            what = t("typed_formula", plan.lang).format(formula=typed)
+        else:
+            continue
+        original = template_formulas[r - 1][c - 1] if template_formulas is not None and not block.table else None
+        plan.findings.append(Finding("warning", "FORMULA_OVERWRITTEN",
+                                     t("formula_overwritten", plan.lang).format(label=label, what=what),
+                                     Cell(plan.file, sheet, address), block=name, expected=original, actual=typed))

@@ -128,13 +128,32 @@ def write_checks(wb, result: Result) -> None:
         row = 5 + i
         ws.cell(row, 1, t(f.severity, lang)).fill = styles.FINDING_FILL[f.severity]
         ws.cell(row, 2, f.code)
-        ws.cell(row, 3, f.message).alignment = styles.WRAP
+        _text(ws.cell(row, 3), f.message).alignment = styles.WRAP
         if f.cell and f.cell.address:
-            ws.cell(row, 4, f"{f.cell.sheet} › {f.cell.address}")
+            _text(ws.cell(row, 4), f"{f.cell.sheet} › {f.cell.address}")
             link = ws.cell(row, 5, f.cell.address)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{quote(f.cell.sheet)}!{f.cell.address}",
                                        display=f.cell.address)
             link.font = styles.LINK_FONT
+
+
+def _text(cell, value: str):
+    """Text from a submission (a message quotes what was typed) stays text, even when it begins with =."""
+    cell.value = value
+    cell.data_type = "s"
+    return cell
+
+
+def restore_formulas(wb, result: Result) -> None:
+    """Put the template's formula back where a value or another formula was typed over a computed cell.
+
+    Only where the reader knows the formula (the workbook's layout is the template's); the
+    finding stays on the Checks sheet so the clerk knows what was replaced.
+    """
+    for f in result.findings:
+        if f.code == "FORMULA_OVERWRITTEN" and isinstance(f.expected, str) and f.expected.startswith("=") \
+                and f.cell.sheet in wb.sheetnames:
+            wb[f.cell.sheet][f.cell.address] = f.expected
 
 
 def _meta_row(wb, key):
@@ -203,6 +222,7 @@ def recalc_file(path: str | Path, out: str | Path | None = None, json_report: st
         wb = openpyxl.load_workbook(path, keep_vba=keep_vba)
     except Exception as exc:  # openpyxl raises many types for broken files
         raise WorkbookError(f"{path.name}: cannot be opened for writing ({exc})") from None
+    restore_formulas(wb, result)
     write_checks(wb, result)
     mark_findings(wb, result)
     wb.calculation.fullCalcOnLoad = True

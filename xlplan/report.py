@@ -44,6 +44,13 @@ class StatusRow:
     used: dict | None = None  # the accepted submission consolidation uses
     latest: dict | None = None  # the latest submission, accepted or not
     findings: list[dict] = field(default_factory=list)  # of the latest submission, errors first
+    files: list[str] = field(default_factory=list)  # the names the unit's files arrived as, in order received
+
+    @property
+    def duplicate_files(self) -> list[str]:
+        """Differently named files claiming this unit (a copied workbook, or a resubmission under a new
+        name): HQ should look which one is meant. The latest accepted one is used."""
+        return self.files if len(self.files) > 1 else []
 
     @property
     def received_at(self) -> dt.datetime | None:
@@ -113,7 +120,8 @@ def status(store: Store, max_findings: int = 5) -> Status:
 def _row(entry: RosterEntry, mine: list[dict], findings: dict, max_findings: int) -> StatusRow:
     mine = sorted(mine, key=lambda s: (s["received_at"], s["id"]))
     period = entry.period or (mine[-1]["period"] if mine else "")
-    row = StatusRow(entry.unit, entry.template, period, entry.due, "missing", versions=len(mine))
+    row = StatusRow(entry.unit, entry.template, period, entry.due, "missing", versions=len(mine),
+                    files=list(dict.fromkeys(s["source"] for s in mine)))
     if not mine:
         return row
     row.latest = mine[-1]

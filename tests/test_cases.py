@@ -1,0 +1,251 @@
+"""The corpus of bad workbooks (tests/cases/, made by make_cases.py): what xlplan says about each.
+
+Every file is named after its defect. A file that is no workbook at all is refused
+with one message naming the file; a workbook with a defect gets a finding naming file,
+sheet and cell. A merge of the whole corpus with good files goes on to the end: every
+good file accepted, every bad one stored as rejected with its finding, none lost.
+"""
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from plans import clean_annual_plan, make
+from xlplan import merge, recalculation as recalc, report
+from xlplan.model import WorkbookError
+from xlplan.store import RosterEntry, Store
+
+CASES = Path(__file__).parent / "cases"
+GOOD = CASES / "good"
+
+
+def corpus() -> list[Path]:
+    return sorted(p for p in CASES.iterdir() if p.is_file() and p.suffix in (".xlsx", ".xlsm", ".xls"))
+
+
+def findings(name):
+    return recalc.check_file(CASES / name).findings
+
+
+def one(found, code):
+    hits = [f for f in found if f.code == code]
+    assert hits, f"no {code} among {[str(f) for f in found]}"
+    return hits[0]
+
+
+def where(f):
+    return (f.cell.file, f.cell.sheet, f.cell.address)
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    return recalc.check_file(make(tmp_path_factory.mktemp("clean"), "clean", clean_annual_plan()))
+
+
+def test_the_corpus_is_what_make_cases_makes(tmp_path):
+    """The checked-in files are current: make_cases.py makes the same set of names."""
+    from cases.make_cases import CASES as BUILDERS
+
+    assert sorted(BUILDERS) == [p.name for p in corpus()]
+    assert sorted(p.name for p in GOOD.iterdir()) == ["good_east.xlsx", "good_west.xlsx"]
+
+
+# -- files that are no workbook: one message naming the file ----------------------------------
+@pytest.mark.parametrize("name, says", [
+    ("not_a_zip.xlsx", "not an Excel workbook"),
+    ("truncated_zip.xlsx", "damaged or was cut off in transfer"),
+    ("password_protected.xlsx", "password protected"),
+    ("legacy.xls", "legacy Excel 97–2003 (.xls)"),
+    ("csv_renamed.xlsx", "a CSV or text file named like a workbook"),
+])
+def test_no_workbook_is_refused_with_the_reason(name, says):
+    with pytest.raises(WorkbookError) as caught:
+        recalc.check_file(CASES / name)
+    assert str(caught.value).startswith(f"{name}: ") and says in str(caught.value)
+
+
+# -- workbooks with a defect: a finding at the cell -----------------------------------------------
+def test_macros_are_never_run_and_the_values_are_read(clean, tmp_path):
+    """An .xlsm reads like the plan it is; recalc keeps the VBA part byte for byte and runs nothing."""
+    result = recalc.check_file(CASES / "macros.xlsm")
+    assert result.findings == [] and result.values == clean.values
+    out = tmp_path / "macros.xlsm"
+    recalc.recalc_file(CASES / "macros.xlsm", out)
+    with zipfile.ZipFile(CASES / "macros.xlsm") as before, zipfile.ZipFile(out) as after:
+        assert after.read("xl/vbaProject.bin") == before.read("xl/vbaProject.bin")
+
+
+def test_wrong_template_reads_as_what_it_is():
+    """A scorecard where the roster expects an annual plan is read as a scorecard; the status says the
+    annual plan is missing and the scorecard unexpected (see the merge test below)."""
+    result = recalc.check_file(CASES / "wrong_template_scorecard.xlsx")
+    assert result.plan.template.id == "kpi_scorecard"
+
+
+def test_older_template_version():
+    f = one(findings("old_template_version.xlsx"), "TEMPLATE_VERSION")
+    assert f.severity == "error" and where(f) == ("old_template_version.xlsx", "_xlplan", "B2")
+    assert "0.9" in f.message and "1.0" in f.message
+
+
+def test_a_renamed_sheet_is_read_by_its_names(clean):
+    result = recalc.check_file(CASES / "sheet_renamed.xlsx")
+    [f] = result.findings
+    assert (f.severity, f.code, f.cell.sheet) == ("info", "SHEET_RENAMED", "进度表")
+    assert result.values == clean.values
+
+
+def test_a_deleted_sheet_is_one_finding():
+    found = findings("sheet_deleted.xlsx")
+    f = one(found, "SHEET_MISSING")
+    assert f.severity == "error" and where(f) == ("sheet_deleted.xlsx", "目标达成分析", "A1")
+    assert not [x for x in found if x.code == "NAME_MISSING"]
+
+
+def test_a_deleted_name_points_where_the_block_was():
+    f = one(findings("defined_name_deleted.xlsx"), "NAME_MISSING")
+    assert where(f) == ("defined_name_deleted.xlsx", "计划进度", "C10") and "target_month" in f.message
+
+
+@pytest.mark.parametrize("name, found", [("rows_deleted_in_block.xlsx", "2×12"),
+                                         ("rows_inserted_in_block.xlsx", "4×12")])
+def test_rows_deleted_or_inserted_inside_a_block(name, found):
+    f = one(findings(name), "BLOCK_SHAPE")
+    assert f.severity == "error" and where(f) == (name, "计划进度", "C11")
+    assert "3×12" in f.message and found in f.message
+
+
+def test_rows_inserted_outside_blocks_change_nothing(clean):
+    result = recalc.check_file(CASES / "rows_inserted_above_blocks.xlsx")
+    assert result.findings == [] and result.values == clean.values
+
+
+def test_merged_cells_over_inputs():
+    f = one(findings("merged_cells_over_inputs.xlsx"), "MERGED_CELLS")
+    assert f.severity == "error" and where(f) == ("merged_cells_over_inputs.xlsx", "计划进度", "C10")
+    assert "C10:E10" in f.message
+
+
+def test_numbers_as_text_that_are_read():
+    """"1,200", full-width "１２０" and "15%" in a share cell are read, each with a warning to retype it."""
+    result = recalc.check_file(CASES / "numbers_as_text.xlsx")
+    read = {(f.cell.sheet, f.cell.address): (f.actual, f.expected) for f in result.findings
+            if f.code == "TEXT_READ_AS_NUMBER"}
+    assert read == {("目标达成分析", "C8"): ("1,200", 1200), ("计划进度", "D17"): ("１２０", 120),
+                    ("计划进度", "G21"): ("15%", 0.15)}
+    assert not result.errors
+
+
+def test_a_number_with_a_unit_word_is_refused():
+    """"12萬" is 12 in a 万元 cell or 120,000 yuan: refused, never guessed."""
+    f = one(findings("number_with_unit_word_12wan.xlsx"), "TEXT_NOT_NUMBER")
+    assert f.severity == "error" and where(f) == ("number_with_unit_word_12wan.xlsx", "计划进度", "D10")
+    assert "12萬" in f.message
+
+
+def test_a_date_typed_as_text_in_a_month_cell():
+    f = one(findings("date_as_text_in_month_cell.xlsx"), "TEXT_NOT_NUMBER")
+    assert where(f) == ("date_as_text_in_month_cell.xlsx", "推动计划及预算", "E6") and "2027/1/1" in f.message
+
+
+def test_a_date_in_a_number_cell():
+    f = one(findings("date_in_number_cell.xlsx"), "DATE_NOT_NUMBER")
+    assert where(f) == ("date_in_number_cell.xlsx", "计划进度", "E17")
+
+
+@pytest.mark.parametrize("name, address, typed", [("value_typed_over_formula.xlsx", "C19", 2400),
+                                                  ("formula_typed_over_computed_cell.xlsx", "D19", "=2420")])
+def test_what_is_typed_over_a_computed_cell_is_reported_and_not_used(clean, name, address, typed):
+    result = recalc.check_file(CASES / name)
+    [f] = result.findings
+    assert (f.severity, f.code, where(f), f.actual) == ("warning", "FORMULA_OVERWRITTEN", (name, "计划进度", address),
+                                                       typed)
+    assert result.values == clean.values  # the engine computed the cell from the inputs
+
+
+def test_recalc_puts_the_template_formula_back(tmp_path):
+    import openpyxl
+
+    out = tmp_path / "fixed.xlsx"
+    recalc.recalc_file(CASES / "value_typed_over_formula.xlsx", out)
+    assert openpyxl.load_workbook(out)["计划进度"]["C19"].value == "=$C$6+$C$17-$C$18"
+    assert [f.code for f in recalc.check_file(out).findings] == []
+
+
+def test_a_circular_reference_in_an_input_cell():
+    f = one(findings("circular_reference.xlsx"), "CIRCULAR_REFERENCE")
+    assert f.severity == "error" and where(f) == ("circular_reference.xlsx", "计划进度", "C10")
+    assert "=SUM(C10:N10)" in f.message
+
+
+def test_ref_errors_in_input_cells():
+    """calamine reads an error cell as blank: the reader looks at the XML and reports the error."""
+    found = [f for f in findings("ref_error_in_input.xlsx") if f.code == "ERROR_VALUE"]
+    assert [(f.cell.address, f.actual) for f in found] == [("D11", "#REF!"), ("E11", "#REF!")]
+    assert all(f.severity == "error" and f.cell.sheet == "计划进度" for f in found)
+
+
+# -- the whole corpus in one merge ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def merged(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("inbox")
+    for p in corpus() + sorted(GOOD.iterdir()):
+        shutil.copy(p, folder / p.name)
+    store = Store(f"sqlite:///{folder.parent / 'hq.db'}")
+    store.set_roster([RosterEntry(u, "annual_plan") for u in
+                      ("东区营业部", "西区营业部", "南区营业部", "北区营业部", "中区营业部")])
+    inputs = [folder / p.name for p in corpus() + sorted(GOOD.iterdir())]  # named: .xls counts too
+    summary = merge.merge(inputs, store, workers=0)
+    yield summary, store, inputs
+    store.close()
+
+
+def test_the_merge_goes_on_and_loses_nothing(merged):
+    summary, store, inputs = merged
+    subs = {s["source"]: s for s in store.submissions()}
+    assert summary.seen == len(inputs) == len(subs) == store.counts()["blobs"]
+    assert summary.unreadable == []
+    good = {"good_east.xlsx", "good_west.xlsx", "duplicate_unit_a.xlsx", "duplicate_unit_b.xlsx", "macros.xlsm",
+            "sheet_renamed.xlsx", "rows_inserted_above_blocks.xlsx", "numbers_as_text.xlsx",
+            "value_typed_over_formula.xlsx", "formula_typed_over_computed_cell.xlsx"}
+    for name, s in subs.items():
+        if name in good:
+            assert s["status"] == "accepted", (name, store.findings_of(s["id"]))
+        elif name != "wrong_template_scorecard.xlsx":
+            assert s["status"] == "rejected", name
+            errors = [f for f in store.findings_of(s["id"]) if f["severity"] == "error"]
+            assert errors and all(f["message"] for f in errors), name
+
+
+def test_every_rejected_workbook_names_sheet_and_cell(merged):
+    """A file that is a workbook gets findings with sheet and cell; one that is not, a message with its name."""
+    _, store, _ = merged
+    for s in store.submissions():
+        if s["status"] != "rejected":
+            continue
+        first = store.findings_of(s["id"])[0]
+        if s["unit"] is None:
+            assert first["code"] == "UNREADABLE" and first["message"].startswith(s["source"])
+        else:
+            assert any(f["sheet"] and f["cell"] for f in store.findings_of(s["id"]) if f["severity"] == "error")
+
+
+def test_status_shows_duplicate_units_and_the_wrong_template(merged):
+    _, store, _ = merged
+    st = report.status(store)
+    rows = {(r.unit, r.template): r for r in st.rows}
+    south = rows[("南区营业部", "annual_plan")]
+    assert south.status == "accepted" and south.duplicate_files == ["duplicate_unit_a.xlsx", "duplicate_unit_b.xlsx"]
+    assert rows[("中区营业部", "annual_plan")].status == "missing"
+    assert rows[("中区营业部", "kpi_scorecard")].status == "unexpected"
+    assert "duplicate_unit_a.xlsx, duplicate_unit_b.xlsx" in report.render_html(st)
+
+
+def test_merging_the_corpus_again_changes_nothing(merged):
+    summary, store, inputs = merged
+    before = store.counts()
+    again = merge.merge(inputs, store, workers=0)
+    assert (again.new, again.duplicates) == (0, len(inputs)) and store.counts() == before
