@@ -420,7 +420,14 @@ def fill_inputs(wb, template: Template, layout: Layout, data: dict, where: str) 
         ws = wb[p.sheet]
         for r, row in enumerate(grid):
             for c, v in enumerate(row):
-                ws.cell(p.row + r, p.col + c).value = v
+                _put_value(ws.cell(p.row + r, p.col + c), v)
+
+
+def _put_value(cell, value) -> None:
+    """A pre-filled value; text stays text even when it begins with =, +, - or @ (never a formula)."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
 
 
 def _as_grid(value, nrows, ncols, where):
@@ -454,7 +461,7 @@ def _fill_table(wb, template, layout, table, rows, where):
             block = template.blocks[f"{table}.{column}"]
             if block.role == "computed":
                 raise TemplateError(f"{where}: {table}.{column} is computed; it cannot be pre-filled")
-            ws.cell(tplace.header_row + 1 + i, tplace.first_col + short[column]).value = v
+            _put_value(ws.cell(tplace.header_row + 1 + i, tplace.first_col + short[column]), v)
 
 
 def quoted(sheet: str) -> str:
