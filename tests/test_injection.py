@@ -24,6 +24,8 @@ def hostile_plan():
     data["owners"] = HOSTILE[1:4] + ["王经理", "李主任"]
     data["actions"][0]["action"] = HOSTILE[4]
     data["actions"][0]["owner"] = HOSTILE[1]
+    data["strategies"] = [HOSTILE[4], "培训"]  # a strategy reaches the consolidated budget sheet
+    data["actions"][1]["strategy"] = HOSTILE[4]
     return data
 
 

@@ -396,7 +396,8 @@ def _meta_sheet(wb, template, cycle):
     ]
     for r, (key, value) in enumerate(rows, start=1):
         ws.cell(r, 1, key)
-        ws.cell(r, 2, value).number_format = "@"
+        _put_value(ws.cell(r, 2), value)  # a unit named "=..." stays a name
+        ws.cell(r, 2).number_format = "@"
     ws.sheet_state = "hidden"
     ws.protection.sheet = True
 
