@@ -21,6 +21,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "workbooks" / "samples"
 UNITS = {
     "annual_plan": [("北区营业部", 1.0), ("南区营业部", 0.8), ("东区营业部", 1.25)],
     "kpi_scorecard": [("客服一组", 1.0), ("客服二组", 0.9)],
+    "support_plan": [("客服部", 1.0)],
 }
 MISSING_UNIT = ("西区营业部", "annual_plan")  # on the roster, never submits: the status page shows it
 # blocks whose money figures scale with a unit's size; everything else is kept as sampled
