@@ -186,6 +186,8 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., help="workbooks, folders o
                                                     "0 runs in this process)"),
               lang: str = typer.Option("zh", "--lang", help="language of the consolidated workbook: zh or en")):
     """Merge submitted workbooks into the HQ database; write the consolidated plan and the status page."""
+    from sqlalchemy.exc import OperationalError
+
     from . import merge, store
 
     url = db or f"sqlite:///{(output.parent if output else Path('.')) / 'hq.db'}"
@@ -199,6 +201,8 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., help="workbooks, folders o
         _fail(str(exc))
     except XlplanError as exc:
         _fail(str(exc))
+    except OperationalError as exc:  # a database locked or gone outside Store's own wrapped writes
+        _fail(f"{url}: cannot use the database ({exc.orig}); the input files are untouched")
     st = outcome.status
     out.print(f"{outcome.summary} → {hq.display_url}", highlight=False)
     out.print("  " + ", ".join(f"{st.count(s)} {s}" for s in ("accepted", "late", "rejected", "missing",
