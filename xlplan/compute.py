@@ -7,6 +7,7 @@ cells that use it show the error too, while every other cell is still computed.
 """
 from __future__ import annotations
 
+import ast
 import functools
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
@@ -59,16 +60,76 @@ def _cells(template, block):
             yield bindings, r, c
 
 
+def blank_row_columns(template: Template, order: list[str]) -> set[str]:
+    """The computed table columns whose value is the same in every blank row of their table.
+
+    A blank row has no value in any of the table's input columns. A column's formula
+    sees, in its row, only same-row values; everything else it reads (fixed blocks,
+    whole columns) is the same for every row. So where the formula does not use `row`,
+    does not read its own column, and every same-row value it reads is an input column
+    or such a column itself, all blank rows get one value: computed once and copied.
+    """
+    names = set(template.blocks)
+    uniform: set[str] = set()
+    for name in order:  # dependencies come first
+        block = template.blocks[name]
+        if not block.table:
+            continue
+        tree = formula.parse(str(block.formula), f"{template.source} › {name}")
+        same_row, ok = set(), True
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                if node.id == "row":
+                    ok = False
+                elif f"{block.table}.{node.id}" in names:
+                    same_row.add(f"{block.table}.{node.id}")
+        if not ok or name in formula.referenced_blocks(tree, block.table, names):
+            continue
+        if all(dep in uniform or not template.blocks[dep].formula for dep in same_row):
+            uniform.add(name)
+    return uniform
+
+
+def _blank_rows_source(template: Template, uniform: set[str]) -> list[str]:
+    """Per table with such columns: `_full_<k>` and `_blank_<k>`, its rows with and without input."""
+    lines = []
+    for k, table in enumerate(_tables_of(template, uniform)):
+        inputs = [name for name, b in template.blocks.items() if b.table == table and not b.formula]
+        empty = " and ".join(f"T[{c!r}][i] is None" for c in inputs) or "True"
+        lines += [f"    _blank_{k} = [i for i in range(N[{table!r}]) if {empty}]",
+                  f"    _full_{k} = [i for i in range(N[{table!r}]) if not ({empty})]"]
+    return lines
+
+
+def _tables_of(template: Template, columns: set[str]) -> list[str]:
+    return sorted({template.blocks[name].table for name in columns})
+
+
 def python_source(template: Template) -> tuple[str, list[str]]:
     layout = Layout(template, "zh")
     names = set(template.blocks)
     order = dependency_order(template)
-    lines = ["def compute(V, T, N):"]
+    uniform = blank_row_columns(template, order)
+    table_key = {table: k for k, table in enumerate(_tables_of(template, uniform))}
+    lines = ["def compute(V, T, N):", *_blank_rows_source(template, uniform)]
     for name in order:
         block = template.blocks[name]
         where = f"{template.source} › {name}"
         tree = formula.parse(str(block.formula), where)
         renderer = formula.PythonRenderer(layout, names, where)
+        if block.table and name in uniform:
+            expr = renderer.render(tree, formula.Context(name, block.table, {}, ""))
+            k = table_key[block.table]
+            lines += [f"    _c = T[{name!r}]",
+                      f"    for i in _full_{k}:",
+                      f"        try: _c[i] = value_of({expr})",
+                      "        except XlErr as e: _c[i] = e",
+                      f"    if _blank_{k}:",
+                      f"        i = _blank_{k}[0]",
+                      f"        try: _v = value_of({expr})",
+                      "        except XlErr as e: _v = e",
+                      f"        for i in _blank_{k}: _c[i] = _v"]
+            continue
         if block.table:
             expr = renderer.render(tree, formula.Context(name, block.table, {}, ""))
             lines += [f"    _c = T[{name!r}]",

@@ -20,7 +20,6 @@ import glob
 import hashlib
 import io
 import os
-import tempfile
 import zipfile
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -81,19 +80,31 @@ class Summary:
 
 # -- the per-file work --------------------------------------------------------------
 def read_plan(name: str, data: bytes) -> read.Plan:
-    """The fast reader on bytes: written to a private temporary file under the file's own name,
-    so the reader's limits (safety.admit) and messages apply unchanged."""
-    with tempfile.TemporaryDirectory(prefix="xlplan-merge-") as tmp:
-        path = Path(tmp) / (Path(name).name or "submission.xlsx")
-        path.write_bytes(data)
-        return read.read_fast(path)
+    """The fast reader on bytes, in memory: the reader's limits (safety.admit_bytes) and messages
+    apply as to a file of that name."""
+    return read.read_bytes(name, data)
+
+
+def read_submission(name: str, data: bytes) -> tuple[read.Plan, str | None]:
+    """A received file's plan and who sent it, from one opening of its zip."""
+    name = Path(name).name or "submission.xlsx"
+    with safety.admit_bytes(name, data) as zf:
+        return read.read_bytes(name, data, zf), _submitter_in(zf)
 
 
 def submitter_of(data: bytes) -> str | None:
     """Who last saved the workbook, from its document properties (docProps/core.xml)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            root = SafeET.fromstring(zf.read("docProps/core.xml"))
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except Exception:  # not even a zip: no one to name
+        return None
+    with zf:
+        return _submitter_in(zf)
+
+
+def _submitter_in(zf: zipfile.ZipFile) -> str | None:
+    try:
+        root = SafeET.fromstring(zf.read("docProps/core.xml"))
     except Exception:  # no properties is normal for some writers; never a reason to reject
         return None
     for tag in ("{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}lastModifiedBy",
@@ -170,16 +181,15 @@ def _findings(result_findings) -> tuple[tuple, ...]:
 def process(name: str, data: bytes, received_at: dt.datetime) -> Processed:
     """Read, recompute and check one received file. Pure: bytes in, a record out; never raises."""
     digest = hashlib.sha256(data).hexdigest()
-    base = dict(source=name, sha256=digest, size=len(data), received_at=received_at,
-                submitter=submitter_of(data))
+    base = dict(source=name, sha256=digest, size=len(data), received_at=received_at)
     try:
-        plan = read_plan(name, data)
+        plan, base["submitter"] = read_submission(name, data)
         result = recalc.evaluate(plan)
     except WorkbookError as exc:
-        return _unreadable(base, "UNREADABLE", str(exc))
+        return _unreadable(base, data, "UNREADABLE", str(exc))
     except Exception as exc:  # a merge must go on: any other failure is recorded on the file, by type
-        return _unreadable(base, "UNREADABLE", f"{name}: cannot be read as an xlplan workbook "
-                                                 f"({type(exc).__name__}: {exc})")
+        return _unreadable(base, data, "UNREADABLE", f"{name}: cannot be read as an xlplan workbook "
+                                                       f"({type(exc).__name__}: {exc})")
     found = _findings(result.findings)
     status = REJECTED if any(f[0] == "error" for f in found) else ACCEPTED
     return Processed(**base, unit=plan.unit or None, template=plan.template.id,
@@ -187,7 +197,8 @@ def process(name: str, data: bytes, received_at: dt.datetime) -> Processed:
                      findings=found, values=long_form(result))
 
 
-def _unreadable(base: dict, code: str, message: str) -> Processed:
+def _unreadable(base: dict, data: bytes, code: str, message: str) -> Processed:
+    base = {**base, "submitter": base["submitter"] if "submitter" in base else submitter_of(data)}
     return Processed(**base, unit=None, template=None, template_version=None, period=None, status=REJECTED,
                      findings=(("error", code, message, None, None, None),), values=())
 

@@ -10,6 +10,7 @@ the engine recomputes them.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import html
 import json
 import re
@@ -126,18 +127,34 @@ class OpenpyxlSource:
         return [list(row) for row in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
 
 
-class CalamineSource:
-    """python-calamine for cell values; names and tables from the workbook's XML."""
+class NamedBytes(io.BytesIO):
+    """A received workbook's bytes with its file name: zipfile and calamine read it as they read
+    the file on disk, and messages name it by `.name` as they name a path."""
 
-    def __init__(self, path: Path):
+    def __init__(self, data: bytes, name: str):
+        super().__init__(data)
+        self.name = name
+
+
+class CalamineSource:
+    """python-calamine for cell values; names and tables from the workbook's XML.
+
+    `path` is the file on disk or, for a file received as bytes, a NamedBytes; `zf` is
+    its zip when the caller has it open already (the names are read from it at once).
+    """
+
+    def __init__(self, path: Path | NamedBytes, zf: zipfile.ZipFile | None = None):
         import python_calamine
 
         self.path = path
         try:
-            self.book = python_calamine.CalamineWorkbook.from_path(str(path), load_tables=True)
+            if isinstance(path, NamedBytes):
+                self.book = python_calamine.CalamineWorkbook.from_filelike(path, load_tables=True)
+            else:
+                self.book = python_calamine.CalamineWorkbook.from_path(str(path), load_tables=True)
         except Exception as exc:  # calamine raises its own error types for broken files
             raise WorkbookError(f"{path.name}: cannot be read as an .xlsx workbook ({exc})") from None
-        self._names = None
+        self._names = None if zf is None else _defined_names(zf)
 
     def sheet_names(self):
         return list(self.book.sheet_names)
@@ -145,11 +162,7 @@ class CalamineSource:
     def defined_names(self):
         if self._names is None:
             with zipfile.ZipFile(self.path) as zf:
-                root = SafeET.fromstring(zf.read("xl/workbook.xml"))
-            self._names = {}
-            for dn in root.iterfind("m:definedNames/m:definedName", NS):
-                if dn.get("localSheetId") is None:
-                    self._names[dn.get("name")] = dn.text or ""
+                self._names = _defined_names(zf)
         return self._names
 
     def tables(self):
@@ -168,6 +181,13 @@ class CalamineSource:
             raise WorkbookError(f"{self.path.name} › {sheet}: the sheet cannot be read ({exc})") from None
 
 
+def _defined_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Workbook-level defined names → their reference text, from xl/workbook.xml."""
+    root = SafeET.fromstring(zf.read("xl/workbook.xml"))
+    return {dn.get("name"): dn.text or "" for dn in root.iterfind("m:definedNames/m:definedName", NS)
+            if dn.get("localSheetId") is None}
+
+
 # -- reading ---------------------------------------------------------------------
 def read_openpyxl(wb, file: str) -> Plan:
     return assemble(OpenpyxlSource(wb), file)
@@ -177,6 +197,19 @@ def read_fast(path: str | Path) -> Plan:
     path = Path(path)
     safety.admit(path)
     return assemble(CalamineSource(path), path.name)
+
+
+def read_bytes(name: str, data: bytes, zf: zipfile.ZipFile | None = None) -> Plan:
+    """`read_fast` on a file received as bytes (a merge, an upload): nothing is written to disk.
+
+    `zf` is the zip `safety.admit_bytes` returned for these bytes when the caller has
+    admitted them already (and reads more from it); otherwise they are admitted here.
+    """
+    name = Path(name).name or "submission.xlsx"
+    if zf is None:
+        with safety.admit_bytes(name, data) as zf:
+            return read_bytes(name, data, zf)
+    return assemble(CalamineSource(NamedBytes(data, name), zf), name)
 
 
 def parse_ref(text_ref: str) -> tuple[str, str] | None:

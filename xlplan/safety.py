@@ -2,11 +2,12 @@
 
 A submission comes from anyone: a legacy .xls, a password-protected file, a CSV
 renamed .xlsx, a file cut off by an email gateway, or something built to exhaust
-memory. `admit(path)` looks at the bytes and the zip directory only (nothing is
-decompressed) and raises a WorkbookError that says what the file is and what to do.
+memory. `admit(path)`, or `admit_bytes(name, data)` for a file received as bytes,
+looks at the bytes and the zip directory only (nothing is decompressed) and raises a WorkbookError that says what the file is and what to do.
 """
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -67,23 +68,55 @@ def admit(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
         size = path.stat().st_size
     except FileNotFoundError:
         raise WorkbookError(f"{name}: no such file") from None
-    if size == 0:
-        raise WorkbookError(f"{name}: the file is empty")
-    if size > limits.file_bytes:
-        raise WorkbookError(f"{name}: {size / 2**20:.1f} MiB is over the limit of "
-                            f"{limits.file_bytes / 2**20:.0f} MiB for a plan workbook")
+    _check_size(name, size, limits)
     with open(path, "rb") as f:
         head = f.read(4096)
         if not head.startswith(b"PK"):
             tail = head + f.read(min(size, 2**20))
             raise WorkbookError(_describe_non_zip(name, head, tail))
+    _open_checked(name, path, limits).close()
+
+
+def admit_bytes(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile:
+    """`admit` for a file received as bytes; returns the zip, open over the bytes, for the reader.
+
+    The same checks and messages as `admit`: a merge reads each file once and opens its
+    zip once, for the limits and for what the reader takes from the XML.
+    """
+    _check_size(name, len(data), limits)
+    if not data.startswith(b"PK"):
+        raise WorkbookError(_describe_non_zip(name, data[:4096], data[:4096 + 2**20]))
+    return _open_checked(name, io.BytesIO(data), limits)
+
+
+def _check_size(name: str, size: int, limits: Limits) -> None:
+    if size == 0:
+        raise WorkbookError(f"{name}: the file is empty")
+    if size > limits.file_bytes:
+        raise WorkbookError(f"{name}: {size / 2**20:.1f} MiB is over the limit of "
+                            f"{limits.file_bytes / 2**20:.0f} MiB for a plan workbook")
+
+
+def _open_checked(name: str, file, limits: Limits) -> zipfile.ZipFile:
+    """The zip of a file (path or file object) whose directory is within the limits, open."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            _check_parts(name, zf, infos, limits)
+        zf = zipfile.ZipFile(file)
     except zipfile.BadZipFile:
-        raise WorkbookError(f"{name}: the file is damaged or was cut off in transfer (its zip directory "
-                            "is missing); ask the sender to send it again") from None
+        raise WorkbookError(_damaged(name)) from None
+    try:
+        _check_parts(name, zf, zf.infolist(), limits)
+    except zipfile.BadZipFile:
+        zf.close()
+        raise WorkbookError(_damaged(name)) from None
+    except BaseException:
+        zf.close()
+        raise
+    return zf
+
+
+def _damaged(name: str) -> str:
+    return (f"{name}: the file is damaged or was cut off in transfer (its zip directory "
+            "is missing); ask the sender to send it again")
 
 
 def _check_parts(name, zf, infos, limits):
@@ -107,7 +140,7 @@ def _check_parts(name, zf, infos, limits):
             try:
                 with zf.open(info) as part:
                     head = part.read(2048)
-            except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+            except (zipfile.BadZipFile, zipfile.zlib.error, EOFError, OSError, ValueError) as exc:
                 raise WorkbookError(f"{name}: the part {info.filename} is damaged ({exc}); "
                                     "ask the sender to send the file again") from None
             m = DIMENSION.search(head)
