@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from sqlalchemy import (Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
-                        String, Table, Text, UniqueConstraint, and_, create_engine, event, func, inspect, select)
+                        String, Table, Text, UniqueConstraint, and_, bindparam, create_engine, event, func, inspect,
+                        select)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
@@ -294,37 +295,43 @@ class Store:
                              "nothing of this batch was stored, the input files are untouched") from None
 
     def _add(self, batch: list[tuple[Incoming, bytes]]) -> list[int | None]:
-        ids: list[int | None] = []
-        touched: set[tuple] = set()
         now = utcnow()
         with self.engine.begin() as conn:
             seen = self._known_in(conn, [item.sha256 for item, _ in batch])
-            value_rows: list[dict] = []
-            finding_rows: list[dict] = []
+            fresh: list[tuple[Incoming, bytes]] = []
             for item, data in batch:
-                if item.sha256 in seen:
-                    ids.append(None)
-                    continue
-                seen.add(item.sha256)
-                conn.execute(blobs.insert().values(sha256=item.sha256, size=len(data), data=data))
-                errors = sum(1 for f in item.findings if f[0] == "error")
-                warnings = sum(1 for f in item.findings if f[0] == "warning")
-                sid = conn.execute(submissions.insert().values(
-                    sha256=item.sha256, unit=item.unit, template=item.template,
-                    template_version=item.template_version, period=item.period,
-                    received_at=item.received_at, merged_at=now, submitter=item.submitter,
-                    source=item.source, status=item.status, errors=errors, warnings=warnings,
-                    size=item.size)).inserted_primary_key[0]
-                ids.append(sid)
-                if item.unit is not None:
-                    touched.add((item.unit, item.template, item.period))
+                if item.sha256 not in seen:  # the same bytes twice in one batch are one submission
+                    seen.add(item.sha256)
+                    fresh.append((item, data))
+            if not fresh:
+                return [None] * len(batch)
+            _insert_many(conn, blobs, ("sha256", "size", "data"),
+                         [(item.sha256, len(data), data) for item, data in fresh])
+            rows = [dict(sha256=item.sha256, unit=item.unit, template=item.template,
+                         template_version=item.template_version, period=item.period,
+                         received_at=item.received_at, merged_at=now, submitter=item.submitter,
+                         source=item.source, status=item.status,
+                         errors=sum(1 for f in item.findings if f[0] == "error"),
+                         warnings=sum(1 for f in item.findings if f[0] == "warning"), size=item.size)
+                     for item, _ in fresh]
+            # one multi-row INSERT ... RETURNING per few hundred rows, ids in the order given
+            new_ids = conn.execute(submissions.insert().returning(submissions.c.id, sort_by_parameter_order=True),
+                                   rows).scalars().all()
+            sid_of = {item.sha256: sid for (item, _), sid in zip(fresh, new_ids)}
+            finding_rows: list[tuple] = []
+            value_rows: list[tuple] = []
+            for item, _ in fresh:
+                sid = sid_of[item.sha256]
                 finding_rows += [(sid, *f[:6]) for f in item.findings]
                 head = (sid, item.unit or "", item.period or "")
                 value_rows += [head + tuple(v[:8]) for v in item.values]
             _insert_many(conn, findings, FINDING_COLUMNS, finding_rows)
             _insert_many(conn, plan_values, VALUE_COLUMNS, value_rows)
-            for key in touched:
-                self._renumber(conn, key)
+            self._renumber(conn, {(item.unit, item.template, item.period) for item, _ in fresh
+                                  if item.unit is not None})
+            ids: list[int | None] = []
+            for item, _ in batch:
+                ids.append(sid_of.pop(item.sha256, None))  # a second copy in the batch gets None
         return ids
 
     @staticmethod
@@ -336,15 +343,24 @@ class Store:
         return found
 
     @staticmethod
-    def _renumber(conn: Connection, key: tuple) -> None:
-        unit, template, period = key
+    def _renumber(conn: Connection, keys: set[tuple]) -> None:
+        """Number each touched unit's versions 1, 2, ... by time received (the id breaks ties)."""
         c = submissions.c
-        rows = conn.execute(select(c.id, c.version)
-                            .where(and_(c.unit == unit, c.template == template, c.period == period))
-                            .order_by(c.received_at, c.id)).all()
-        for n, (sid, version) in enumerate(rows, start=1):
-            if version != n:
-                conn.execute(submissions.update().where(c.id == sid).values(version=n))
+        units = sorted({unit for unit, _, _ in keys})
+        by_key: dict[tuple, list[tuple]] = {}
+        for i in range(0, len(units), 500):
+            query = (select(c.id, c.version, c.unit, c.template, c.period, c.received_at)
+                     .where(c.unit.in_(units[i:i + 500])))
+            for sid, version, unit, template, period, received in conn.execute(query):
+                if (unit, template, period) in keys:
+                    by_key.setdefault((unit, template, period), []).append((received, sid, version))
+        changes = []
+        for rows in by_key.values():
+            rows.sort()
+            changes += [{"n": n, "sid": sid} for n, (_, sid, version) in enumerate(rows, start=1) if version != n]
+        if changes:
+            conn.execute(submissions.update().where(c.id == bindparam("sid")).values(version=bindparam("n")),
+                         changes)
 
     def set_roster(self, entries: Iterable[RosterEntry]) -> int:
         """Add or update roster entries (a unit expected to submit a template for a period)."""
