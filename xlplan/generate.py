@@ -16,7 +16,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 
 from . import __version__, formula, styles
-from .layout import LABEL_COL, UNIT_COL, VALUE_COL, Layout, quote
+from .layout import LABEL_COL, UNIT_COL, VALUE_COL, Layout
 from .model import Block, Template, TemplateError, text
 from .texts import t
 
@@ -190,9 +190,7 @@ def _fill_block(ws, template, layout, block, lang):
         ref = f"{top}:{get_column_letter(place.col + place.ncols - 1)}{place.row + place.nrows - 1}"
         ws.conditional_formatting.add(ref, FormulaRule(
             formula=[f'AND(ISNUMBER({top}),ABS({top})>0.005)'], fill=styles.GAP_FILL))
-    _validate(ws, template, layout, block, lang)
-    if block.help and block.role == "input":
-        pass  # the help text is the validation's input message (see _validate)
+    _validate(ws, template, layout, block, lang)  # also shows the block's help as the input message
 
 
 def _header(ws, row, col, label):
@@ -464,6 +462,3 @@ def _fill_table(wb, template, layout, table, rows, where):
                 raise TemplateError(f"{where}: {table}.{column} is computed; it cannot be pre-filled")
             _put_value(ws.cell(tplace.header_row + 1 + i, tplace.first_col + short[column]), v)
 
-
-def quoted(sheet: str) -> str:
-    return quote(sheet)

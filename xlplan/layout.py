@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from openpyxl.utils import get_column_letter
 
-from .model import Block, Section, Template, text
+from .model import Section, Template, text
 
 FIRST_ROW = 4
 LABEL_COL = 1

@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from . import cached, checks, compute, styles
-from .generate import CHECK_COLUMNS, META_SHEET, checks_sheet_title
+from .generate import META_SHEET, checks_sheet_title
 from .layout import quote
 from .model import Finding, WorkbookError
 from .read import Plan, read_fast

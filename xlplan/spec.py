@@ -7,7 +7,6 @@ template rendered with those parameters, so a changed region list needs no code.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 from pathlib import Path
