@@ -388,3 +388,65 @@ def test_submissions_land_in_hq_s_database_as_a_merge_would_store_them(hq_server
     other = workbook_bytes(plan_from_book(book(clean_annual_plan(), unit=SOUTH)))
     refused = hq_server.post("/api/submissions", headers=auth(hq_server), files={"file": ("s.xlsx", other)})
     assert refused.status_code == 403
+
+
+PUBLIC = {"/", "/manifest.xml", "/taskpane", "/static/xlplan.js", "/static/icon-{name}-{size}.png",
+          "/xlwings/custom-functions-meta", "/xlwings/custom-functions-code", "/xlwings/custom-scripts-meta"}
+
+
+def test_every_route_but_office_s_resources_wants_a_token(server):
+    """Walk the app's routes: each one that is not a public resource refuses a call without a token,
+    so a route added later cannot forget the check."""
+    checked = 0
+    for route in server.app.routes:
+        path = getattr(route, "path", "")
+        if path in PUBLIC or not getattr(route, "methods", None):
+            continue
+        url = path.replace("{script_name}", "check").replace("{sid}", "1")
+        for method in route.methods - {"HEAD", "OPTIONS"}:
+            for headers in ({}, {"Authorization": "Bearer xlp_wrong"}):
+                response = server.request(method, url, headers=headers, json={})
+                assert response.status_code == 401, (method, url, response.status_code)
+            checked += 1
+    assert checked >= 5
+
+
+def test_a_body_over_the_limit_without_a_length_is_refused(server):
+    """A chunked upload says no length up front: it is cut off when it passes the limit."""
+    boundary = "xlplanboundary"
+
+    def chunks():
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.xlsx\"\r\n"
+               "Content-Type: application/octet-stream\r\n\r\n").encode()
+        for _ in range(40):
+            yield b"PK" + b"0" * 99_998
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = server.post("/api/submissions", content=chunks(),
+                           headers={**auth(server), "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    # refused once past the limit (never read whole); the form parser reports the cut-off body as 400
+    assert response.status_code in (400, 413)
+    assert server.get("/api/submissions", headers=auth(server)).json() == []
+
+
+def test_uploaded_names_never_become_paths_in_hq_s_database(hq_server, tmp_path):
+    from xlplan.store import Store
+
+    north = workbook_bytes(plan_from_book(book(clean_annual_plan())))
+    receipt = hq_server.post("/api/submissions", headers=auth(hq_server),
+                             files={"file": ("..\\..\\C:\\evil/../../north.xlsx", north)})
+    assert receipt.status_code == 201, receipt.text
+    assert receipt.json()["filename"] == "north.xlsx"
+    with Store(f"sqlite:///{tmp_path / 'hq.db'}") as hq:
+        assert [s["source"] for s in hq.submissions()] == ["north.xlsx"]
+    assert not list(tmp_path.rglob("*evil*")) and not list(tmp_path.rglob("north.xlsx"))
+
+
+def test_a_unit_cannot_overwrite_another_unit_s_plan_with_the_same_bytes(server):
+    """The same file sent again under another unit's token is neither stored nor returned to it."""
+    north = workbook_bytes(plan_from_book(book(clean_annual_plan())))
+    assert server.post("/api/submissions", headers=auth(server), files={"file": ("n.xlsx", north)}).status_code == 201
+    again = server.post("/api/submissions", headers=auth(server, SOUTH), files={"file": ("n.xlsx", north)})
+    assert again.status_code == 403
+    assert server.get("/api/submissions", headers=auth(server, SOUTH)).json() == []
+    assert [r["unit"] for r in server.get("/api/submissions", headers=auth(server)).json()] == [NORTH]

@@ -37,7 +37,7 @@ with Store(sys.argv[1]) as store:
 """
 
 
-def inbox(tmp_path, n=36) -> Path:
+def inbox(tmp_path, n=60) -> Path:
     base = cases.base("kpi_scorecard", tmp_path)
     folder = tmp_path / "inbox"
     folder.mkdir()
@@ -81,12 +81,12 @@ def test_a_merge_killed_at_random_points_and_run_again_loses_nothing(tmp_path):
     killed = 0
     for k in range(KILLS):
         proc = run_merge(url, folder, 2 if k % 2 else 0)
-        time.sleep(rng.uniform(0.1, 0.95) * whole)
+        time.sleep(rng.uniform(0.05, 0.8) * whole)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)  # the merge and its worker processes, mid-work
             killed += 1
         proc.wait(30)
-    assert killed >= KILLS - 1  # the test proves something only if the merges were cut off
+    assert killed >= KILLS - 2  # the test proves something only if merges were cut off
     assert run_merge(url, folder, 0).wait(120) == 0
     assert rows(url) == rows(reference)
     n = len(before)

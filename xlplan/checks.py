@@ -9,6 +9,7 @@ Every finding names its cell and shows expected, actual and the difference.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any, Callable, Iterator
 
@@ -98,9 +99,15 @@ def accepted_inputs(plan: Plan) -> tuple[dict, dict, list[Finding]]:
     notes: list[Finding] = []
     lang = plan.lang
     for name, block in plan.template.blocks.items():
-        if block.role == "computed" or block.unit not in NUMERIC_UNITS:
+        if block.role == "computed":
+            continue
+        if block.unit not in NUMERIC_UNITS:
+            _dates_as_text(plan, values, tables, name)
             continue
         for (r, c), v in cells(plan, values, tables, name):
+            if is_date(v):  # never a number to the engine; reported as the date it is
+                _put(values, tables, block, name, r, c, DateInNumberCell(_date_text(v)))
+                continue
             if not isinstance(v, str):
                 continue
             number = read_number(v, block.unit)
@@ -115,6 +122,30 @@ def accepted_inputs(plan: Plan) -> tuple[dict, dict, list[Finding]]:
                                                                        number=fmt(number, block.unit)),
                                  name, r, c, expected=number, actual=v))
     return values, tables, notes
+
+
+class DateInNumberCell(str):
+    """A date typed into a number cell: text to the engine (so no formula computes with it), and
+    reported as a date."""
+
+
+def _date_text(v) -> str:
+    return v.date().isoformat() if isinstance(v, dt.datetime) and v.time() == dt.time() else v.isoformat()
+
+
+def _put(values, tables, block, name, r, c, v) -> None:
+    if block.table:
+        tables[name][r - 1] = v
+    else:
+        values[name][r - 1][c - 1] = v
+
+
+def _dates_as_text(plan, values, tables, name) -> None:
+    """A date in a text or list cell (Excel turns "2027-03-01" typed as a strategy into one) is its text."""
+    block = plan.template.blocks[name]
+    for (r, c), v in cells(plan, values, tables, name):
+        if is_date(v):
+            _put(values, tables, block, name, r, c, _date_text(v))
 
 
 def check_inputs(plan: Plan, values: dict, tables: dict) -> list[Finding]:
@@ -178,7 +209,7 @@ def _bad_value(block: Block, v, choices, lang, label):
     if isinstance(v, str) and v.strip().upper() in ERROR_CODES:
         return "ERROR_VALUE", "error", t("error_value", lang).format(label=label, value=v.strip())
     if unit in NUMERIC_UNITS:
-        if is_date(v):
+        if is_date(v) or isinstance(v, DateInNumberCell):
             return "DATE_NOT_NUMBER", "error", t("date_not_number", lang).format(label=label, value=v)
         if not is_number(v):
             return "TEXT_NOT_NUMBER", "error", t("not_number", lang).format(label=label, value=v)

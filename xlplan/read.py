@@ -263,7 +263,25 @@ def template_for(meta: dict, file: str) -> Template:
         raise WorkbookError(f"{file}: {exc}") from None
 
 
+def _library_errors() -> tuple[type[Exception], ...]:
+    """What the reading libraries raise for a damaged file (not for a bug of ours)."""
+    import python_calamine
+
+    return (python_calamine.CalamineError, python_calamine.PasswordError, python_calamine.XmlError,
+            python_calamine.ZipError, zipfile.BadZipFile, zipfile.zlib.error, SafeET.ParseError, EOFError)
+
+
 def assemble(source: Source, file: str) -> Plan:
+    """Read a plan from any source; a file damaged inside (a table or a cell calamine cannot
+    decode) is a WorkbookError naming the file, like a file that is no workbook at all."""
+    try:
+        return _assemble(source, file)
+    except _library_errors() as exc:
+        raise WorkbookError(f"{file}: the workbook is damaged inside and cannot be read "
+                            f"({type(exc).__name__}: {exc}); ask the sender to save it again") from None
+
+
+def _assemble(source: Source, file: str) -> Plan:
     meta = read_meta(source, file)
     template = template_for(meta, file)
     plan = Plan(file=file, template=template, meta=meta)
@@ -305,6 +323,8 @@ def _cell_value(rows, r, c):
     v = row[c - 1]
     if v == "":
         return None
+    if isinstance(v, float) and v != v or v in (float("inf"), float("-inf")):
+        return str(v)  # no spreadsheet stores NaN or infinity: a damaged cell, reported as the text it is
     if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
         return int(v)
     return v
@@ -470,7 +490,8 @@ def _sheet_xml_cells(path: Path, sheet: str) -> dict[str, tuple[str | None, str 
         with zipfile.ZipFile(path) as zf:
             part = sheet_parts(zf).get(sheet)
             xml = zf.read(part) if part else b""
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError, SafeET.ParseError) as exc:
+    except (KeyError, zipfile.BadZipFile, zipfile.zlib.error, NotImplementedError, EOFError, OSError, ValueError,
+            SafeET.ParseError) as exc:
         raise WorkbookError(f"{path.name} › {sheet}: the sheet cannot be read ({exc})") from None
     out: dict[str, tuple[str | None, str | None]] = {}
     shared: dict[bytes, tuple[str, str]] = {}

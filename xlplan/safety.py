@@ -101,7 +101,7 @@ def _open_checked(name: str, file, limits: Limits) -> zipfile.ZipFile:
     """The zip of a file (path or file object) whose directory is within the limits, open."""
     try:
         zf = zipfile.ZipFile(file)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, NotImplementedError):  # NotImplementedError: a version or method no writer uses
         raise WorkbookError(_damaged(name)) from None
     try:
         _check_parts(name, zf, zf.infolist(), limits)
@@ -140,7 +140,7 @@ def _check_parts(name, zf, infos, limits):
             try:
                 with zf.open(info) as part:
                     head = part.read(2048)
-            except (zipfile.BadZipFile, zipfile.zlib.error, EOFError, OSError, ValueError) as exc:
+            except (zipfile.BadZipFile, zipfile.zlib.error, NotImplementedError, EOFError, OSError, ValueError) as exc:
                 raise WorkbookError(f"{name}: the part {info.filename} is damaged ({exc}); "
                                     "ask the sender to send the file again") from None
             m = DIMENSION.search(head)
