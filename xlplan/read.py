@@ -416,6 +416,11 @@ def is_date(v) -> bool:
 ERROR_CODES = ("#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
 XML_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 XML_FORMULA = re.compile(rb"<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+XML_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"([^>]*)>\s*'
+                              rb'<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)')
+XML_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]+(?::[A-Z]{1,3}[0-9]+)?)"')
+XML_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>',
+                            re.S)
 XML_VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
 A1_REF = re.compile(r"(?:('(?:[^']|'')+'|[^\s!'(),=+\-*/&^<>:;{}]+)!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
 
@@ -435,9 +440,13 @@ def _template_cell(plan: Plan, name: str) -> Cell:
 
 def _one_finding_per_missing_sheet(plan: Plan, sheets: set[str]) -> None:
     """A sheet deleted (or renamed where its names were not updated) is one finding, not one per block."""
-    for sheet in plan.template.sheets:
-        title = text(sheet.title, plan.lang)
-        moved = {a.sheet for name, a in plan.areas.items() if plan.template.sheet_of(name) is sheet}
+    titles = {text(sheet.title, plan.lang): sheet for sheet in plan.template.sheets}
+    if all(title in sheets for title in titles):
+        return
+    sheet_of = {block.name: sheet for sheet in plan.template.sheets for section in sheet.sections
+                for block in section.blocks + section.totals}
+    for title, sheet in titles.items():
+        moved = {a.sheet for name, a in plan.areas.items() if sheet_of.get(name) is sheet}
         if title not in sheets and moved and title not in moved:
             plan.findings.append(Finding("info", "SHEET_RENAMED",
                                          t("sheet_renamed", plan.lang).format(sheet=title, now="、".join(sorted(moved))),
@@ -474,55 +483,74 @@ def cell_contents(source, sheet: str) -> dict[str, tuple[str | None, str | None]
                     out[cell.coordinate] = (None, str(cell.value))
         return out
     if isinstance(source, CalamineSource):
-        return _sheet_xml_cells(source.path, sheet)
+        return _sheet_xml_cells(source.path, [sheet])[0][sheet]
     return None
 
 
-def _sheet_xml_cells(path: Path, sheet: str) -> dict[str, tuple[str | None, str | None]]:
-    """Formulas and error values from a sheet's XML (calamine gives cached values only).
+def _all_cell_contents(source, sheets: list[str]) -> tuple[dict[str, dict], dict[str, list[Area]]] | None:
+    """cell_contents and merged_ranges of several sheets (from one pass over the zip for calamine)."""
+    if isinstance(source, CalamineSource):
+        return _sheet_xml_cells(source.path, sheets)
+    out = {}
+    for sheet in sheets:
+        found = cell_contents(source, sheet)
+        if found is None:
+            return None
+        out[sheet] = found
+    return out, {sheet: merged_ranges(source, sheet) for sheet in sheets}
 
-    A shared formula (Excel writes one for a row filled to the right) is stored once;
-    the other cells are translated from it as Excel does.
+
+def _sheet_xml_cells(path, sheets: list[str]) -> dict[str, dict[str, tuple[str | None, str | None]]]:
+    """Formulas and error values from the sheets' XML (calamine gives cached values only).
+
+    Only the cells that hold a formula or an error are looked at: found from their <f>
+    and t="e" marks, not by walking every cell. A shared formula (Excel writes one for a
+    row filled to the right) is stored once; the other cells are translated from it.
     """
     from .cached import sheet_parts
 
+    out, merged = {}, {}
     try:
         with zipfile.ZipFile(path) as zf:
-            part = sheet_parts(zf).get(sheet)
-            xml = zf.read(part) if part else b""
+            parts = sheet_parts(zf)
+            for sheet in sheets:
+                part = parts.get(sheet)
+                xml = zf.read(part) if part else b""
+                out[sheet] = _xml_cells(xml)
+                merged[sheet] = [area_of(sheet, m.group(1).decode()) for m in XML_MERGE.finditer(xml)]
+                merged[sheet] = [a for a in merged[sheet] if a is not None]
     except (KeyError, zipfile.BadZipFile, zipfile.zlib.error, NotImplementedError, EOFError, OSError, ValueError,
             SafeET.ParseError) as exc:
-        raise WorkbookError(f"{path.name} › {sheet}: the sheet cannot be read ({exc})") from None
+        raise WorkbookError(f"{path.name}: a sheet cannot be read ({exc})") from None
+    return out, merged
+
+
+def _xml_cells(xml: bytes) -> dict[str, tuple[str | None, str | None]]:
     out: dict[str, tuple[str | None, str | None]] = {}
     shared: dict[bytes, tuple[str, str]] = {}
-    for m in XML_CELL.finditer(xml):
-        attrs, body = m.group(1), m.group(2) or b""
-        is_error = re.search(rb'\bt="e"', attrs) is not None
-        f = XML_FORMULA.search(body)
-        if f is None and not is_error:
-            continue
-        ref = re.search(rb'\br="([A-Z]{1,3}[0-9]+)"', attrs)
-        if ref is None:
-            continue
-        address = ref.group(1).decode()
-        formula = None
-        if f is not None:
-            formula = html.unescape((f.group(2) or b"").decode("utf-8", "replace"))
-            si = re.search(rb'\bsi="(\d+)"', f.group(1))
-            if si and b"shared" in f.group(1):
-                if formula:
-                    shared[si.group(1)] = (address, formula)
-                elif si.group(1) in shared:
-                    origin, master = shared[si.group(1)]
-                    try:
-                        formula = Translator("=" + master, origin=origin).translate_formula(address)[1:]
-                    except Exception:  # openpyxl's tokenizer on a formula it does not know: keep it as found
-                        formula = master
-        error = None
-        if is_error:
-            v = XML_VALUE.search(body)
+    for m in XML_FORMULA_CELL.finditer(xml):  # <f> is a cell's first child when it has one
+        address = m.group(1).decode()
+        fattrs, raw = m.group(3), m.group(4) or b""
+        if b"&" in raw:
+            raw = raw.replace(b"&quot;", b'"').replace(b"&lt;", b"<").replace(b"&gt;", b">").replace(b"&apos;", b"'")
+            raw = raw.replace(b"&amp;", b"&") if b"&#" not in raw else html.unescape(raw.decode()).encode()
+        formula = raw.decode("utf-8", "replace")
+        if b"shared" in fattrs:
+            si = re.search(rb'\bsi="(\d+)"', fattrs)
+            if si and formula:
+                shared[si.group(1)] = (address, formula)
+            elif si and si.group(1) in shared:
+                origin, master = shared[si.group(1)]
+                try:
+                    formula = Translator("=" + master, origin=origin).translate_formula(address)[1:]
+                except Exception:  # openpyxl's tokenizer on a formula it does not know: keep it as found
+                    formula = master
+        out[address] = (formula, None)
+    if b't="e"' in xml:
+        for m in XML_ERROR_CELL.finditer(xml):
+            v = XML_VALUE.search(m.group(3) or b"")
             error = html.unescape(v.group(1).decode("utf-8", "replace")) if v else "#VALUE!"
-        out[address] = (formula, error)
+            out[m.group(1).decode()] = (out.get(m.group(1).decode(), (None, None))[0], error)
     return out
 
 
@@ -600,13 +628,10 @@ def _check_cells(plan: Plan, source, grid) -> None:
     """
     template, lang = plan.template, plan.lang
     sheets = sorted({a.sheet for a in plan.areas.values()} | {a.sheet for a in plan.table_areas.values()})
-    contents = {}
-    for sheet in sheets:
-        found = cell_contents(source, sheet)
-        if found is None:
-            return
-        contents[sheet] = found
-    merged = {sheet: merged_ranges(source, sheet) for sheet in sheets}
+    found = _all_cell_contents(source, sheets)
+    if found is None:
+        return
+    contents, merged = found
     expected = None
     if _unchanged_layout(plan):
         from .generate import excel_formulas
@@ -616,12 +641,14 @@ def _check_cells(plan: Plan, source, grid) -> None:
     for name, block in template.blocks.items():
         if name in misshapen:
             continue
+        if block.role == "computed":
+            if block.formula and not (expected is not None and not block.table
+                                      and _as_in_template(plan, name, contents, expected[name])):
+                _check_overwritten(plan, name, block, text(block.label, lang), _block_positions(plan, name, block),
+                                   contents, grid, expected)
+            continue
         label = text(block.label, lang)
         positions = _block_positions(plan, name, block)
-        if block.role == "computed":
-            if block.formula:
-                _check_overwritten(plan, name, block, label, positions, contents, grid, expected)
-            continue
         for r, c, sheet, address in positions:
             formula, error = contents[sheet].get(address, (None, None))
             if error is not None:
@@ -630,7 +657,22 @@ def _check_cells(plan: Plan, source, grid) -> None:
                 plan.findings.append(Finding("error", "CIRCULAR_REFERENCE",
                                              t("circular", lang).format(label=label, formula="=" + formula),
                                              Cell(plan.file, sheet, address), block=name, actual="=" + formula))
-        _check_merged(plan, name, label, positions, merged)
+        if merged.get(positions[0][2] if positions else "", ()):
+            _check_merged(plan, name, label, positions, merged)
+
+
+def _as_in_template(plan: Plan, name: str, contents, formulas) -> bool:
+    """Every cell of a computed block holds the template's formula, letter for letter (the usual case)."""
+    area = plan.areas.get(name)
+    if area is None:
+        return True
+    cells = contents.get(area.sheet, {})
+    for r, row in enumerate(formulas, start=1):
+        for c, formula in enumerate(row, start=1):
+            found = cells.get(area.address(r, c))
+            if found is None or found[0] != formula[1:]:
+                return False
+    return True
 
 
 def _row_col(address: str) -> tuple[int, int]:
@@ -673,8 +715,8 @@ def _check_overwritten(plan, name, block, label, positions, contents, grid, expe
             row, col = _row_col(address)
             typed = _cell_value(grid(sheet), row, col)
             what = t("typed_value", plan.lang).format(value=typed) if typed is not None else t("cleared", plan.lang)
-        elif template_formulas is not None and not block.table and \
-                _normal_formula(formula) != _normal_formula(template_formulas[r - 1][c - 1]):
+        elif template_formulas is not None and not block.table and formula != template_formulas[r - 1][c - 1][1:] \
+                and _normal_formula(formula) != _normal_formula(template_formulas[r - 1][c - 1]):
             typed = "=" + formula
             what = t("typed_formula", plan.lang).format(formula=typed)
         else:

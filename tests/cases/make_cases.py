@@ -194,6 +194,23 @@ def _raw(content: bytes):
     return build
 
 
+def _xml_entity_bomb(folder, name):
+    """A "billion laughs" in workbook.xml: nine levels of entities, ten times each, inside a defined name."""
+    whole = plan(folder, "whole")
+    entities = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{k} "{("&lol%s;" % ("" if k == 2 else k - 1)) * 10}">' for k in range(2, 10))
+    path = Path(folder) / name
+    with zipfile.ZipFile(whole) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                data = f'<?xml version="1.0"?><!DOCTYPE workbook [{entities}]>'.encode() + data
+                data = data.replace(b'<definedName name="unit_name">', b'<definedName name="unit_name">&lol9;', 1)
+            dst.writestr(item, data)
+    whole.unlink()
+    return path
+
+
 def _wrong_template(folder, name):
     return make(folder, Path(name).stem, {}, template_id="kpi_scorecard", unit=WRONG_TEMPLATE_UNIT,
                 period="2027-01")
@@ -229,6 +246,7 @@ CASES = {
     "password_protected.xlsx": _raw(OLE_MAGIC + b"\x00" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 512),
     "legacy.xls": _raw(OLE_MAGIC + b"\x00" * 504 + "Workbook".encode("utf-16-le") + b"\x00" * 1536),
     "csv_renamed.xlsx": _csv,
+    "xml_entity_bomb.xlsx": _xml_entity_bomb,
     "macros.xlsm": _macros,
     "wrong_template_scorecard.xlsx": _wrong_template,
     "old_template_version.xlsx": _edited(_old_version),
