@@ -13,7 +13,6 @@ tests/test_cases.py can open them in Excel:
 from __future__ import annotations
 
 import datetime as dt
-import re
 import shutil
 import sys
 import zipfile
