@@ -649,6 +649,8 @@ def _check_cells(plan: Plan, source, grid) -> None:
         positions = _block_positions(plan, name, block)
         for r, c, sheet, address in positions:
             formula, error = contents[sheet].get(address, (None, None))
+            if error is None and formula and "#REF!" in formula.upper():
+                error = "#REF!"  # a reference that was deleted, whatever result the file kept
             if error is not None:
                 _put_input(plan, name, block, r, c, error)
             if formula and _refers_to(formula, sheet, *_row_col(address)):

@@ -7,6 +7,7 @@ results, the Checks sheet is refilled and the cells with findings are marked.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import shutil
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.utils import get_column_letter
@@ -23,7 +25,7 @@ from . import cached, checks, compute, styles
 from .generate import META_SHEET, checks_sheet_title
 from .layout import quote
 from .model import Finding, WorkbookError
-from .read import Plan, read_fast
+from .read import ERROR_CODES, Plan, read_fast
 from .texts import t
 from .xlfuncs import XlErr
 
@@ -115,6 +117,52 @@ def computed_cells(result: Result) -> dict[str, dict[str, object]]:
     return out
 
 
+def typed_cells(plan: Plan) -> dict[str, dict[str, object]]:
+    """sheet → {address: value} of the input cells as read: the results of formulas typed into them.
+
+    openpyxl saves a formula without its result, so a yellow cell holding "=500+400"
+    would read as blank until a spreadsheet program opened the file again. Only cells
+    holding a formula take these values (see cached.write_cached_values).
+    """
+    out: dict[str, dict[str, object]] = {}
+    for name, grid in plan.values.items():
+        area = plan.areas.get(name)
+        if area is None:
+            continue
+        sheet = out.setdefault(area.sheet, {})
+        for r, row in enumerate(grid, start=1):
+            for c, v in enumerate(row, start=1):
+                if v is not None:
+                    sheet[area.address(r, c)] = _as_cached(v)
+    for name, column in plan.tables.items():
+        b = plan.template.blocks.get(name)
+        area = plan.table_areas.get(b.table) if b is not None else None
+        if area is None or name not in area.columns:
+            continue
+        letter = get_column_letter(area.columns[name])
+        sheet = out.setdefault(area.sheet, {})
+        for i, v in enumerate(column, start=1):
+            if v is not None:
+                sheet[f"{letter}{area.header_row + i}"] = _as_cached(v)
+    return out
+
+
+def _as_cached(v):
+    if isinstance(v, str) and v.strip().upper() in ERROR_CODES:
+        return XlErr(v.strip().upper())
+    if isinstance(v, (dt.date, dt.datetime, dt.time)):
+        return None  # a date's serial number depends on the workbook's epoch: left for Excel to recompute
+    return v
+
+
+def _merge_cells(*parts: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for part in parts:
+        for sheet, cells in part.items():
+            out.setdefault(sheet, {}).update(cells)
+    return out
+
+
 def write_checks(wb, result: Result) -> None:
     """Refill the Checks sheet: one row per finding, with a link to its cell."""
     lang = result.plan.lang
@@ -193,7 +241,7 @@ def mark_findings(wb, result: Result) -> None:
         worst = min(found, key=lambda f: checks.SEVERITY_ORDER[f.severity]).severity
         ws.conditional_formatting.add(address, FormulaRule(formula=["TRUE"], fill=styles.FINDING_FILL[worst],
                                                            stopIfTrue=False))
-        if ws[address].comment is None:
+        if ws[address].comment is None and not isinstance(ws[address], MergedCell):
             note = "\n".join(f"{f.code}: {f.message}" for f in found)
             ws[address].comment = Comment(note, COMMENT_AUTHOR, width=320, height=120)
         marks.append([sheet, address])
@@ -229,7 +277,7 @@ def recalc_file(path: str | Path, out: str | Path | None = None, json_report: st
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     wb.save(tmp)
-    cached.write_cached_values(tmp, computed_cells(result))
+    cached.write_cached_values(tmp, _merge_cells(computed_cells(result), typed_cells(result.plan)))
     shutil.move(tmp, out)
     if json_report:
         Path(json_report).write_text(json.dumps(result.as_json(), ensure_ascii=False, indent=1, default=str),

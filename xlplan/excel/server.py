@@ -75,19 +75,31 @@ class LimitRequestSize:
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             return await _too_large(send, self.limit)
         seen = 0
+        exceeded = started = False
 
         async def limited():
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
+                exceeded = True
                 raise _TooLarge()
             return message
 
+        async def answer(message):
+            # a route's form parser may catch _TooLarge and answer 400 itself: the answer is 413
+            nonlocal started
+            if exceeded and not started:
+                return
+            started = True
+            await send(message)
+
         try:
-            return await self.app(scope, limited, send)
+            await self.app(scope, limited, answer)
         except _TooLarge:
-            return await _too_large(send, self.limit)
+            pass
+        if exceeded and not started:
+            await _too_large(send, self.limit)
 
 
 class _TooLarge(Exception):
