@@ -352,10 +352,13 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
     summary = Summary()
     run = runner(workers, scheduler)
     inflight: deque = deque()  # (future, [(path, data, received)]) in input order
+    # enough chunks in flight that the workers keep busy while this process writes a batch
+    # (a few hundred files in memory, not more: memory stays flat)
+    depth = max(2 * run.width + 2, batch // chunk + run.width)
     pending: list[tuple[Processed, bytes]] = []
 
     def collect(block: bool):
-        while inflight and (block or len(inflight) >= 2 * run.width + 2):
+        while inflight and (block or len(inflight) >= depth):
             future, items = inflight.popleft()
             for processed, (_, data, _) in zip(future.result(), items):
                 pending.append((processed, data))

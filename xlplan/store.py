@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
@@ -163,6 +164,7 @@ FINDING_COLUMNS = ("submission_id", "severity", "code", "message", "sheet", "cel
 VALUE_COLUMNS = ("submission_id", "unit", "period", "block", "row", "col", "row_key", "col_key", "number", "text",
                  "role")
 DRIVER_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+ROWS_PER_STATEMENT = 100  # 1,100 parameters for a value row: under every driver's limit
 
 
 def _insert_many(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -186,9 +188,16 @@ def _insert_many(conn: Connection, table: Table, columns: tuple[str, ...], rows:
     if mark is None:
         conn.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
         return
-    sql = (f"INSERT INTO {quote(table.name)} ({names}) "
-           f"VALUES ({', '.join([mark] * len(columns))})")
-    conn.exec_driver_sql(sql, rows)
+    # many rows per statement: SQLite spends as long stepping a one-row statement as inserting the row
+    one_row = f"({', '.join([mark] * len(columns))})"
+    insert = f"INSERT INTO {quote(table.name)} ({names}) VALUES "
+    per = ROWS_PER_STATEMENT
+    whole = len(rows) - len(rows) % per
+    if whole:
+        conn.exec_driver_sql(insert + ", ".join([one_row] * per),
+                             [tuple(chain.from_iterable(rows[i:i + per])) for i in range(0, whole, per)])
+    if whole < len(rows):
+        conn.exec_driver_sql(insert + one_row, rows[whole:])
 
 
 def _sqlite_settings(dbapi_connection, _record) -> None:
