@@ -287,3 +287,20 @@ def test_a_formula_typed_into_an_input_cell_keeps_its_result_through_recalc(tmp_
     recalc.recalc_file(path)
     assert openpyxl.load_workbook(path)["计划进度"]["C10"].value == "=500+400"
     assert recalc.check_file(path).values == clean.values
+
+
+def test_the_merge_command_names_duplicate_units_and_refused_files(tmp_path):
+    from typer.testing import CliRunner
+
+    from xlplan.cli import app
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("duplicate_unit_a.xlsx", "duplicate_unit_b.xlsx", "not_a_zip.xlsx", "sheet_deleted.xlsx"):
+        shutil.copy(CASES / name, inbox / name)
+    result = CliRunner().invoke(app, ["merge", str(inbox), "--db", f"sqlite:///{tmp_path / 'hq.db'}",
+                                      "--workers", "0"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0, said
+    assert "2 files for 南区营业部 (annual_plan 2027): duplicate_unit_a.xlsx, duplicate_unit_b.xlsx" in said
+    assert "rejected not_a_zip.xlsx" in said and "rejected sheet_deleted.xlsx" in said

@@ -210,6 +210,10 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., help="workbooks, folders o
               f"; {len(st.unreadable)} unreadable", highlight=False)
     for name in outcome.summary.rejected_files[:20]:
         out.print(f"  [red]rejected[/red] {name}", highlight=False)
+    for row in st.rows:
+        if row.duplicate_files:  # a copied workbook, or a resubmission under a new name: HQ looks which is meant
+            out.print(f"  [yellow]{len(row.duplicate_files)} files[/yellow] for {row.unit} ({row.template} "
+                      f"{row.period}): {', '.join(row.duplicate_files)}; the latest accepted is used", highlight=False)
     for problem in outcome.summary.unreadable:
         err.print(f"[red]xlplan:[/red] skipped {problem}", highlight=False)
     for path in (outcome.workbook, outcome.report):
