@@ -10,14 +10,16 @@ the engine recomputes them.
 from __future__ import annotations
 
 import datetime as dt
-import io
+import functools
 import html
+import io
 import json
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from xml.sax.saxutils import escape as xml_escape
 
 from defusedxml import ElementTree as SafeET
 from openpyxl.formula.translate import Translator
@@ -416,6 +418,7 @@ def is_date(v) -> bool:
 ERROR_CODES = ("#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
 XML_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"([^>]*)>\s*'
                               rb'<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)')
+XML_PLAIN_FORMULA = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*>\s*<f>([^<]*)</f>')
 XML_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]+(?::[A-Z]{1,3}[0-9]+)?)"')
 XML_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>',
                             re.S)
@@ -626,18 +629,19 @@ def _check_cells(plan: Plan, source, grid) -> None:
     """
     template, lang = plan.template, plan.lang
     sheets = sorted({a.sheet for a in plan.areas.values()} | {a.sheet for a in plan.table_areas.values()})
-    found = _all_cell_contents(source, sheets)
-    if found is None:
-        return
-    contents, merged = found
     expected = None
     if _unchanged_layout(plan):
         from .generate import excel_formulas
 
         expected = excel_formulas(template, lang)
+    as_made = _sheets_as_made(plan, source, sheets) if expected is not None else set()
+    found = _all_cell_contents(source, [s for s in sheets if s not in as_made])
+    if found is None:
+        return
+    contents, merged = found
     misshapen = {f.block for f in plan.findings if f.code == "BLOCK_SHAPE"}  # its cells are not where we look
     for name, block in template.blocks.items():
-        if name in misshapen:
+        if name in misshapen or _sheet_of_block(plan, name, block) in as_made:
             continue
         if block.role == "computed":
             if block.formula and not (expected is not None and not block.table
@@ -659,6 +663,66 @@ def _check_cells(plan: Plan, source, grid) -> None:
                                              Cell(plan.file, sheet, address), block=name, actual="=" + formula))
         if merged.get(positions[0][2] if positions else "", ()):
             _check_merged(plan, name, label, positions, merged)
+
+
+def _sheet_of_block(plan: Plan, name: str, block) -> str | None:
+    if block.table:
+        area = plan.table_areas.get(block.table)
+    else:
+        area = plan.areas.get(name)
+    return area.sheet if area is not None else None
+
+
+@functools.lru_cache(maxsize=32)
+def _template_formula_xml(template: Template, lang: str) -> dict[str, dict[bytes, bytes]]:
+    """sheet → {address: formula as the generator writes it in the XML} of every computed cell."""
+    from .generate import excel_formulas, layout_for
+
+    layout = layout_for(template, lang)
+    out: dict[str, dict[bytes, bytes]] = {}
+    for name, rows in excel_formulas(template, lang).items():
+        block = template.blocks[name]
+        if block.table:
+            tplace = layout.tables[block.table]
+            sheet, col = tplace.sheet, tplace.first_col + tplace.columns.index(name)
+            cells = {(tplace.header_row + r, col): row[0] for r, row in enumerate(rows, start=1)}
+        else:
+            place = layout.places[name]
+            sheet = place.sheet
+            cells = {(place.row + r, place.col + c): f for r, row in enumerate(rows) for c, f in enumerate(row)}
+        target = out.setdefault(sheet, {})
+        for (row, col), formula in cells.items():
+            target[f"{get_column_letter(col)}{row}".encode()] = xml_escape(formula[1:]).encode("utf-8")
+    return out
+
+
+def _sheets_as_made(plan: Plan, source, sheets: list[str]) -> set[str]:
+    """The sheets whose XML holds exactly the template's formulas and nothing to look at: no other
+    formula, no error value, no merged cell, no shared formula. Most sheets of most files: one
+    regular expression each, and the detailed look (`_xml_cells`) is skipped."""
+    if not isinstance(source, CalamineSource):
+        return set()
+    from .cached import sheet_parts
+
+    made = _template_formula_xml(plan.template, plan.lang)
+    out = set()
+    try:
+        with zipfile.ZipFile(source.path) as zf:
+            parts = sheet_parts(zf)
+            for sheet in sheets:
+                part = parts.get(sheet)
+                if part is None or sheet not in made:
+                    continue
+                xml = zf.read(part)
+                if b't="e"' in xml or b"mergeCell" in xml or b'shared' in xml:
+                    continue
+                found = dict(XML_PLAIN_FORMULA.findall(xml))
+                if len(found) == len(made[sheet]) and found == made[sheet]:
+                    out.add(sheet)
+    except (KeyError, zipfile.BadZipFile, zipfile.zlib.error, NotImplementedError, EOFError, OSError, ValueError,
+            SafeET.ParseError):
+        return set()  # the detailed look reports what is wrong
+    return out
 
 
 def _as_in_template(plan: Plan, name: str, contents, formulas) -> bool:
