@@ -304,3 +304,18 @@ def test_the_merge_command_names_duplicate_units_and_refused_files(tmp_path):
     assert result.exit_code == 0, said
     assert "2 files for 南区营业部 (annual_plan 2027): duplicate_unit_a.xlsx, duplicate_unit_b.xlsx" in said
     assert "rejected not_a_zip.xlsx" in said and "rejected sheet_deleted.xlsx" in said
+
+
+def test_the_reader_s_shortcut_for_sheets_as_made_changes_no_finding(monkeypatch):
+    """Sheets holding exactly the template's formulas skip the detailed look: the findings are the same."""
+    from xlplan import read
+
+    readable = []
+    for p in corpus() + sorted(GOOD.iterdir()):
+        try:
+            readable.append((p, recalc.check_file(p).findings))
+        except WorkbookError:
+            pass
+    monkeypatch.setattr(read, "_sheets_as_made", lambda *args: set())
+    for p, found in readable:
+        assert recalc.check_file(p).findings == found, p.name
