@@ -52,6 +52,8 @@ def num(x):
     if isinstance(x, bool):
         return int(x)
     if isinstance(x, (int, float)):
+        if x != x or x in (math.inf, -math.inf):  # overflow (1e307 × 12): Excel's #NUM!
+            raise XlErr(NUM)
         return x
     if isinstance(x, XlErr):
         raise x
