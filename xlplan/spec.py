@@ -7,12 +7,15 @@ template rendered with those parameters, so a changed region list needs no code.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta as jinja2meta
 import yaml
 
 from . import formula
@@ -70,18 +73,36 @@ def load(template_id: str, params: dict | None = None) -> Template:
         known = ", ".join(sorted(paths)) or "none"
         raise TemplateError(f"no template {template_id!r} (known: {known})")
     path = paths[template_id]
-    defaults, body = _definition(str(path), path.stat().st_mtime)
-    values = {**defaults, **{k: v for k, v in (params or {}).items() if v is not None}}
+    definition = _definition(str(path), path.stat().st_mtime)
+    values = {**definition.defaults, **{k: v for k, v in (params or {}).items() if v is not None}}
+    # only the parameters the definition uses decide what it renders to: a merge of
+    # ten thousand units renders each template once, not once per unit
+    used = values if "*" in definition.uses else {k: values[k] for k in sorted(definition.uses) if k in values}
+    key = json.dumps(used, sort_keys=True, ensure_ascii=False, default=str)
+    return _rendered(definition, key, path.name)
+
+
+@functools.lru_cache(maxsize=256)
+def _rendered(definition: "Definition", used_params: str, where: str) -> Template:
     try:
-        rendered = body.render(**values)
+        rendered = definition.body.render(**{**definition.defaults, **json.loads(used_params)})
     except jinja2.TemplateError as exc:
-        raise TemplateError(f"{path.name}: cannot render: {exc}") from None
-    return _built(rendered, path.name)
+        raise TemplateError(f"{where}: cannot render: {exc}") from None
+    return _built(rendered, where)
+
+
+@dataclass(frozen=True, eq=False)
+class Definition:
+    """A definition file, parsed: its parameters' defaults, its jinja2 body and the names it uses."""
+
+    defaults: dict
+    body: jinja2.Template
+    uses: frozenset[str]
 
 
 @functools.lru_cache(maxsize=32)
-def _definition(path: str, mtime: float) -> tuple[dict, jinja2.Template]:
-    """The parameters' defaults and the compiled jinja2 body of a definition file."""
+def _definition(path: str, mtime: float) -> Definition:
+    """A definition file parsed once (per modification time)."""
     source = Path(path).read_text(encoding="utf-8")
     where = Path(path).name
     head, body = source.split("\n---\n", 1) if "\n---\n" in source else ("", source)
@@ -91,9 +112,21 @@ def _definition(path: str, mtime: float) -> tuple[dict, jinja2.Template]:
                              loader=jinja2.FileSystemLoader([str(Path(path).parent)]
                                                             + [str(d) for d in template_dirs()]))
     try:
-        return defaults, env.from_string(body)
+        return Definition(defaults, env.from_string(body), _names_used(env, env.parse(body)))
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{where}: the template does not parse: {exc}") from None
+
+
+def _names_used(env: jinja2.Environment, tree, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Every variable a jinja2 body reads, its included parts' included."""
+    names = set(jinja2meta.find_undeclared_variables(tree))
+    for part in jinja2meta.find_referenced_templates(tree):
+        if part is None or part in seen:
+            names |= set() if part in seen else {"*"}  # an include we cannot follow: assume it reads anything
+            continue
+        source = env.loader.get_source(env, part)[0]
+        names |= _names_used(env, env.parse(source), seen | {part})
+    return frozenset(names)
 
 
 @functools.lru_cache(maxsize=64)
@@ -106,9 +139,9 @@ def _built(rendered: str, where: str) -> Template:
 
 def load_file(path: Path, params: dict | None = None) -> Template:
     """A definition file outside the template folders, rendered for `params`."""
-    defaults, body = _definition(str(path), path.stat().st_mtime)
+    definition = _definition(str(path), path.stat().st_mtime)
     try:
-        rendered = body.render(**{**defaults, **(params or {})})
+        rendered = definition.body.render(**{**definition.defaults, **(params or {})})
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{path.name}: cannot render: {exc}") from None
     return _built(rendered, path.name)
