@@ -308,7 +308,7 @@ def test_the_merge_command_names_duplicate_units_and_refused_files(tmp_path):
 
 def test_the_reader_s_shortcut_for_sheets_as_made_changes_no_finding(monkeypatch):
     """Sheets holding exactly the template's formulas skip the detailed look: the findings are the same."""
-    from xlplan import read
+    from xlplan import cellchecks
 
     readable = []
     for p in corpus() + sorted(GOOD.iterdir()):
@@ -316,6 +316,6 @@ def test_the_reader_s_shortcut_for_sheets_as_made_changes_no_finding(monkeypatch
             readable.append((p, recalc.check_file(p).findings))
         except WorkbookError:
             pass
-    monkeypatch.setattr(read, "_sheets_as_made", lambda *args: set())
+    monkeypatch.setattr(cellchecks, "_sheets_as_made", lambda *args: set())
     for p, found in readable:
         assert recalc.check_file(p).findings == found, p.name
