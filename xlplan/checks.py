@@ -76,10 +76,11 @@ def value_at(plan, values, tables, name, r, c):
 def finding(plan, check_or_code, severity, message, block, r, c, expected=None, actual=None):
     code = check_or_code.code if isinstance(check_or_code, Check) else check_or_code
     return Finding(severity, code, message, plan.cell(block, r, c), block=block,
-                   expected=_plain(expected), actual=_plain(actual))
+                   expected=plain(expected), actual=plain(actual))
 
 
-def _plain(v):
+def plain(v):
+    """A value as plain data (JSON, the store): an Excel error as its code, no NaN or infinity."""
     if isinstance(v, XlErr):
         return v.code
     if isinstance(v, float) and not math.isfinite(v):

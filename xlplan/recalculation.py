@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,6 @@ import openpyxl
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from . import cached, checks, compute, styles
@@ -57,10 +55,10 @@ class Result:
         plan = self.plan
         values = {}
         for name, grid in self.values.items():
-            cells = [[_json_value(v) for v in row] for row in grid]
+            cells = [[checks.plain(v) for v in row] for row in grid]
             values[name] = cells[0][0] if len(cells) == 1 and len(cells[0]) == 1 else cells
         for name, column in self.tables.items():
-            values[name] = [_json_value(v) for v in column]
+            values[name] = [checks.plain(v) for v in column]
         return {
             "file": plan.file,
             "template": plan.template.id,
@@ -70,14 +68,6 @@ class Result:
             "findings": [f.as_dict() for f in self.findings],
             "values": values,
         }
-
-
-def _json_value(v):
-    if isinstance(v, XlErr):
-        return v.code
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 def evaluate(plan: Plan) -> Result:
@@ -91,30 +81,23 @@ def check_file(path: str | Path) -> Result:
 
 
 # -- writing back ------------------------------------------------------------------
+def _by_address(plan: Plan, values: dict, tables: dict, names, value=lambda v: v, skip_empty=False):
+    """sheet → {address: value(v)} for every cell of `names` where the plan found its block."""
+    out: dict[str, dict[str, object]] = {}
+    for name in names:
+        for (r, c), v in checks.cells(plan, values, tables, name):
+            cell = plan.cell(name, r, c)
+            if cell is None or (skip_empty and v is None):
+                continue
+            out.setdefault(cell.sheet, {})[cell.address] = value(v)
+    return out
+
+
 def computed_cells(result: Result) -> dict[str, dict[str, object]]:
     """sheet → {address: value} for every computed cell, where the plan found it."""
     plan = result.plan
-    out: dict[str, dict[str, object]] = {}
-    for name, block in plan.template.blocks.items():
-        if block.role != "computed":
-            continue
-        if block.table:
-            area = plan.table_areas.get(block.table)
-            if area is None or name not in area.columns:
-                continue
-            letter = get_column_letter(area.columns[name])
-            sheet = out.setdefault(area.sheet, {})
-            for i, v in enumerate(result.tables.get(name, ())):
-                sheet[f"{letter}{area.header_row + 1 + i}"] = v
-            continue
-        area = plan.areas.get(name)
-        if area is None:
-            continue
-        sheet = out.setdefault(area.sheet, {})
-        for r, row in enumerate(result.values[name], start=1):
-            for c, v in enumerate(row, start=1):
-                sheet[area.address(r, c)] = v
-    return out
+    computed = [name for name, block in plan.template.blocks.items() if block.role == "computed"]
+    return _by_address(plan, result.values, result.tables, computed)
 
 
 def typed_cells(plan: Plan) -> dict[str, dict[str, object]]:
@@ -124,27 +107,8 @@ def typed_cells(plan: Plan) -> dict[str, dict[str, object]]:
     would read as blank until a spreadsheet program opened the file again. Only cells
     holding a formula take these values (see cached.write_cached_values).
     """
-    out: dict[str, dict[str, object]] = {}
-    for name, grid in plan.values.items():
-        area = plan.areas.get(name)
-        if area is None:
-            continue
-        sheet = out.setdefault(area.sheet, {})
-        for r, row in enumerate(grid, start=1):
-            for c, v in enumerate(row, start=1):
-                if v is not None:
-                    sheet[area.address(r, c)] = _as_cached(v)
-    for name, column in plan.tables.items():
-        b = plan.template.blocks.get(name)
-        area = plan.table_areas.get(b.table) if b is not None else None
-        if area is None or name not in area.columns:
-            continue
-        letter = get_column_letter(area.columns[name])
-        sheet = out.setdefault(area.sheet, {})
-        for i, v in enumerate(column, start=1):
-            if v is not None:
-                sheet[f"{letter}{area.header_row + i}"] = _as_cached(v)
-    return out
+    typed = [name for name in (*plan.values, *plan.tables) if name in plan.template.blocks]
+    return _by_address(plan, plan.values, plan.tables, typed, value=_as_cached, skip_empty=True)
 
 
 def _as_cached(v):
