@@ -1,7 +1,7 @@
 """HQ's merge: a folder of submitted workbooks → the store, fast and without losing one.
 
 The work per file is one pure function, `process(name, data, received_at)`: bytes in,
-a `Processed` record out (hash, status, findings, plan values in long form). It never
+a `store.Incoming` record out (hash, status, findings, plan values in long form). It never
 raises for a bad file: a file that is not a workbook at all becomes a rejected
 submission with one finding naming it. Because it is pure and takes bytes, it runs
 the same inline, in a local process pool (all cores) or on a Dask cluster, whose
@@ -31,34 +31,12 @@ from defusedxml import ElementTree as SafeET
 
 from . import read, recalculation as recalc, safety
 from .model import WorkbookError, XlplanError
-from .store import ACCEPTED, REJECTED, RosterEntry, Store
+from .store import ACCEPTED, REJECTED, Incoming, RosterEntry, Store
 from .xlfuncs import XlErr
 
 SUFFIXES = (".xlsx", ".xlsm")
 CHUNK = 16  # files per task sent to a worker
 BATCH = 256  # files per database transaction
-
-
-@dataclass(frozen=True)
-class Processed:
-    """One received file after reading, recomputing and checking it."""
-
-    source: str
-    sha256: str
-    size: int
-    received_at: dt.datetime
-    submitter: str | None
-    unit: str | None
-    template: str | None
-    template_version: str | None
-    period: str | None
-    status: str
-    findings: tuple[tuple, ...]  # severity, code, message, sheet, cell, block
-    values: tuple[tuple, ...]  # block, row, col, row_key, col_key, number, text, role
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f[0] == "error")
 
 
 @dataclass
@@ -178,7 +156,7 @@ def _findings(result_findings) -> tuple[tuple, ...]:
                   f.cell.address if f.cell else None, f.block) for f in result_findings)
 
 
-def process(name: str, data: bytes, received_at: dt.datetime) -> Processed:
+def process(name: str, data: bytes, received_at: dt.datetime) -> Incoming:
     """Read, recompute and check one received file. Pure: bytes in, a record out; never raises."""
     digest = hashlib.sha256(data).hexdigest()
     base = dict(source=name, sha256=digest, size=len(data), received_at=received_at)
@@ -192,18 +170,18 @@ def process(name: str, data: bytes, received_at: dt.datetime) -> Processed:
                                                        f"({type(exc).__name__}: {exc})")
     found = _findings(result.findings)
     status = REJECTED if any(f[0] == "error" for f in found) else ACCEPTED
-    return Processed(**base, unit=plan.unit or None, template=plan.template.id,
+    return Incoming(**base, unit=plan.unit or None, template=plan.template.id,
                      template_version=str(plan.meta.get("version")), period=plan.period, status=status,
                      findings=found, values=long_form(result))
 
 
-def _unreadable(base: dict, data: bytes, code: str, message: str) -> Processed:
+def _unreadable(base: dict, data: bytes, code: str, message: str) -> Incoming:
     base = {**base, "submitter": base["submitter"] if "submitter" in base else submitter_of(data)}
-    return Processed(**base, unit=None, template=None, template_version=None, period=None, status=REJECTED,
+    return Incoming(**base, unit=None, template=None, template_version=None, period=None, status=REJECTED,
                      findings=(("error", code, message, None, None, None),), values=())
 
 
-def process_chunk(items: list[tuple[str, bytes, dt.datetime]]) -> list[Processed]:
+def process_chunk(items: list[tuple[str, bytes, dt.datetime]]) -> list[Incoming]:
     """`process` over a chunk: the unit of work sent to a pool or a cluster."""
     return [process(name, data, received) for name, data, received in items]
 
@@ -355,7 +333,7 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
     # enough chunks in flight that the workers keep busy while this process writes a batch
     # (a few hundred files in memory, not more: memory stays flat)
     depth = max(2 * run.width + 2, batch // chunk + run.width)
-    pending: list[tuple[Processed, bytes]] = []
+    pending: list[tuple[Incoming, bytes]] = []
 
     def collect(block: bool):
         while inflight and (block or len(inflight) >= depth):

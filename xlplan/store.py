@@ -25,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import (Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
                         String, Table, Text, UniqueConstraint, and_, bindparam, create_engine, event, func, inspect,
@@ -135,8 +135,9 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
-class Incoming(Protocol):
-    """What the merge hands the store for one file (see merge.Processed)."""
+@dataclass(frozen=True)
+class Incoming:
+    """One received file, read, recomputed and checked: what the merge hands the store."""
 
     source: str
     sha256: str
@@ -148,8 +149,12 @@ class Incoming(Protocol):
     template_version: str | None
     period: str | None
     status: str
-    findings: Sequence[tuple]  # severity, code, message, sheet, cell, block
-    values: Sequence[tuple]  # block, row, col, row_key, col_key, number, text, role
+    findings: tuple[tuple, ...]  # severity, code, message, sheet, cell, block
+    values: tuple[tuple, ...]  # block, row, col, row_key, col_key, number, text, role
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f[0] == "error")
 
 
 @dataclass(frozen=True)
