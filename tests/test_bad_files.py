@@ -43,6 +43,16 @@ def _zip_bomb(folder):
         zf.writestr("xl/worksheets/sheet1.xml", b"\0" * (60 * 2**20))
 
 
+def _entity_in_workbook_xml(folder):
+    whole = make(folder, "whole", clean_annual_plan())
+    with zipfile.ZipFile(whole) as src, zipfile.ZipFile(folder / "entity_in_workbook_xml.xlsx", "w") as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                data = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + data
+            out.writestr(info, data)
+
+
 def _empty(folder):
     (folder / "empty.xlsx").write_bytes(b"")
 
@@ -56,6 +66,7 @@ CASES = {
     "word_document_renamed.xlsx": (_zip_without_workbook, "no xl/workbook.xml"),
     "zip_bomb.xlsx": (_zip_bomb, "zip bomb"),
     "empty.xlsx": (_empty, "the file is empty"),
+    "entity_in_workbook_xml.xlsx": (_entity_in_workbook_xml, "damaged inside"),
 }
 
 

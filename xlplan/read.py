@@ -14,6 +14,7 @@ import io
 import json
 import re
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -137,30 +138,24 @@ class NamedBytes(io.BytesIO):
 class CalamineSource:
     """python-calamine for cell values; names and tables from the workbook's XML.
 
-    `path` is the file on disk or, for a file received as bytes, a NamedBytes; `zf` is
-    its zip when the caller has it open already (the names are read from it at once).
+    `path` is the workbook's bytes with its name (NamedBytes) and `zf` its zip, already
+    open and within the limits (safety.admit_bytes): the names are read from it at once.
     """
 
-    def __init__(self, path: Path | NamedBytes, zf: zipfile.ZipFile | None = None):
+    def __init__(self, path: NamedBytes, zf: zipfile.ZipFile):
         import python_calamine
 
         self.path = path
         try:
-            if isinstance(path, NamedBytes):
-                self.book = python_calamine.CalamineWorkbook.from_filelike(path, load_tables=True)
-            else:
-                self.book = python_calamine.CalamineWorkbook.from_path(str(path), load_tables=True)
+            self.book = python_calamine.CalamineWorkbook.from_filelike(path, load_tables=True)
         except Exception as exc:  # calamine raises its own error types for broken files
             raise WorkbookError(f"{path.name}: cannot be read as an .xlsx workbook ({exc})") from None
-        self._names = None if zf is None else _defined_names(zf)
+        self._names = _defined_names(zf)
 
     def sheet_names(self):
         return list(self.book.sheet_names)
 
     def defined_names(self):
-        if self._names is None:
-            with zipfile.ZipFile(self.path) as zf:
-                self._names = _defined_names(zf)
         return self._names
 
     def tables(self):
@@ -193,8 +188,12 @@ def read_openpyxl(wb, file: str) -> Plan:
 
 def read_fast(path: str | Path) -> Plan:
     path = Path(path)
-    safety.admit(path)
-    return assemble(CalamineSource(path), path.name)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise WorkbookError(f"{path.name}: no such file") from None
+    safety.check_size(path.name, size)  # before the bytes are read into memory
+    return read_bytes(path.name, path.read_bytes())
 
 
 def read_bytes(name: str, data: bytes, zf: zipfile.ZipFile | None = None) -> Plan:
@@ -207,7 +206,9 @@ def read_bytes(name: str, data: bytes, zf: zipfile.ZipFile | None = None) -> Pla
     if zf is None:
         with safety.admit_bytes(name, data) as zf:
             return read_bytes(name, data, zf)
-    return assemble(CalamineSource(NamedBytes(data, name), zf), name)
+    with damaged_inside(name):
+        source = CalamineSource(NamedBytes(data, name), zf)
+    return assemble(source, name)
 
 
 def parse_ref(text_ref: str) -> tuple[str, str] | None:
@@ -264,19 +265,28 @@ def template_for(meta: dict, file: str) -> Template:
 def _library_errors() -> tuple[type[Exception], ...]:
     """What the reading libraries raise for a damaged file (not for a bug of ours)."""
     import python_calamine
+    from defusedxml import DefusedXmlException
 
     return (python_calamine.CalamineError, python_calamine.PasswordError, python_calamine.XmlError,
-            python_calamine.ZipError, zipfile.BadZipFile, zipfile.zlib.error, SafeET.ParseError, EOFError)
+            python_calamine.ZipError, zipfile.BadZipFile, zipfile.zlib.error, SafeET.ParseError, EOFError,
+            DefusedXmlException)
 
 
-def assemble(source: Source, file: str) -> Plan:
-    """Read a plan from any source; a file damaged inside (a table or a cell calamine cannot
-    decode) is a WorkbookError naming the file, like a file that is no workbook at all."""
+@contextmanager
+def damaged_inside(file: str):
+    """A file damaged inside (its XML, a table or a cell the libraries cannot decode) is a
+    WorkbookError naming the file, like a file that is no workbook at all."""
     try:
-        return _assemble(source, file)
+        yield
     except _library_errors() as exc:
         raise WorkbookError(f"{file}: the workbook is damaged inside and cannot be read "
                             f"({type(exc).__name__}: {exc}); ask the sender to save it again") from None
+
+
+def assemble(source: Source, file: str) -> Plan:
+    """Read a plan from any source."""
+    with damaged_inside(file):
+        return _assemble(source, file)
 
 
 def _assemble(source: Source, file: str) -> Plan:

@@ -2,8 +2,9 @@
 
 A submission comes from anyone: a legacy .xls, a password-protected file, a CSV
 renamed .xlsx, a file cut off by an email gateway, or something built to exhaust
-memory. `admit(path)`, or `admit_bytes(name, data)` for a file received as bytes,
-looks at the bytes and the zip directory only (nothing is decompressed) and raises a WorkbookError that says what the file is and what to do.
+memory. `admit_bytes(name, data)` looks at the bytes and the zip directory only
+(nothing is decompressed) and raises a WorkbookError that says what the file is and
+what to do; `check_size` refuses an oversized file before its bytes are read.
 """
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from .model import WorkbookError
 
@@ -60,36 +60,16 @@ def _describe_non_zip(name: str, head: bytes, data_tail: bytes) -> str:
     return f"{name}: not an Excel workbook (.xlsx)"
 
 
-def admit(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Raise WorkbookError unless `path` looks like an .xlsx within the limits."""
-    path = Path(path)
-    name = path.name
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise WorkbookError(f"{name}: no such file") from None
-    _check_size(name, size, limits)
-    with open(path, "rb") as f:
-        head = f.read(4096)
-        if not head.startswith(b"PK"):
-            tail = head + f.read(min(size, 2**20))
-            raise WorkbookError(_describe_non_zip(name, head, tail))
-    _open_checked(name, path, limits).close()
-
-
 def admit_bytes(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile:
-    """`admit` for a file received as bytes; returns the zip, open over the bytes, for the reader.
-
-    The same checks and messages as `admit`: a merge reads each file once and opens its
-    zip once, for the limits and for what the reader takes from the XML.
-    """
-    _check_size(name, len(data), limits)
+    """Raise WorkbookError unless `data` looks like an .xlsx within the limits; else its zip,
+    open over the bytes, so that the reader opens each file's zip once."""
+    check_size(name, len(data), limits)
     if not data.startswith(b"PK"):
         raise WorkbookError(_describe_non_zip(name, data[:4096], data[:4096 + 2**20]))
     return _open_checked(name, io.BytesIO(data), limits)
 
 
-def _check_size(name: str, size: int, limits: Limits) -> None:
+def check_size(name: str, size: int, limits: Limits = DEFAULT_LIMITS) -> None:
     if size == 0:
         raise WorkbookError(f"{name}: the file is empty")
     if size > limits.file_bytes:
