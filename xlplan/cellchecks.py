@@ -19,7 +19,7 @@ from openpyxl.formula.translate import Translator
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from .model import Cell, Finding, Template, WorkbookError, text
-from .read import RANGE, Area, CalamineSource, OpenpyxlSource, Plan, _cell_value, area_of
+from .read import RANGE, Area, CalamineSource, OpenpyxlSource, Plan, cell_value, area_of
 from .texts import t
 
 XML_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"([^>]*)>\s*'
@@ -370,7 +370,7 @@ def _check_overwritten(plan, name, block, label, positions, contents, grid, expe
         formula, _ = contents[sheet].get(address, (None, None))
         if formula is None:
             row, col = _row_col(address)
-            typed = _cell_value(grid(sheet), row, col)
+            typed = cell_value(grid(sheet), row, col)
             what = t("typed_value", plan.lang).format(value=typed) if typed is not None else t("cleared", plan.lang)
         elif template_formulas is not None and not block.table and formula != template_formulas[r - 1][c - 1][1:] \
                 and _normal_formula(formula) != _normal_formula(template_formulas[r - 1][c - 1]):

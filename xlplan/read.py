@@ -323,7 +323,7 @@ def _assemble(source: Source, file: str) -> Plan:
     return plan
 
 
-def _cell_value(rows, r, c):
+def cell_value(rows, r, c):
     """Value at 1-based (r, c) of a grid; empty is None."""
     if r - 1 >= len(rows):
         return None
@@ -363,7 +363,7 @@ def _read_block(plan, name, block, names, sheets, grid):
     if block.role == "computed":
         return
     rows = grid(area.sheet)
-    plan.values[name] = [[_cell_value(rows, area.row + r, area.col + c) for c in range(min(ncols, area.ncols))]
+    plan.values[name] = [[cell_value(rows, area.row + r, area.col + c) for c in range(min(ncols, area.ncols))]
                          + [None] * max(0, ncols - area.ncols)
                          for r in range(min(nrows, area.nrows))] + \
                         [[None] * ncols for _ in range(max(0, nrows - area.nrows))]
@@ -410,7 +410,7 @@ def _read_table(plan, table, section, tables, grid):
         if block.role == "computed":
             continue
         col = columns.get(block.name)
-        plan.tables[block.name] = [None if col is None else _cell_value(rows, area.row + 1 + i, col)
+        plan.tables[block.name] = [None if col is None else cell_value(rows, area.row + 1 + i, col)
                                    for i in range(nrows)]
 
 
