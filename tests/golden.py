@@ -18,7 +18,7 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 
 from xlplan import generate, spec
-from xlplan.generate import META_SHEET
+from xlplan.layout import META_SHEET
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 LANGS = ("zh", "en")

@@ -26,7 +26,7 @@ from xlplan.demo import SAMPLES  # noqa: E402
 from xlplan.excel.auth import Tokens  # noqa: E402
 from xlplan.excel.bookjson import apply_actions, book_json  # noqa: E402
 from xlplan.excel.server import Settings, create_app  # noqa: E402
-from xlplan.generate import checks_sheet_title  # noqa: E402
+from xlplan.layout import checks_sheet_title  # noqa: E402
 
 
 def annual_with_slips():

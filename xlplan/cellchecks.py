@@ -18,8 +18,9 @@ from defusedxml import ElementTree as SafeET
 from openpyxl.formula.translate import Translator
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from .layout import excel_formulas, layout_for
 from .model import Cell, Finding, Template, WorkbookError, text
-from .read import RANGE, Area, CalamineSource, OpenpyxlSource, Plan, cell_value, area_of
+from .plan import RANGE, Area, CalamineSource, OpenpyxlSource, Plan, area_of, cell_value
 from .texts import t
 
 XML_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"([^>]*)>\s*'
@@ -178,7 +179,6 @@ def _block_positions(plan: Plan, name: str, block) -> list[tuple[int, int, str, 
 
 def _unchanged_layout(plan: Plan) -> bool:
     """Every block where the template put it: only then do the template's formulas apply letter for letter."""
-    from .generate import layout_for
 
     layout = layout_for(plan.template, plan.lang)
     for name, area in plan.areas.items():
@@ -224,7 +224,6 @@ def check_cells(plan: Plan, source, grid) -> None:
     sheets = sorted({a.sheet for a in plan.areas.values()} | {a.sheet for a in plan.table_areas.values()})
     expected = None
     if _unchanged_layout(plan):
-        from .generate import excel_formulas
 
         expected = excel_formulas(template, lang)
     as_made = _sheets_as_made(plan, source, sheets) if expected is not None else set()
@@ -269,7 +268,6 @@ def _sheet_of_block(plan: Plan, name: str, block) -> str | None:
 @functools.lru_cache(maxsize=32)
 def _template_formula_xml(template: Template, lang: str) -> dict[str, dict[bytes, bytes]]:
     """sheet → {address: formula as the generator writes it in the XML} of every computed cell."""
-    from .generate import excel_formulas, layout_for
 
     layout = layout_for(template, lang)
     out: dict[str, dict[bytes, bytes]] = {}

@@ -15,7 +15,8 @@ from typing import Any, Callable, Iterator
 
 from .model import Block, Check, Finding, text
 from .numbers import read_number
-from .read import ERROR_CODES, Plan, is_date, is_number
+from .plan import Plan, is_date, is_number
+from .read import ERROR_CODES
 from .texts import t
 from .xlfuncs import XlErr
 

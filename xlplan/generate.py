@@ -1,7 +1,6 @@
 """Template → a workbook a clerk can fill in: styled, validated, protected, with live formulas."""
 from __future__ import annotations
 
-import functools
 import json
 from copy import copy
 from dataclasses import dataclass
@@ -16,11 +15,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 
 from . import __version__, formula, styles
-from .layout import LABEL_COL, UNIT_COL, VALUE_COL, Layout
+from .layout import (CHECK_COLUMNS, LABEL_COL, META_SHEET, UNIT_COL, VALUE_COL, Layout, checks_sheet_title,
+                     excel_formulas, layout_for)
 from .model import Block, Template, TemplateError, text
 from .texts import t
 
-META_SHEET = "_xlplan"
 
 
 @dataclass(frozen=True)
@@ -137,42 +136,6 @@ def _style_cell(cell, template, block, r, lang):
     if unit == "text" and block.role != "computed":
         cell.alignment = styles.WRAP
     cache[key] = copy(cell._style)
-
-
-@functools.lru_cache(maxsize=32)
-def layout_for(template: Template, lang: str) -> Layout:
-    return Layout(template, lang)
-
-
-@functools.lru_cache(maxsize=32)
-def excel_formulas(template: Template, lang: str) -> dict[str, list[list[str]]]:
-    """Every computed cell's Excel formula, block by block: worked out once per template."""
-    layout = layout_for(template, lang)
-    names = set(template.blocks)
-    out = {}
-    for name, block in template.blocks.items():
-        if not block.formula:
-            continue
-        place = layout.places[name]
-        renderer = formula.ExcelRenderer(layout, names, f"{template.source} › {name}")
-        tree = formula.parse(str(block.formula), name)
-        rows = []
-        for r in range(1, place.nrows + 1):
-            row = []
-            for c in range(1, place.ncols + 1):
-                if block.table:
-                    ctx = formula.Context(name, block.table, {}, place.sheet, row=r)
-                else:
-                    bindings = {}
-                    if block.rows:
-                        bindings[block.rows] = r
-                    if block.cols:
-                        bindings[block.cols] = c
-                    ctx = formula.Context(name, None, bindings, place.sheet)
-                row.append("=" + renderer.render(tree, ctx))
-            rows.append(row)
-        out[name] = rows
-    return out
 
 
 def _fill_block(ws, template, layout, block, lang):
@@ -357,13 +320,6 @@ def _defined_names(wb, template, layout):
         if block.table:
             continue
         wb.defined_names[name] = DefinedName(name, attr_text=layout.defined_name(name))
-
-
-def checks_sheet_title(lang: str) -> str:
-    return t("checks_sheet", lang)
-
-
-CHECK_COLUMNS = ("severity", "code", "message", "where", "cell")
 
 
 def _checks_sheet(wb, template, cycle):

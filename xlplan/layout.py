@@ -9,16 +9,20 @@ column A, units in column B, values from column C. A table starts in column A.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from openpyxl.utils import get_column_letter
 
+from . import formula
 from .model import Section, Template, text
+from .texts import t
 
 FIRST_ROW = 4
 LABEL_COL = 1
 UNIT_COL = 2
 VALUE_COL = 3
+META_SHEET = "_xlplan"  # the hidden sheet with the template, version, unit and cycle
 
 
 @dataclass(frozen=True)
@@ -196,3 +200,47 @@ class Layout:
         if p.nrows == 1 and p.ncols == 1:
             return f"{quote(p.sheet)}!{start}"
         return f"{quote(p.sheet)}!{start}:{absolute(p.row + p.nrows - 1, p.col + p.ncols - 1)}"
+
+
+# -- derived once per template and language: used by the generator and the reader alike --
+@functools.lru_cache(maxsize=32)
+def layout_for(template: Template, lang: str) -> Layout:
+    return Layout(template, lang)
+
+
+@functools.lru_cache(maxsize=32)
+def excel_formulas(template: Template, lang: str) -> dict[str, list[list[str]]]:
+    """Every computed cell's Excel formula, block by block: worked out once per template."""
+    layout = layout_for(template, lang)
+    names = set(template.blocks)
+    out = {}
+    for name, block in template.blocks.items():
+        if not block.formula:
+            continue
+        place = layout.places[name]
+        renderer = formula.ExcelRenderer(layout, names, f"{template.source} › {name}")
+        tree = formula.parse(str(block.formula), name)
+        rows = []
+        for r in range(1, place.nrows + 1):
+            row = []
+            for c in range(1, place.ncols + 1):
+                if block.table:
+                    ctx = formula.Context(name, block.table, {}, place.sheet, row=r)
+                else:
+                    bindings = {}
+                    if block.rows:
+                        bindings[block.rows] = r
+                    if block.cols:
+                        bindings[block.cols] = c
+                    ctx = formula.Context(name, None, bindings, place.sheet)
+                row.append("=" + renderer.render(tree, ctx))
+            rows.append(row)
+        out[name] = rows
+    return out
+
+
+def checks_sheet_title(lang: str) -> str:
+    return t("checks_sheet", lang)
+
+
+CHECK_COLUMNS = ("severity", "code", "message", "where", "cell")

@@ -31,6 +31,7 @@ from defusedxml import ElementTree as SafeET
 
 from . import read, recalculation as recalc, safety
 from .model import WorkbookError, XlplanError
+from .plan import Plan
 from .store import ACCEPTED, REJECTED, Incoming, RosterEntry, Store
 from .xlfuncs import XlErr
 
@@ -57,13 +58,13 @@ class Summary:
 
 
 # -- the per-file work --------------------------------------------------------------
-def read_plan(name: str, data: bytes) -> read.Plan:
+def read_plan(name: str, data: bytes) -> Plan:
     """The fast reader on bytes, in memory: the reader's limits (safety.admit_bytes) and messages
     apply as to a file of that name."""
     return read.read_bytes(name, data)
 
 
-def read_submission(name: str, data: bytes) -> tuple[read.Plan, str | None]:
+def read_submission(name: str, data: bytes) -> tuple[Plan, str | None]:
     """A received file's plan and who sent it, from one opening of its zip."""
     name = Path(name).name or "submission.xlsx"
     with safety.admit_bytes(name, data) as zf:

@@ -9,176 +9,21 @@ the engine recomputes them.
 """
 from __future__ import annotations
 
-import datetime as dt
-import io
 import json
-import re
 import zipfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 from defusedxml import ElementTree as SafeET
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import get_column_letter
 
 from . import safety, spec
+from .layout import META_SHEET, layout_for
 from .model import Cell, Finding, Template, TemplateError, WorkbookError, text
+from .plan import (Area, CalamineSource, NamedBytes, OpenpyxlSource, Plan, Source, TableArea, area_of, cell_value,
+                   parse_ref)
 from .texts import t
 
-META_SHEET = "_xlplan"
-NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
-RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
-
-
-@dataclass(frozen=True)
-class Area:
-    """A rectangle on a sheet, 1-based and inclusive."""
-
-    sheet: str
-    row: int
-    col: int
-    nrows: int
-    ncols: int
-
-    def address(self, r: int = 1, c: int = 1) -> str:
-        return f"{get_column_letter(self.col + c - 1)}{self.row + r - 1}"
-
-
-@dataclass(frozen=True)
-class TableArea:
-    sheet: str
-    header_row: int
-    first_col: int
-    nrows: int
-    columns: dict[str, int]  # block name -> 1-based column on the sheet
-
-
-@dataclass
-class Plan:
-    """What a unit typed into one workbook, each value traceable to its cell."""
-
-    file: str
-    template: Template
-    meta: dict[str, Any]
-    values: dict[str, list[list]] = field(default_factory=dict)
-    tables: dict[str, list] = field(default_factory=dict)
-    sizes: dict[str, int] = field(default_factory=dict)
-    areas: dict[str, Area] = field(default_factory=dict)
-    table_areas: dict[str, TableArea] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def lang(self) -> str:
-        return self.meta.get("lang") or "zh"
-
-    @property
-    def unit(self) -> str:
-        return str(self.meta.get("unit") or "")
-
-    @property
-    def period(self) -> str:
-        return str(self.meta.get("period") or "")
-
-    def cell(self, block: str, r: int = 1, c: int = 1) -> Cell | None:
-        """The cell of position (r, c) of a block (r is the table row for table columns)."""
-        b = self.template.blocks.get(block)
-        if b is not None and b.table:
-            area = self.table_areas.get(b.table)
-            if area is None or block not in area.columns:
-                return None
-            return Cell(self.file, area.sheet, f"{get_column_letter(area.columns[block])}{area.header_row + r}")
-        area = self.areas.get(block)
-        if area is None:
-            return None
-        return Cell(self.file, area.sheet, area.address(r, c))
-
-
-class Source(Protocol):
-    """What the reader needs from a workbook file, whichever library opened it."""
-
-    def sheet_names(self) -> list[str]: ...
-    def defined_names(self) -> dict[str, str]: ...
-    def tables(self) -> dict[str, tuple[str, str, list[str]]]: ...  # name -> sheet, ref, headers
-    def grid(self, sheet: str) -> list[list]: ...  # values from A1, "" or None for empty
-
-
-# -- sources ---------------------------------------------------------------------
-class OpenpyxlSource:
-    def __init__(self, wb):
-        self.wb = wb
-
-    def sheet_names(self):
-        return self.wb.sheetnames
-
-    def defined_names(self):
-        return {name: dn.attr_text for name, dn in self.wb.defined_names.items()}
-
-    def tables(self):
-        out = {}
-        for ws in self.wb.worksheets:
-            for table in ws.tables.values():
-                out[table.displayName] = (ws.title, table.ref, [c.name for c in table.tableColumns])
-        return out
-
-    def grid(self, sheet):
-        ws = self.wb[sheet]
-        return [list(row) for row in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
-
-
-class NamedBytes(io.BytesIO):
-    """A received workbook's bytes with its file name: zipfile and calamine read it as they read
-    the file on disk, and messages name it by `.name` as they name a path."""
-
-    def __init__(self, data: bytes, name: str):
-        super().__init__(data)
-        self.name = name
-
-
-class CalamineSource:
-    """python-calamine for cell values; names and tables from the workbook's XML.
-
-    `path` is the workbook's bytes with its name (NamedBytes) and `zf` its zip, already
-    open and within the limits (safety.admit_bytes): the names are read from it at once.
-    """
-
-    def __init__(self, path: NamedBytes, zf: zipfile.ZipFile):
-        import python_calamine
-
-        self.path = path
-        try:
-            self.book = python_calamine.CalamineWorkbook.from_filelike(path, load_tables=True)
-        except Exception as exc:  # calamine raises its own error types for broken files
-            raise WorkbookError(f"{path.name}: cannot be read as an .xlsx workbook ({exc})") from None
-        self._names = _defined_names(zf)
-
-    def sheet_names(self):
-        return list(self.book.sheet_names)
-
-    def defined_names(self):
-        return self._names
-
-    def tables(self):
-        out = {}
-        for name in self.book.table_names:
-            table = self.book.get_table_by_name(name)
-            (r0, c0), (r1, c1) = table.start, table.end
-            ref = f"{get_column_letter(c0 + 1)}{r0}:{get_column_letter(c1 + 1)}{r1 + 1}"
-            out[name] = (table.sheet, ref, [str(c) for c in table.columns])
-        return out
-
-    def grid(self, sheet):
-        try:
-            return self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        except Exception as exc:  # calamine's own error types for damaged sheet XML
-            raise WorkbookError(f"{self.path.name} › {sheet}: the sheet cannot be read ({exc})") from None
-
-
-def _defined_names(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Workbook-level defined names → their reference text, from xl/workbook.xml."""
-    root = SafeET.fromstring(zf.read("xl/workbook.xml"))
-    return {dn.get("name"): dn.text or "" for dn in root.iterfind("m:definedNames/m:definedName", NS)
-            if dn.get("localSheetId") is None}
 
 
 # -- reading ---------------------------------------------------------------------
@@ -209,26 +54,6 @@ def read_bytes(name: str, data: bytes, zf: zipfile.ZipFile | None = None) -> Pla
     with damaged_inside(name):
         source = CalamineSource(NamedBytes(data, name), zf)
     return assemble(source, name)
-
-
-def parse_ref(text_ref: str) -> tuple[str, str] | None:
-    """`'Sheet name'!$C$5:$N$5` → (sheet, "C5:N5")."""
-    if "!" not in text_ref:
-        return None
-    sheet, ref = text_ref.rsplit("!", 1)
-    if sheet.startswith("'") and sheet.endswith("'"):
-        sheet = sheet[1:-1].replace("''", "'")
-    return sheet, ref.replace("$", "")
-
-
-def area_of(sheet: str, ref: str) -> Area | None:
-    m = RANGE.match(ref)
-    if not m:
-        return None
-    c0, r0 = column_index_from_string(m.group(1)), int(m.group(2))
-    c1 = column_index_from_string(m.group(3)) if m.group(3) else c0
-    r1 = int(m.group(4)) if m.group(4) else r0
-    return Area(sheet, r0, c0, r1 - r0 + 1, c1 - c0 + 1)
 
 
 def read_meta(source: Source, file: str) -> dict:
@@ -323,23 +148,6 @@ def _assemble(source: Source, file: str) -> Plan:
     return plan
 
 
-def cell_value(rows, r, c):
-    """Value at 1-based (r, c) of a grid; empty is None."""
-    if r - 1 >= len(rows):
-        return None
-    row = rows[r - 1]
-    if c - 1 >= len(row):
-        return None
-    v = row[c - 1]
-    if v == "":
-        return None
-    if isinstance(v, float) and v != v or v in (float("inf"), float("-inf")):
-        return str(v)  # no spreadsheet stores NaN or infinity: a damaged cell, reported as the text it is
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
-        return int(v)
-    return v
-
-
 def _read_block(plan, name, block, names, sheets, grid):
     lang = plan.lang
     nrows, ncols = plan.template.shape(block)
@@ -414,21 +222,11 @@ def _read_table(plan, table, section, tables, grid):
                                    for i in range(nrows)]
 
 
-def is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def is_date(v) -> bool:
-    return isinstance(v, (dt.date, dt.datetime, dt.time))
-
-
 ERROR_CODES = ("#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
 
 
 def _template_cell(plan: Plan, name: str) -> Cell:
     """Where the template put a block or table: the cell a finding about a lost name points at."""
-    from .generate import layout_for  # the layout is the generator's; read.py is imported first
-
     layout = layout_for(plan.template, plan.lang)
     place = layout.places.get(name) or layout.tables.get(name)
     if place is None:

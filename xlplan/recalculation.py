@@ -20,10 +20,10 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from . import cached, checks, compute, styles
-from .generate import META_SHEET, checks_sheet_title
-from .layout import quote
+from .layout import META_SHEET, checks_sheet_title, quote
 from .model import Finding, WorkbookError
-from .read import ERROR_CODES, Plan, read_fast
+from .plan import Plan
+from .read import ERROR_CODES, read_fast
 from .texts import t
 from .xlfuncs import XlErr
 

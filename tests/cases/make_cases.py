@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from plans import clean_annual_plan, make  # noqa: E402
 from xlplan import cached  # noqa: E402
-from xlplan.read import area_of, parse_ref  # noqa: E402
+from xlplan.plan import area_of, parse_ref  # noqa: E402
 from xlplan.safety import OLE_MAGIC  # noqa: E402
 from xlplan.xlfuncs import XlErr  # noqa: E402
 

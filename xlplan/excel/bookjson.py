@@ -19,7 +19,8 @@ import datetime as dt
 import re
 
 from ..layout import quote
-from ..read import Plan, assemble, parse_ref
+from ..plan import Plan, area_of, parse_ref
+from ..read import assemble
 
 CLIENT = "Office.js"
 # xlwings' own client sends dates as ISO 8601 date-times; only exactly that form is a date
@@ -39,7 +40,7 @@ def _cell(value):
 
 
 class BookJsonSource:
-    """A `read.Source` over the book JSON of an Office.js (or xlwings desktop) client."""
+    """A `plan.Source` over the book JSON of an Office.js (or xlwings desktop) client."""
 
     def __init__(self, data: dict):
         self.data = data
@@ -75,7 +76,6 @@ class BookJsonSource:
         return out
 
     def _headers(self, sheet, ref):
-        from ..read import area_of
 
         area = area_of(sheet, ref)
         if area is None:

@@ -32,11 +32,10 @@ from typing import Callable
 import xlwings as xw
 
 from .. import checks as checks_module
-from .. import generate, read, recalculation as recalc, spec
-from ..generate import META_SHEET, checks_sheet_title
-from ..layout import quote
+from .. import generate, recalculation as recalc, spec
+from ..layout import META_SHEET, checks_sheet_title, quote
 from ..model import Finding, XlplanError
-from ..read import Plan
+from ..plan import Plan, cell_value as shown_value
 from ..recalculation import MARKS_KEY, Result
 from ..texts import t
 from ..xlfuncs import XlErr
@@ -98,7 +97,7 @@ def changed_cells(source: BookJsonSource, result: Result) -> dict[str, dict[tupl
         grid = source.grid(sheet)
         for address, value in cells.items():
             r, c = _split(address)
-            if not same_value(read.cell_value(grid, r, c), value):
+            if not same_value(shown_value(grid, r, c), value):
                 out.setdefault(sheet, {})[(r, c)] = cell_value(value)
     return out
 
