@@ -20,8 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xlplan import checks, compute, merge, recalculation as recalc  # noqa: E402
-from xlplan.store import Store  # noqa: E402
+from xlplan.hq import merge  # noqa: E402
+from xlplan.hq.store import Store  # noqa: E402
+from xlplan.template import compute
+from xlplan.workbook import checks
+from xlplan.workbook import recalculation as recalc
 
 
 def stages(name: str, data: bytes, clock: dict) -> None:

@@ -145,7 +145,8 @@ def bench_recalc(work: Path, runs: int) -> dict:
     import copy
 
     from plans import clean_annual_plan, make
-    from xlplan import recalculation as recalc
+
+    from xlplan.workbook import recalculation as recalc
 
     source = make(work, "full_annual_plan", clean_annual_plan())
     file_times = []
@@ -161,10 +162,10 @@ def bench_recalc(work: Path, runs: int) -> dict:
     use_development_license()
     from fastapi.testclient import TestClient
 
-    from xlplan import generate, spec
     from xlplan.excel.auth import Tokens
     from xlplan.excel.bookjson import book_json
     from xlplan.excel.server import Settings, create_app
+    from xlplan.template import generate, spec
 
     tokens = Tokens(work / "tokens.json")
     key = tokens.issue("北区营业部")
@@ -200,7 +201,7 @@ def bench_recalc(work: Path, runs: int) -> dict:
 def bench_generate(work: Path, n: int) -> dict:
     import json as json_
 
-    from xlplan import generate, spec
+    from xlplan.template import generate, spec
 
     data = json_.loads((ROOT / "workbooks" / "samples" / "annual_plan.json").read_text(encoding="utf-8"))
     data.pop("params", None)

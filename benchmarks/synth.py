@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xlplan import generate, spec  # noqa: E402
-from xlplan.layout import Layout  # noqa: E402
+from xlplan.template import generate, spec  # noqa: E402
+from xlplan.template.layout import Layout  # noqa: E402
 
 PLACEHOLDER = "UNITPLACEHOLDER"
 # block → rows to scale (None: all): money figures scale together, so what adds up still does

@@ -17,8 +17,8 @@ from typing import Any, Callable
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from xlplan import generate, spec
-from xlplan.layout import META_SHEET
+from xlplan.template import generate, spec
+from xlplan.template.layout import META_SHEET
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 LANGS = ("zh", "en")

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from xlplan import cached, generate, spec
-from xlplan.layout import Layout
+from xlplan.template import generate, spec
+from xlplan.template.layout import Layout
+from xlplan.workbook import cached
 
 PLACEHOLDER = "UNITPLACEHOLDER"
 YEAR = 2027

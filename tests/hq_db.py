@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from xlplan.store import drop_all
+from xlplan.hq.store import drop_all
 
 POSTGRES_URL = os.environ.get("XLPLAN_TEST_POSTGRES_URL", "")
 IN_CI = bool(os.environ.get("CI"))

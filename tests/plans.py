@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from xlplan import generate, spec
+from xlplan.template import generate, spec
 
 MONTHS = [900, 600, 650, 700, 650, 650, 600, 600, 600, 650, 650, 750]  # 8,000 in all
 SPLIT = (0.5, 0.3, 0.2)  # regions A, B, C of every month but January

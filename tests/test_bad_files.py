@@ -4,11 +4,11 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-
 from plans import clean_annual_plan, make
-from xlplan import recalculation as recalc
+
 from xlplan.model import WorkbookError
-from xlplan.safety import OLE_MAGIC
+from xlplan.workbook import recalculation as recalc
+from xlplan.workbook.safety import OLE_MAGIC
 
 
 def _not_a_zip(folder):

@@ -13,11 +13,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from plans import clean_annual_plan, make
-from xlplan import merge, recalculation as recalc, report
+
+from xlplan.hq import merge, report
+from xlplan.hq.store import RosterEntry, Store
 from xlplan.model import WorkbookError
-from xlplan.store import RosterEntry, Store
+from xlplan.workbook import recalculation as recalc
 
 CASES = Path(__file__).parent / "cases"
 GOOD = CASES / "good"
@@ -276,7 +277,8 @@ def test_recalc_writes_every_readable_case_back(tmp_path, name):
 def test_a_formula_typed_into_an_input_cell_keeps_its_result_through_recalc(tmp_path, clean):
     """openpyxl saves formulas without results: recalc writes back what the formula gave."""
     import openpyxl
-    from xlplan import cached
+
+    from xlplan.workbook import cached
 
     path = make(tmp_path, "typed_formula", clean_annual_plan())
     wb = openpyxl.load_workbook(path)
@@ -308,7 +310,7 @@ def test_the_merge_command_names_duplicate_units_and_refused_files(tmp_path):
 
 def test_the_reader_s_shortcut_for_sheets_as_made_changes_no_finding(monkeypatch):
     """Sheets holding exactly the template's formulas skip the detailed look: the findings are the same."""
-    from xlplan import cellchecks
+    from xlplan.workbook import cellchecks
 
     readable = []
     for p in corpus() + sorted(GOOD.iterdir()):

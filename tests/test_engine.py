@@ -9,9 +9,10 @@ import json
 
 import openpyxl
 import pytest
-
 from plans import clean_annual_plan, make
-from xlplan import read, recalculation as recalc
+
+from xlplan.workbook import read
+from xlplan.workbook import recalculation as recalc
 
 
 def findings_of(path):

@@ -19,14 +19,14 @@ from xlplan.excel import use_development_license
 use_development_license()  # xlwings' free noncommercial key: tests only
 
 from fastapi.testclient import TestClient  # noqa: E402
-
 from plans import clean_annual_plan, make  # noqa: E402
+
 from xlplan.cli import app as cli  # noqa: E402
 from xlplan.demo import SAMPLES  # noqa: E402
 from xlplan.excel.auth import Tokens  # noqa: E402
 from xlplan.excel.bookjson import apply_actions, book_json  # noqa: E402
 from xlplan.excel.server import Settings, create_app  # noqa: E402
-from xlplan.layout import checks_sheet_title  # noqa: E402
+from xlplan.template.layout import checks_sheet_title  # noqa: E402
 
 
 def annual_with_slips():

@@ -18,14 +18,15 @@ from xlplan.excel import use_development_license
 use_development_license()  # xlwings' free noncommercial key: tests only
 
 from fastapi.testclient import TestClient  # noqa: E402
-
 from plans import clean_annual_plan  # noqa: E402
-from xlplan import generate, recalculation as recalc, spec  # noqa: E402
+
 from xlplan.excel.auth import Tokens  # noqa: E402
 from xlplan.excel.bookjson import apply_actions, book_json, plan_from_book  # noqa: E402
 from xlplan.excel.ribbon import _split, workbook_bytes  # noqa: E402
-from xlplan.layout import quote  # noqa: E402
 from xlplan.excel.server import Settings, create_app  # noqa: E402
+from xlplan.template import generate, spec
+from xlplan.template.layout import quote  # noqa: E402
+from xlplan.workbook import recalculation as recalc  # noqa: E402
 
 NORTH, SOUTH = "北区营业部", "南区营业部"
 
@@ -208,8 +209,9 @@ def test_submit_refuses_another_units_workbook(server):
 def test_the_submitted_workbook_carries_exactly_the_plans_inputs():
     data = book(clean_annual_plan())
     plan = plan_from_book(data)
-    from xlplan.read import read_openpyxl
     import openpyxl
+
+    from xlplan.workbook.read import read_openpyxl
 
     rebuilt = read_openpyxl(openpyxl.load_workbook(io.BytesIO(workbook_bytes(plan))), "north.xlsx")
     assert rebuilt.values == plan.values and rebuilt.tables == plan.tables
@@ -372,7 +374,7 @@ def hq_server(tmp_path):
 
 
 def test_submissions_land_in_hq_s_database_as_a_merge_would_store_them(hq_server, tmp_path):
-    from xlplan.store import Store
+    from xlplan.hq.store import Store
 
     actions = run_script(hq_server, "submit", book(clean_annual_plan()))
     assert "已提交" in actions[-1]["args"][0]
@@ -429,7 +431,7 @@ def test_a_body_over_the_limit_without_a_length_is_refused(server):
 
 
 def test_uploaded_names_never_become_paths_in_hq_s_database(hq_server, tmp_path):
-    from xlplan.store import Store
+    from xlplan.hq.store import Store
 
     north = workbook_bytes(plan_from_book(book(clean_annual_plan())))
     receipt = hq_server.post("/api/submissions", headers=auth(hq_server),

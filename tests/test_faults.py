@@ -18,20 +18,20 @@ import sys
 import time
 from pathlib import Path
 
+import hq_cases as cases
 import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-import hq_cases as cases
 from xlplan.cli import app
-from xlplan.store import Store
+from xlplan.hq.store import Store
 
 CASES = Path(__file__).parent / "cases"
 KILLS = 5  # merges killed per test run, each after a random delay
 MERGE = """
 import sys
-from xlplan import merge
-from xlplan.store import Store
+from xlplan.hq import merge
+from xlplan.hq.store import Store
 with Store(sys.argv[1]) as store:
     merge.merge([sys.argv[2]], store, workers=int(sys.argv[3]), chunk=2, batch=3)
 """
@@ -137,7 +137,7 @@ def test_a_database_that_is_gone_is_a_clear_error_and_the_inputs_stay_untouched(
 
 def test_a_database_removed_during_a_merge_is_a_clear_error(tmp_path, monkeypatch):
     """The SQLite file's folder disappears between batches: the next write says so; nothing is half-stored."""
-    from xlplan import merge
+    from xlplan.hq import merge
 
     folder = inbox(tmp_path, n=6)
     before = snapshot(folder)

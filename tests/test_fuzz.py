@@ -25,15 +25,18 @@ from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from hypothesis import given, settings, strategies as st
-from openpyxl.utils import get_column_letter
-
 import hq_cases as cases
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl.utils import get_column_letter
 from plans import clean_annual_plan
-from xlplan import cached, merge, recalculation as recalc
-from xlplan.checks import NUMERIC_UNITS
+
+from xlplan.hq import merge
 from xlplan.model import XlplanError
-from xlplan.numbers import read_number
+from xlplan.workbook import cached
+from xlplan.workbook import recalculation as recalc
+from xlplan.workbook.checks import NUMERIC_UNITS
+from xlplan.workbook.numbers import read_number
 
 EXAMPLES = int(os.environ.get("XLPLAN_FUZZ_EXAMPLES", "60"))  # per test; CI runs the default
 UNIT = "北区营业部"

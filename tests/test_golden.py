@@ -5,9 +5,8 @@ A difference is either a regression or a deliberate change: for the latter, run
 """
 from __future__ import annotations
 
-import pytest
-
 import golden
+import pytest
 
 
 @pytest.mark.parametrize(("template_id", "lang"), golden.cases())

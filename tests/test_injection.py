@@ -10,10 +10,11 @@ from __future__ import annotations
 import zipfile
 
 import openpyxl
-
 from plans import clean_annual_plan, make
-from xlplan import consolidate, merge, recalculation as recalc, report
-from xlplan.store import Store
+
+from xlplan.hq import consolidate, merge, report
+from xlplan.hq.store import Store
+from xlplan.workbook import recalculation as recalc
 
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"]
 

@@ -17,13 +17,14 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import hq_cases as cases
 import openpyxl
 import pytest
-
-import hq_cases as cases
 from hq_db import BACKENDS, IN_CI, fresh_url
-from xlplan import merge, recalculation as recalc
-from xlplan.store import Store
+
+from xlplan.hq import merge
+from xlplan.hq.store import Store
+from xlplan.workbook import recalculation as recalc
 
 ANNUAL_UNITS, KPI_TEAMS = 80, 120
 DUE = dt.date(2027, 1, 10)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import random
 
+import hq_cases as cases
 from typer.testing import CliRunner
 
-import hq_cases as cases
 from xlplan.cli import app
-from xlplan.store import Store
+from xlplan.hq.store import Store
 
 runner = CliRunner()
 

@@ -5,8 +5,9 @@ import dataclasses
 
 import pytest
 
-from xlplan import merge, safety
-from xlplan.store import Store
+from xlplan.hq import merge
+from xlplan.hq.store import Store
+from xlplan.workbook import safety
 
 
 def touch(path, data=b"x"):

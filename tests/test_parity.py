@@ -27,13 +27,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from golden import sample_cycle as cycle_for
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from golden import sample_cycle as cycle_for
-from xlplan import compute, generate, libreoffice, recalculation, spec, xlfuncs
-from xlplan.layout import Layout
+from xlplan import libreoffice
 from xlplan.model import Block, Template
+from xlplan.template import compute, generate, spec, xlfuncs
+from xlplan.template.layout import Layout
+from xlplan.workbook import recalculation
 
 pytestmark = pytest.mark.libreoffice
 

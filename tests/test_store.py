@@ -8,11 +8,11 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 import pytest
+from hq_db import BACKENDS, fresh_url
 from sqlalchemy import update
 
-from hq_db import BACKENDS, fresh_url
-from xlplan import store as store_module
-from xlplan.store import RosterEntry, Store, StoreError
+from xlplan.hq import store as store_module
+from xlplan.hq.store import RosterEntry, Store, StoreError
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ import json
 from pathlib import Path
 
 from plans import make
-from xlplan import recalculation as recalc
+
+from xlplan.workbook import recalculation as recalc
 
 SAMPLE = Path(__file__).resolve().parent.parent / "workbooks" / "samples" / "support_plan.json"
 

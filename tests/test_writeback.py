@@ -7,9 +7,9 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
-
 from plans import clean_annual_plan, make
-from xlplan import recalculation as recalc
+
+from xlplan.workbook import recalculation as recalc
 
 SCHEDULE = "计划进度"
 

@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 def new(template: str, unit: str, year: int, output, *, lang: str = "zh", period: str = "",
         data: dict | None = None, params: dict | None = None):
     """Build a fresh workbook of `template` for one unit and cycle; returns its path."""
-    from . import generate, spec
+    from .template import generate, spec
 
     cycle = generate.Cycle(unit=unit, year=year, lang=lang, period=period, params=params)
     return generate.write(spec.load(template, cycle.template_params()), cycle, output, data)
@@ -24,13 +24,13 @@ def new(template: str, unit: str, year: int, output, *, lang: str = "zh", period
 
 def check(path):
     """Read a workbook, compute every block from its inputs and check it: a Result, nothing written."""
-    from .recalculation import check_file
+    from .workbook.recalculation import check_file
 
     return check_file(path)
 
 
 def recalc(path, output=None, json_report=None):
     """Recalculate a workbook and write back values, the Checks sheet and marks; returns the Result."""
-    from .recalculation import recalc_file
+    from .workbook.recalculation import recalc_file
 
     return recalc_file(path, output, json_report)

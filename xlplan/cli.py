@@ -11,8 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from . import demo as demo_module
-from . import generate, recalculation as recalc, spec
 from .model import XlplanError, text
+from .template import generate, spec
+from .workbook import recalculation as recalc
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Excel-native planning: templates, recalculation, checks and HQ merge.")
@@ -188,7 +189,7 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., help="workbooks, folders o
     """Merge submitted workbooks into the HQ database; write the consolidated plan and the status page."""
     from sqlalchemy.exc import OperationalError
 
-    from . import merge, store
+    from .hq import merge, store
 
     url = db or f"sqlite:///{(output.parent if output else Path('.')) / 'hq.db'}"
     try:
@@ -230,7 +231,12 @@ class _progress:
 
     def __enter__(self):
         if err.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TimeRemainingColumn,
+            )
 
             self.bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                                 TimeRemainingColumn(), console=err, transient=True)

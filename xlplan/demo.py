@@ -14,7 +14,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import generate, merge, recalculation as recalc, spec, store
+from .hq import merge, store
+from .template import generate, spec
+from .workbook import recalculation as recalc
 
 SAMPLES = Path(__file__).resolve().parent.parent / "workbooks" / "samples"
 

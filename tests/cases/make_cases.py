@@ -24,10 +24,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from plans import clean_annual_plan, make  # noqa: E402
-from xlplan import cached  # noqa: E402
-from xlplan.plan import area_of, parse_ref  # noqa: E402
-from xlplan.safety import OLE_MAGIC  # noqa: E402
-from xlplan.xlfuncs import XlErr  # noqa: E402
+
+from xlplan.template.xlfuncs import XlErr  # noqa: E402
+from xlplan.workbook import cached  # noqa: E402
+from xlplan.workbook.plan import area_of, parse_ref  # noqa: E402
+from xlplan.workbook.safety import OLE_MAGIC  # noqa: E402
 
 SCHEDULE = "计划进度"  # the monthly schedule sheet of the Chinese annual plan
 ANALYSIS = "目标达成分析"

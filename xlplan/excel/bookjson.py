@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ..layout import quote
-from ..plan import Plan, area_of, parse_ref
-from ..read import assemble
+from ..template.layout import quote
+from ..workbook.plan import Plan, area_of, parse_ref
+from ..workbook.read import assemble
 
 CLIENT = "Office.js"
 # xlwings' own client sends dates as ISO 8601 date-times; only exactly that form is a date

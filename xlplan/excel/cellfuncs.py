@@ -18,8 +18,23 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 
-from ..checks import difference, fmt
-from ..xlfuncs import CLAMP, DIV0, ERROR_CODES, MIN, NUM, ROUND, ROUNDUP, VALUE, XlErr, add, div, mul, num, sub
+from ..template.xlfuncs import (
+    CLAMP,
+    DIV0,
+    ERROR_CODES,
+    MIN,
+    NUM,
+    ROUND,
+    ROUNDUP,
+    VALUE,
+    XlErr,
+    add,
+    div,
+    mul,
+    num,
+    sub,
+)
+from ..workbook.checks import difference, fmt
 from .bookjson import ISO_DATETIME
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)

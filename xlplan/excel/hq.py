@@ -12,8 +12,8 @@ import dataclasses
 import datetime as dt
 import threading
 
-from ..merge import process
-from ..store import Store, utcnow
+from ..hq.merge import process
+from ..hq.store import Store, utcnow
 from .inbox import Rejected, WrongUnit, _safe_name
 
 RECEIPT_FIELDS = ("unit", "template", "template_version", "period", "version", "status", "errors", "warnings",

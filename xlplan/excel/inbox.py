@@ -21,8 +21,8 @@ import zipfile
 from pathlib import Path
 
 from ..model import XlplanError
-from ..read import read_fast
-from ..recalculation import evaluate
+from ..workbook.read import read_fast
+from ..workbook.recalculation import evaluate
 
 DEFAULT_INBOX = "xlplan_inbox"
 

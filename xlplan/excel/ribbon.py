@@ -31,14 +31,16 @@ from typing import Callable
 
 import xlwings as xw
 
-from .. import checks as checks_module
-from .. import generate, recalculation as recalc, spec
-from ..layout import META_SHEET, checks_sheet_title, quote
 from ..model import Finding, XlplanError
-from ..plan import Plan, cell_value as shown_value
-from ..recalculation import MARKS_KEY, Result
+from ..template import generate, spec
+from ..template.layout import META_SHEET, checks_sheet_title, quote
+from ..template.xlfuncs import XlErr
 from ..texts import t
-from ..xlfuncs import XlErr
+from ..workbook import checks as checks_module
+from ..workbook import recalculation as recalc
+from ..workbook.plan import Plan
+from ..workbook.plan import cell_value as shown_value
+from ..workbook.recalculation import MARKS_KEY, Result
 from .bookjson import BookJsonSource, plan_from_book
 
 FINDING_COLOURS = {"error": "#FFC7CE", "warning": "#FFEB9C", "info": "#DDEBF7"}

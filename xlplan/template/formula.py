@@ -31,7 +31,7 @@ import ast
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from .model import TemplateError
+from ..model import TemplateError
 
 # name in the language -> (Excel function, Python function in xlfuncs)
 FUNCTIONS = {

@@ -13,7 +13,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 
-from .model import WorkbookError
+from ..model import WorkbookError
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTION_MARK = "EncryptionInfo".encode("utf-16-le")

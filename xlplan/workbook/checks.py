@@ -13,12 +13,12 @@ import datetime as dt
 import math
 from typing import Any, Callable, Iterator
 
-from .model import Block, Check, Finding, text
+from ..model import Block, Check, Finding, text
+from ..template.xlfuncs import XlErr
+from ..texts import t
 from .numbers import read_number
 from .plan import Plan, is_date, is_number
 from .read import ERROR_CODES
-from .texts import t
-from .xlfuncs import XlErr
 
 NUMERIC_UNITS = ("yuan", "wan", "percent", "count", "number", "score", "seconds", "month")
 TOLERANCE = 0.005  # half a fen: amounts in yuan are kept to two decimals

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from openpyxl.utils import get_column_letter
 
+from ..model import Section, Template, text
+from ..texts import t
 from . import formula
-from .model import Section, Template, text
-from .texts import t
 
 FIRST_ROW = 4
 LABEL_COL = 1

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any, Callable
 
+from ..model import Template, TemplateError
 from . import formula, xlfuncs
 from .layout import Layout
-from .model import Template, TemplateError
 
 
 @dataclass(frozen=True)

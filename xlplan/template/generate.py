@@ -14,12 +14,21 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 
-from . import __version__, formula, styles
-from .layout import (CHECK_COLUMNS, LABEL_COL, META_SHEET, UNIT_COL, VALUE_COL, Layout, checks_sheet_title,
-                     excel_formulas, layout_for)
-from .model import Block, Template, TemplateError, text
-from .texts import t
-
+from .. import __version__
+from ..model import Block, Template, TemplateError, text
+from ..texts import t
+from . import formula, styles
+from .layout import (
+    CHECK_COLUMNS,
+    LABEL_COL,
+    META_SHEET,
+    UNIT_COL,
+    VALUE_COL,
+    Layout,
+    checks_sheet_title,
+    excel_formulas,
+    layout_for,
+)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from defusedxml import ElementTree as SafeET
 from openpyxl.formula.translate import Translator
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from .layout import excel_formulas, layout_for
-from .model import Cell, Finding, Template, WorkbookError, text
+from ..model import Cell, Finding, Template, WorkbookError, text
+from ..template.layout import excel_formulas, layout_for
+from ..texts import t
 from .plan import RANGE, Area, CalamineSource, OpenpyxlSource, Plan, area_of, cell_value
-from .texts import t
 
 XML_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"([^>]*)>\s*'
                               rb'<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)')

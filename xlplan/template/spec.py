@@ -18,11 +18,21 @@ import jinja2
 import jinja2.meta as jinja2meta
 import yaml
 
+from ..model import (
+    ROLES,
+    SEVERITIES,
+    UNITS,
+    Block,
+    Check,
+    Dim,
+    Section,
+    Sheet,
+    Template,
+    TemplateError,
+)
 from . import formula
-from .model import (ROLES, SEVERITIES, UNITS, Block, Check, Dim, Section, Sheet, Template,
-                    TemplateError)
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 BUILTIN_DIMS = {
     "month": Dim("month", {

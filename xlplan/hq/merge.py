@@ -29,11 +29,12 @@ from typing import Callable, Iterable, Iterator
 
 from defusedxml import ElementTree as SafeET
 
-from . import read, recalculation as recalc, safety
-from .model import WorkbookError, XlplanError
-from .plan import Plan
+from ..model import WorkbookError, XlplanError
+from ..template.xlfuncs import XlErr
+from ..workbook import read, safety
+from ..workbook import recalculation as recalc
+from ..workbook.plan import Plan
 from .store import ACCEPTED, REJECTED, Incoming, RosterEntry, Store
-from .xlfuncs import XlErr
 
 SUFFIXES = (".xlsx", ".xlsm")
 CHUNK = 16  # files per task sent to a worker

@@ -17,13 +17,23 @@ from pathlib import Path
 from defusedxml import ElementTree as SafeET
 from openpyxl.utils import get_column_letter
 
-from . import safety, spec
-from .layout import META_SHEET, layout_for
-from .model import Cell, Finding, Template, TemplateError, WorkbookError, text
-from .plan import (Area, CalamineSource, NamedBytes, OpenpyxlSource, Plan, Source, TableArea, area_of, cell_value,
-                   parse_ref)
-from .texts import t
-
+from ..model import Cell, Finding, Template, TemplateError, WorkbookError, text
+from ..template import spec
+from ..template.layout import META_SHEET, layout_for
+from ..texts import t
+from . import cellchecks, safety
+from .plan import (
+    Area,
+    CalamineSource,
+    NamedBytes,
+    OpenpyxlSource,
+    Plan,
+    Source,
+    TableArea,
+    area_of,
+    cell_value,
+    parse_ref,
+)
 
 
 # -- reading ---------------------------------------------------------------------
@@ -141,8 +151,6 @@ def _assemble(source: Source, file: str) -> Plan:
     tables = source.tables()
     for table, section in template.tables.items():
         _read_table(plan, table, section, tables, grid)
-    from . import cellchecks  # it builds on this module's Plan and Area
-
     cellchecks.missing_sheets(plan, sheets)
     cellchecks.check_cells(plan, source, grid)
     return plan

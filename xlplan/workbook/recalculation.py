@@ -19,13 +19,14 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from . import cached, checks, compute, styles
-from .layout import META_SHEET, checks_sheet_title, quote
-from .model import Finding, WorkbookError
+from ..model import Finding, WorkbookError
+from ..template import compute, styles
+from ..template.layout import META_SHEET, checks_sheet_title, quote
+from ..template.xlfuncs import XlErr
+from ..texts import t
+from . import cached, checks
 from .plan import Plan
 from .read import ERROR_CODES, read_fast
-from .texts import t
-from .xlfuncs import XlErr
 
 MARKS_KEY = "marks"  # meta row listing the cells recalc marked last time
 COMMENT_AUTHOR = "xlplan"

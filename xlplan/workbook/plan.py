@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from defusedxml import ElementTree as SafeET
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from .model import Cell, Finding, Template, WorkbookError
+from ..model import Cell, Finding, Template, WorkbookError
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree as SafeET
 
-from .xlfuncs import XlErr
+from ..template.xlfuncs import XlErr
 
 NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
