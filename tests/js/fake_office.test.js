@@ -1,0 +1,97 @@
+// The fake Office.js itself: it must fail where Excel fails, or the add-in's tests prove nothing.
+"use strict";
+
+const { test } = require("node:test");
+const assert = require("node:assert/strict");
+
+const { createOffice } = require("./fake_office.js");
+
+function book() {
+  return {
+    name: "t.xlsx",
+    sheets: [
+      { name: "Plan", protected: true, values: [["label", 1], ["x", 2]], unlocked: [[2, 2]] },
+      { name: "Open", values: [["a"]] },
+    ],
+  };
+}
+
+function ready(spec = book()) {
+  const office = createOffice(spec);
+  office.initialize();
+  return office;
+}
+
+test("commands run only at sync; properties are readable only once loaded and synced", async () => {
+  const { Excel, excel } = ready();
+  await Excel.run(async (context) => {
+    const ws = context.workbook.worksheets.getItem("Open");
+    ws.getRange("B1").values = [[5]];
+    assert.equal(excel.book.sheet("Open").value(0, 1), "");
+    const r = ws.getRange("A1:B1");
+    r.load("values");
+    assert.throws(() => r.values, /PropertyNotLoaded|not available/);
+    await context.sync();
+    assert.deepEqual(r.values, [["a", 5]]);
+  });
+});
+
+test("a protected sheet refuses writes to locked cells at sync, and the rest of the batch is dropped", async () => {
+  const { Excel, excel } = ready();
+  await assert.rejects(Excel.run(async (context) => {
+    const sheets = context.workbook.worksheets;
+    sheets.getItem("Plan").getRange("B2").values = [[3]]; // unlocked: allowed
+    sheets.getItem("Plan").getRange("B1").values = [[9]]; // locked: refused
+    sheets.getItem("Open").getRange("A1").values = [["never"]];
+    await context.sync();
+  }), (e) => e.code === "AccessDenied");
+  assert.equal(excel.book.sheet("Plan").value(1, 1), 3);
+  assert.equal(excel.book.sheet("Plan").value(0, 1), 1);
+  assert.equal(excel.book.sheet("Open").value(0, 0), "a");
+});
+
+test("protecting a protected sheet, a second note on a cell, notes and formats on protected sheets fail", async () => {
+  const { Excel } = ready();
+  const run = (f) => Excel.run(async (context) => { f(context.workbook.worksheets); await context.sync(); });
+  await assert.rejects(run((s) => s.getItem("Plan").protection.protect()), /already protected/);
+  await assert.rejects(run((s) => s.getItem("Plan").notes.add("B2", "n")), /protected/);
+  await assert.rejects(run((s) => s.getItem("Plan").getRange("B2").conditionalFormats.add("Custom")), /protected/);
+  await run((s) => s.getItem("Open").notes.add("A1", "first"));
+  await assert.rejects(run((s) => s.getItem("Open").notes.add("A1", "second")), /already has a note/);
+});
+
+test("a collection's items are a snapshot: a sheet added after the load is not in it", async () => {
+  const { Excel } = ready();
+  await Excel.run(async (context) => {
+    const sheets = context.workbook.worksheets;
+    sheets.load("items/name");
+    await context.sync();
+    sheets.add("New");
+    await context.sync();
+    assert.deepEqual(sheets.items.map((s) => s.name), ["Plan", "Open"]);
+    assert.equal(sheets.items[2], undefined);
+    sheets.load("items/name");
+    await context.sync();
+    assert.deepEqual(sheets.items.map((s) => s.name), ["Plan", "Open", "New"]);
+  });
+});
+
+test("before Office.onReady nothing runs; commands left unsynced are counted", async () => {
+  const office = createOffice(book());
+  assert.equal(office.Office.context, undefined);
+  await assert.rejects(office.Excel.run(async () => {}), /not been initialized/);
+  office.initialize();
+  await office.Excel.run(async (context) => { context.workbook.worksheets.getItem("Open").getRange("A1").values = [[1]]; });
+  assert.equal(office.excel.dropped, 1);
+});
+
+test("custom functions get error cells as Excel's error objects and may not return #REF! or #NAME?", async () => {
+  const office = ready();
+  const { CustomFunctions } = office;
+  let seen;
+  CustomFunctions.associate("ECHO", (v) => { seen = v; return [[new CustomFunctions.Error(CustomFunctions.ErrorCode.invalidReference)]]; });
+  assert.deepEqual(await office.callFunction("ECHO", ["#DIV/0!"]), [["#VALUE!"]]);
+  assert.equal(seen.code, "#DIV/0!");
+  assert.ok(!(seen instanceof CustomFunctions.Error));
+  assert.deepEqual(office.violations, ["#REF!"]);
+});

@@ -1,0 +1,248 @@
+"""The xlplan server and the plans the JavaScript tests open in the fake Excel.
+
+    python tests/js/serve.py FOLDER
+
+writes FOLDER/cases.json — per case, the book as Excel would hold it (values as shown,
+locked cells, sheet protection, notes, marks, tables, names) and what `xlplan recalc`
+makes of the same workbook file (computed values, Checks rows, marked cells) — issues a
+unit token, starts the add-in server (the real FastAPI app under uvicorn) on a free port
+of 127.0.0.1 and prints one JSON line: {"url", "token", "cases"}. It serves until its
+standard input closes, so it never outlives the test that started it.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import socket
+import sys
+import threading
+from pathlib import Path
+
+import openpyxl
+from openpyxl.worksheet.table import Table
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/: plans.py
+
+from plans import clean_annual_plan, make  # noqa: E402
+
+from xlplan import recalculation as recalc  # noqa: E402
+from xlplan.excel import use_development_license  # noqa: E402
+from xlplan.generate import META_SHEET, checks_sheet_title  # noqa: E402
+from xlplan.xlfuncs import XlErr  # noqa: E402
+
+UNIT = "北区营业部"
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+# -- the plans ------------------------------------------------------------------------------
+def with_slips() -> dict:
+    """The handbook's slips: a stated 6,400 for 64,000, regions short of the month, text in a number."""
+    data = clean_annual_plan()
+    data["actions"][0]["stated"] = 6400
+    data["region_plan"][2][0] = 130
+    data["recruits"][3] = "十二"
+    return data
+
+
+def with_many_slips() -> dict:
+    """Region C short by 10 in every month: a finding, and so a marked cell, per month."""
+    data = clean_annual_plan()
+    data["region_plan"][2] = [v - 10 for v in data["region_plan"][2]]
+    return data
+
+
+def with_error_cells() -> dict:
+    """Error values where numbers belong: what a broken link or a pasted #DIV/0! leaves in a cell."""
+    data = clean_annual_plan()
+    data["recruits"][5] = "#DIV/0!"
+    data["actions"][1]["unit_cost"] = "#REF!"
+    return data
+
+
+def without_checks_sheet(path: Path) -> None:
+    wb = openpyxl.load_workbook(path)
+    del wb[checks_sheet_title("zh")]
+    wb.save(path)
+
+
+def with_total_row(path: Path) -> None:
+    """Switch on the Total Row of every Excel table, as a clerk does from Table Design: the empty
+    row below each table becomes its total row."""
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for table in list(ws.tables.values()):
+            first, last = table.ref.split(":")
+            row = int("".join(ch for ch in last if ch.isdigit())) + 1
+            col_first = openpyxl.utils.column_index_from_string("".join(ch for ch in first if ch.isalpha()))
+            col_last = openpyxl.utils.column_index_from_string("".join(ch for ch in last if ch.isalpha()))
+            table.ref = f"{first}:{openpyxl.utils.get_column_letter(col_last)}{row}"
+            table.totalsRowCount = 1
+            table.totalsRowShown = True
+            head = int("".join(ch for ch in first if ch.isdigit()))
+            ws.cell(row, col_first, "合计")
+            table.tableColumns[0].totalsRowLabel = "合计"
+            for k, column in enumerate(table.tableColumns[1:], start=col_first + 1):
+                letter = openpyxl.utils.get_column_letter(k)
+                if column.calculatedColumnFormula is not None or k == col_last:
+                    column.totalsRowFunction = "sum"
+                    ws.cell(row, k, f"=SUBTOTAL(109,{letter}{head + 1}:{letter}{row - 1})")
+    wb.save(path)
+
+
+def marked_earlier(path: Path, tmp: Path) -> Path:
+    """The plan after `xlplan recalc` (marks, notes, Checks rows), then the clerk fixes the stated
+    amount and writes a note of her own on a cell that keeps its finding."""
+    out = tmp / "marked.xlsx"
+    recalc.recalc_file(path, out)
+    wb = openpyxl.load_workbook(out)
+    result = recalc.check_file(out)
+    stated = result.plan.cell("actions.stated", 1)
+    wb[stated.sheet][stated.address] = 64000
+    from openpyxl.comments import Comment
+
+    kept = next(f.cell for f in result.findings if f.code == "REGIONS_NOT_MONTH")
+    wb[kept.sheet][kept.address].comment = Comment("请与区域经理核对", "王经理")
+    wb.save(out)
+    return out
+
+
+def plain(value):
+    if isinstance(value, XlErr):
+        return value.code
+    if value is None:
+        return ""
+    return value
+
+
+# -- a workbook as Excel holds it ---------------------------------------------------------------
+def shown(value, cached):
+    if isinstance(value, str) and value.startswith("="):
+        return "" if cached is None else shown(cached, None)
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return (value - EXCEL_EPOCH).total_seconds() / 86400
+    if isinstance(value, dt.date):
+        return (value - EXCEL_EPOCH.date()).days
+    return value
+
+
+def fake_book(path: Path) -> dict:
+    """The workbook at `path` as tests/js/fake_office.js takes it."""
+    wb = openpyxl.load_workbook(path)
+    cached = openpyxl.load_workbook(path, data_only=True)
+    sheets = []
+    for ws in wb.worksheets:
+        cws = cached[ws.title]
+        values, unlocked, notes, categories = [], [], {}, {}
+        for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=ws.max_column):
+            line = []
+            for cell in row:
+                line.append(shown(cell.value, cws[cell.coordinate].value))
+                if not cell.protection.locked:
+                    unlocked.append([cell.row, cell.column])
+                if cell.comment is not None:
+                    notes[cell.coordinate] = {"content": cell.comment.text, "author": cell.comment.author}
+                if cell.is_date and isinstance(cell.value, (dt.date, dt.datetime)):
+                    categories[cell.coordinate] = "Date"
+            values.append(line)
+        marks = []
+        for rng in ws.conditional_formatting:
+            for rule in rng.rules:
+                if rule.type == "expression":
+                    marks.append({"address": str(rng.sqref), "formula": "=" + rule.formula[0], "fill": "#FFC7CE"})
+        tables = [{"name": t.displayName, "ref": t.ref, "showTotals": bool(t.totalsRowCount)}
+                  for t in ws.tables.values()]
+        sheets.append({"name": ws.title, "values": values, "unlocked": unlocked, "protected": bool(ws.protection.sheet),
+                       "notes": notes, "marks": marks, "tables": tables, "categories": categories})
+    names = []
+    for name, dn in wb.defined_names.items():
+        for title, ref in dn.destinations:
+            names.append({"name": name, "sheet": title, "ref": ref.replace("$", "")})
+    return {"name": path.name, "sheets": sheets, "names": names}
+
+
+def file_recalc(path: Path, tmp: Path) -> dict:
+    """What `xlplan recalc` makes of the same file: the add-in must agree with it."""
+    out = tmp / f"{path.stem}.recalc.xlsx"
+    result = recalc.recalc_file(path, out)
+    lang = result.plan.lang
+    title = checks_sheet_title(lang)
+    ws = openpyxl.load_workbook(out, data_only=True)[title]
+    checks = [[plain(ws.cell(r, c).value) for c in range(1, 6)] for r in range(5, ws.max_row + 1)]
+    meta = openpyxl.load_workbook(out)[META_SHEET]
+    marks = next(json.loads(row[1]) for row in meta.iter_rows(values_only=True) if row[0] == recalc.MARKS_KEY)
+    computed = {sheet: {a: plain(v) for a, v in cells.items()} for sheet, cells in recalc.computed_cells(result).items()}
+    return {"computed": computed, "checks_title": title, "checks": checks, "marks": marks,
+            "codes": [f.code for f in result.findings], "file": str(out)}
+
+
+def show_totals(book: dict, computed_file: Path) -> dict:
+    """The total rows as Excel shows them once it has calculated: SUBTOTAL(109, column)."""
+    wb = openpyxl.load_workbook(computed_file)
+    cached = openpyxl.load_workbook(computed_file, data_only=True)
+    for sheet in book["sheets"]:
+        ws, cws = wb[sheet["name"]], cached[sheet["name"]]
+        for table in ws.tables.values():
+            if not table.totalsRowCount:
+                continue
+            (c0, r0), (c1, r1) = (openpyxl.utils.cell.coordinate_from_string(a) for a in table.ref.split(":"))
+            for c in range(openpyxl.utils.column_index_from_string(c0), openpyxl.utils.column_index_from_string(c1) + 1):
+                if str(ws.cell(r1, c).value or "").startswith("=SUBTOTAL"):
+                    body = [cws.cell(r, c).value for r in range(r0 + 1, r1)]
+                    sheet["values"][r1 - 1][c - 1] = sum(v for v in body if isinstance(v, (int, float)))
+    return book
+
+
+def cases(tmp: Path) -> dict:
+    out = {}
+
+    def add(name, path, book=None):
+        out[name] = {"book": book or fake_book(path), "expected": file_recalc(path, tmp)}
+
+    add("slips", make(tmp, "slips", with_slips()))
+    add("clean_en", make(tmp, "clean_en", clean_annual_plan(), lang="en"))
+    missing = make(tmp, "no_checks", with_slips())
+    without_checks_sheet(missing)
+    add("no_checks", missing)
+    total = make(tmp, "total_row", clean_annual_plan())
+    with_total_row(total)
+    computed = Path(file_recalc(total, tmp)["file"])  # as Excel shows it once it has calculated
+    add("total_row", total, book=show_totals(fake_book(computed), computed))
+    add("marked", marked_earlier(make(tmp, "marked_source", with_slips()), tmp))
+    add("errors", make(tmp, "errors", with_error_cells()))
+    add("many_slips", make(tmp, "many_slips", with_many_slips()))
+    return out
+
+
+def serve(folder: Path) -> None:
+    use_development_license()
+    import uvicorn
+
+    from xlplan.excel.auth import Tokens
+    from xlplan.excel.server import Settings, create_app
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cases.json").write_text(json.dumps(cases(folder), ensure_ascii=False, default=str), encoding="utf-8")
+    token = Tokens(folder / "tokens.json").issue(UNIT)
+    app = create_app(Settings(public_url="https://plan.example.com", tokens=folder / "tokens.json",
+                              inbox=folder / "inbox"))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.05)
+    print(json.dumps({"url": f"http://127.0.0.1:{port}", "token": token, "unit": UNIT,
+                      "cases": str(folder / "cases.json")}), flush=True)
+    sys.stdin.read()  # until the test closes our input (or ends)
+    server.should_exit = True
+    thread.join(5)
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]))
