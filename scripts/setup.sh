@@ -11,6 +11,9 @@ packages=()
 command -v soffice >/dev/null 2>&1 || command -v libreoffice >/dev/null 2>&1 \
   || packages+=(libreoffice-calc-nogui fonts-noto-cjk)
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
+# node runs the add-in's JavaScript tests (tests/js); Chromium loads its task pane
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 # Debian's python3 lacks venv and ensurepip until python3-venv is installed.
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || packages+=(python3-venv)
 if [ ${#packages[@]} -gt 0 ]; then
@@ -25,3 +28,5 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# tests/js needs no npm package; `npm ci` keeps node_modules to exactly package-lock.json
+npm ci --no-audit --no-fund --loglevel=error >/dev/null

@@ -212,60 +212,8 @@ def test_the_xlam_name_must_be_an_importable_module_other_than_xlplan(tmp_path):
         assert result.exit_code == 2, name
 
 
-# -- the JavaScript Office runs (checked with node where it is installed) ---------------------------
-NODE_HARNESS = r"""
-const registered = {};
-class CFError { constructor(code, message) { this.code = code; this.message = message; } }
-global.window = { location: { origin: "https://plan.example.com" },
-                  localStorage: { getItem: () => "xlp_token" } };
-global.Office = { context: { contentLanguage: "zh-CN",
-                             requirements: { isSetSupported: () => true } } };
-global.CustomFunctions = { Error: CFError, associate: (id, f) => { registered[id] = f; },
-                           ErrorCode: { divisionByZero: "#DIV/0!", invalidValue: "#VALUE!", notAvailable: "#N/A",
-                                        invalidNumber: "#NUM!", invalidName: "#NAME?", invalidReference: "#REF!",
-                                        nullReference: "#NULL!" } };
-let sent = null;
-global.fetch = async (url, init) => {
-  sent = { url, init, body: JSON.parse(init.body) };
-  return { ok: true, status: 200, json: async () => ({ result: [[3750, { type: "Error", errorType: "Div0" }, "#VALUE!"]] }) };
-};
-eval(require("fs").readFileSync(process.argv[2], "utf8"));
-(async () => {
-  const out = await registered["PRODUCTIVITY"]([[900, 800, "x"]], [[2400, 0, 1]], null, { address: "Sheet1!D5" });
-  console.log(JSON.stringify({ url: sent.url, auth: sent.init.headers.Authorization, body: sent.body,
-                               out: out.map((r) => r.map((v) => (v instanceof CFError ? "ERR:" + v.code : v))) }));
-})();
-"""
-
-
-@pytest.mark.skipif(not __import__("shutil").which("node"), reason="node is not installed")
-def test_the_custom_functions_js_posts_the_call_and_maps_errors(tmp_path):
-    import json
-    import subprocess
-
-    from xlplan.excel import use_development_license
-
-    use_development_license()
-    from fastapi.testclient import TestClient
-
-    from xlplan.excel.server import Settings, create_app
-
-    server = TestClient(create_app(Settings(tokens=tmp_path / "t.json", inbox=tmp_path / "inbox")))
-    code = tmp_path / "functions.js"
-    code.write_text(server.get("/xlwings/custom-functions-code").text, encoding="utf-8")
-    harness = tmp_path / "harness.js"
-    harness.write_text(NODE_HARNESS, encoding="utf-8")
-    run = subprocess.run(["node", str(harness), str(code)], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0, run.stderr
-    seen = json.loads(run.stdout)
-    assert seen["url"] == "https://plan.example.com/xlwings/custom-functions-call"
-    assert seen["auth"] == "Bearer xlp_token"
-    body = seen["body"]
-    assert (body["func_name"], body["client"], body["caller_address"]) == ("productivity", "Office.js", "Sheet1!D5")
-    assert body["args"] == [[[900, 800, "x"]], [[2400, 0, 1]], [[None]]]
-    assert seen["out"] == [[3750, "ERR:#DIV/0!", "ERR:#VALUE!"]]
-
-
+# -- the JavaScript Office runs: tests/js (run by test_excel_js.py) drives it in a fake Office.js;
+# here only that it parses -----------------------------------------------------------------------
 @pytest.mark.skipif(not __import__("shutil").which("node"), reason="node is not installed")
 def test_the_client_js_parses():
     import subprocess

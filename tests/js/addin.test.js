@@ -143,7 +143,7 @@ test("a second Recalculate writes nothing new and keeps one note per marked cell
   assert.match(lastMessage(addin).text, /已更新 0 个计算格/);
 });
 
-test("unmarking takes the same number of round trips for 3 marked cells as for 13", async () => {
+test("unmarking takes the same number of round trips for 3 marked cells as for 12", async () => {
   async function secondRunSyncs(name) {
     const addin = await opened(name);
     await addin.office.press("check");
@@ -155,7 +155,7 @@ test("unmarking takes the same number of round trips for 3 marked cells as for 1
   }
   const few = await secondRunSyncs("slips");
   const many = await secondRunSyncs("many_slips");
-  assert.ok(many.marks >= few.marks + 10, `${few.marks} and ${many.marks} marks`);
+  assert.ok(many.marks >= few.marks + 9, `${few.marks} and ${many.marks} marks`);
   assert.equal(many.syncs, few.syncs);
 });
 
@@ -188,7 +188,7 @@ test("the token is kept under Office.context.partitionKey: two partitions never 
   assert.deepEqual([...storage.data.keys()], ["contoso-site-a:xlplan.token"]);
   assert.equal(await a.xlplan.token(), server.token);
   assert.equal(await b.xlplan.token(), "");
-  assert.equal(await a.office.callFunction("BUDGET_AMOUNT", [200, 80, 4]), 64000);
+  assert.deepEqual(await a.office.callFunction("BUDGET_AMOUNT", [200, 80, 4]), [[64000]]);
   assert.equal(await b.office.callFunction("BUDGET_AMOUNT", [200, 80, 4]), "#N/A"); // not signed in there
   const plain = h.openAddin(server, server.cases.slips.book, { storage: new h.FakeStorage() });
   await plain.xlplan.setToken(server.token);

@@ -67,12 +67,16 @@ class BookJsonSource:
         return out
 
     def tables(self):
+        """name → (sheet, ref, headers); a table's Total Row is left out of its ref, as the
+        file readers leave it out (it holds totals, not a line of the plan)."""
         out = {}
         for name, sheet in self._sheets.items():
             for table in sheet.get("tables") or ():
                 ref = _local(table["range_address"]).replace("$", "")
-                parsed = parse_ref(f"x!{ref}")
-                out[table["name"]] = (name, parsed[1], self._headers(name, parsed[1]))
+                ref = parse_ref(f"x!{ref}")[1]
+                if table.get("show_totals"):
+                    ref = _without_last_row(ref)
+                out[table["name"]] = (name, ref, self._headers(name, ref))
         return out
 
     def _headers(self, sheet, ref):
@@ -88,6 +92,15 @@ class BookJsonSource:
         if sheet not in self._grids:
             self._grids[sheet] = [[_cell(v) for v in row] for row in self._sheets[sheet].get("values") or ()]
         return self._grids[sheet]
+
+
+def _without_last_row(ref: str) -> str:
+    first, _, last = ref.partition(":")
+    if not last:
+        return ref
+    column = re.sub(r"[0-9]+", "", last)
+    row = int(re.sub(r"[A-Z]+", "", last))
+    return f"{first}:{column}{row - 1}"
 
 
 def plan_from_book(data: dict) -> Plan:
@@ -130,8 +143,9 @@ def book_json(wb, name: str, cached_wb=None, version: str = "0.0.0") -> dict:
             table_name = table.displayName
             first, last = table.ref.split(":")
             header = f"{first}:{re.sub(r'[0-9]+', '', last)}{re.sub(r'[A-Z]+', '', first)}"
+            totals = bool(table.totalsRowCount)
             tables.append({"name": table_name, "range_address": table.ref,
-                           "header_row_range_address": header, "show_headers": True, "show_totals": False})
+                           "header_row_range_address": header, "show_headers": True, "show_totals": totals})
         sheets.append({"name": ws.title, "values": rows or [[""]], "pictures": [], "tables": tables})
     names = []
     for dn_name, dn in wb.defined_names.items():

@@ -41,6 +41,8 @@ EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 HIGHER = ("higher", "越高越好", "high", "up")
 LOWER = ("lower", "越低越好", "low", "down")
 MANUAL = ("manual", "手工评分")
+ERROR_TYPES = {"Div0": DIV0, "Value": VALUE, "NotAvailable": "#N/A", "Num": NUM, "Name": "#NAME?", "Ref": "#REF!",
+               "Null": "#NULL!"}  # Office.js error entities' errorType → the error
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ def excel_errors(f):
 def value(x):
     """One cell's value: empty is None, error text is the error, formatted numbers are numbers."""
     if isinstance(x, dict):  # Office.js FormattedNumber / entity: its plain value
+        if x.get("type") == "Error":  # an error entity: the error passes through
+            raise XlErr(ERROR_TYPES.get(x.get("errorType"), x.get("basicValue") if x.get("basicValue") in ERROR_CODES
+                                        else VALUE))
         x = x.get("basicValue", x.get("value"))
     if isinstance(x, str):
         if x == "":

@@ -30,6 +30,7 @@ def register(namespace: dict) -> list[str]:
         udf.__name__ = udf.__qualname__ = PREFIX + name.upper()
         for arg_name, arg in reversed(list(f.__xlplan_args__.items())):
             options = {"ndim": arg.ndim} if arg.ndim else {}
+            options["err_to_str"] = True  # an error cell arrives as "#DIV/0!", not as None (xlwings' default)
             udf = xw.arg(arg_name, doc=arg.doc, **options)(udf)
         udf = xw.func(category="xlplan")(udf)
         namespace[udf.__name__] = udf

@@ -26,6 +26,7 @@ def register(f):
 
     for name, arg in reversed(list(f.__xlplan_args__.items())):
         options = {"ndim": arg.ndim} if arg.ndim else {}
+        options["err_to_str"] = True  # an error cell arrives as "#DIV/0!", not as None (xlwings' default)
         cell_function = server.arg(name, doc=arg.doc, **options)(cell_function)
     return server.func(cell_function)
 

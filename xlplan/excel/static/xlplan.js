@@ -4,28 +4,56 @@
 //
 // Runs in the add-in's shared runtime: the task pane, the ribbon commands and the
 // custom functions share this page and so share the unit's token.
-/* global Office, Excel, OfficeRuntime */
+//
+// How Office.js runs it, and what that asks of this code (tests/js drives it against a
+// fake of Office.js that behaves so):
+// - nothing of Office is usable before Office.onReady: every entry point awaits `ready`;
+// - calls are queued and run at context.sync(), and an error surfaces only there, dropping
+//   the rest of the batch: the protection lifted for the writes is restored in `finally`,
+//   in a fresh batch, whatever failed;
+// - a collection's items are a snapshot: after a sheet is added the sheet list is loaded
+//   again before the next action addresses a sheet by position;
+// - a cell holds one note: a note is added only where none is, and removed only where it
+//   is xlplan's own (its first line is NOTE_HEAD, or its author is xlplan);
+// - the marks of a run (unmark the last run's cells, mark this run's) take a fixed number
+//   of round trips, however many cells are marked.
+/* global Office, Excel */
 "use strict";
 
 const xlplan = (function () {
   const TOKEN_KEY = "xlplan.token";
   const XLWINGS_VERSION = "{{XLWINGS_VERSION}}";
   const ISO_DATE_CATEGORIES = ["Date", "Time"];
+  const NOTE_HEAD = "xlplan";
+  const NOTE_AUTHOR = "xlplan"; // the author `xlplan recalc` gives the notes it writes into a file
+  const MARK_FORMULA = "=TRUE";
+  const SHEET_ACTIONS = new Set(["addSheet", "sheetDelete", "setSheetName"]);
+
+  const ready = new Promise((resolve) => Office.onReady(resolve));
 
   function origin() {
     return window.location.origin;
   }
 
-  function token() {
-    return window.localStorage.getItem(TOKEN_KEY) || "";
+  // Excel on the web and new Outlook partition storage per add-in: Microsoft asks add-ins
+  // to prefix their keys with Office.context.partitionKey where it is set.
+  function storageKey() {
+    const partition = Office.context && Office.context.partitionKey;
+    return partition ? partition + TOKEN_KEY : TOKEN_KEY;
   }
 
-  function setToken(value) {
-    window.localStorage.setItem(TOKEN_KEY, (value || "").trim());
+  async function token() {
+    await ready;
+    return window.localStorage.getItem(storageKey()) || "";
   }
 
-  function authHeaders() {
-    return { "Content-Type": "application/json", Authorization: "Bearer " + token() };
+  async function setToken(value) {
+    await ready;
+    window.localStorage.setItem(storageKey(), (value || "").trim());
+  }
+
+  async function authHeaders() {
+    return { "Content-Type": "application/json", Authorization: "Bearer " + (await token()) };
   }
 
   // Excel's serial date → the ISO text xlwings reads as a datetime.
@@ -59,7 +87,7 @@ const xlplan = (function () {
         const used = ws.getUsedRangeOrNullObject(true);
         used.load("rowIndex,columnIndex,rowCount,columnCount");
         const tables = ws.tables;
-        tables.load("items/name");
+        tables.load("items/name,items/showTotals");
         return { ws, used, tables };
       });
       await context.sync();
@@ -79,7 +107,10 @@ const xlplan = (function () {
           r.load("address");
           const h = t.getHeaderRowRange();
           h.load("address");
-          return { t, r, h };
+          // a table's Total Row is part of its range but holds no line: the server leaves it out
+          const total = t.showTotals ? t.getTotalRowRange() : null;
+          if (total) total.load("address");
+          return { t, r, h, total };
         });
       }
       const nameRanges = names.items
@@ -92,7 +123,11 @@ const xlplan = (function () {
       await context.sync();
       // a name whose cells were deleted (#REF!) has no range: the server reports it missing
       const found = nameRanges.filter(({ r }) => !r.isNullObject);
-      found.forEach(({ r }) => r.worksheet.load("position"));
+      const positions = found.map(({ r }) => {
+        const ws = r.worksheet;
+        ws.load("position");
+        return ws;
+      });
       await context.sync();
 
       const sheetsJson = parts.map((part) => {
@@ -110,24 +145,24 @@ const xlplan = (function () {
           name: part.ws.name,
           values: values,
           pictures: [],
-          tables: part.tableInfo.map(({ t, r, h }) => ({
+          tables: part.tableInfo.map(({ t, r, h, total }) => ({
             name: t.name,
             range_address: localAddress(r.address),
             header_row_range_address: localAddress(h.address),
+            total_row_range_address: total ? localAddress(total.address) : null,
             show_headers: true,
-            show_totals: false,
+            show_totals: !!t.showTotals,
           })),
         };
       });
-      const namesJson = found
-        .map(({ n, r }) => ({
-          name: n.name,
-          sheet_index: r.worksheet.position,
-          address: localAddress(r.address),
-          scope_sheet_name: null,
-          scope_sheet_index: null,
-          book_scope: true,
-        }));
+      const namesJson = found.map(({ n, r }, i) => ({
+        name: n.name,
+        sheet_index: positions[i].position,
+        address: localAddress(r.address),
+        scope_sheet_name: null,
+        scope_sheet_index: null,
+        book_scope: true,
+      }));
       return {
         client: "Office.js",
         version: XLWINGS_VERSION,
@@ -140,9 +175,12 @@ const xlplan = (function () {
 
   // -- applying actions --------------------------------------------------------------------
   function rangeOf(sheets, a) {
-    return sheets.items[a.sheet_position].getRangeByIndexes(a.start_row, a.start_column, a.row_count, a.column_count);
+    const ws = sheets.items[a.sheet_position];
+    if (!ws) throw new Error(`xlplan: the server addressed sheet ${a.sheet_position}, which this book does not have`);
+    return ws.getRangeByIndexes(a.start_row, a.start_column, a.row_count, a.column_count);
   }
 
+  // Actions that only queue commands; marks are collected and applied together (applyMarks).
   const ACTIONS = {
     setValues: (ctx, sheets, a) => { rangeOf(sheets, a).values = a.values; },
     rangeClear: (ctx, sheets, a) => { rangeOf(sheets, a).clear(); },
@@ -161,69 +199,156 @@ const xlplan = (function () {
       const ws = ctx.workbook.worksheets.add(a.args[1] || undefined);
       ws.position = a.args[0];
     },
-    alert: (ctx, sheets, a) => { showMessage(a.args[0], a.args[1]); },
-    // xlplan's own: mark a cell with a finding without touching its fill, and unmark it
-    xlplanMark: (ctx, sheets, a) => {
-      const range = rangeOf(sheets, a);
-      const cf = range.conditionalFormats.add(Excel.ConditionalFormatType.custom);
-      cf.custom.rule.formula = "=TRUE";
-      cf.custom.format.fill.color = a.args[0];
-      if (Office.context.requirements.isSetSupported("ExcelApi", "1.18")) {
-        try {
-          sheets.items[a.sheet_position].notes.add(range, a.args[1]);
-        } catch (e) { /* the cell has a note of the user's own: it stays */ }
-      }
-    },
-    xlplanUnmark: async (ctx, sheets, a) => {
-      const cfs = rangeOf(sheets, a).conditionalFormats;
-      cfs.load("items/type");
-      await ctx.sync();
-      const custom = cfs.items.filter((cf) => cf.type === "Custom").map((cf) => {
-        cf.custom.rule.load("formula");
-        return cf;
-      });
-      await ctx.sync();
-      custom.filter((cf) => cf.custom.rule.formula === "=TRUE").forEach((cf) => cf.delete());
-    },
+    alert: (ctx, sheets, a, after) => { after.push(() => showMessage(a.args[0], a.args[1])); },
   };
 
-  async function applyActions(actions) {
-    await Excel.run(async (context) => {
-      const sheets = context.workbook.worksheets;
-      sheets.load("items/name,items/position");
-      await context.sync();
-      // Generated plan sheets are protected (no password) so that formulas stay put:
-      // lift the protection while the actions apply, then restore it as it was.
-      const touched = [...new Set(actions.map((a) => a.sheet_position).filter((p) => p !== null && p !== undefined))];
-      const protections = touched.map((p) => {
+  async function loadSheets(context) {
+    const sheets = context.workbook.worksheets;
+    sheets.load("items/name,items/position");
+    await context.sync();
+    return sheets;
+  }
+
+  function isOurNote(note) {
+    if (note.isNullObject) return false;
+    return note.authorName === NOTE_AUTHOR || String(note.content).split("\n")[0] === NOTE_HEAD;
+  }
+
+  function a1(a) { // the top-left cell of an action's range, "C7"
+    let col = "";
+    for (let n = a.start_column + 1; n > 0; n = Math.floor((n - 1) / 26)) {
+      col = String.fromCharCode(65 + ((n - 1) % 26)) + col;
+    }
+    return col + (a.start_row + 1);
+  }
+
+  // Unmark the last run's cells and mark this run's: three round trips in all.
+  async function applyMarks(context, sheets, unmarks, marks, withNotes) {
+    const noteAt = (ws, a) => {
+      if (!withNotes) return null;
+      const note = ws.notes.getItemOrNullObject(a1(a));
+      note.load("content,authorName");
+      return note;
+    };
+    const old = unmarks.map((a) => {
+      const formats = rangeOf(sheets, a).conditionalFormats;
+      formats.load("items/type");
+      return { a, formats, note: noteAt(sheets.items[a.sheet_position], a) };
+    });
+    const fresh = marks.map((a) => {
+      const ws = sheets.items[a.sheet_position];
+      return { a, ws, range: rangeOf(sheets, a), note: noteAt(ws, a) };
+    });
+    await context.sync();
+    const rules = [];
+    for (const { formats } of old) {
+      for (const cf of formats.items) {
+        if (cf.type === "Custom") {
+          cf.custom.rule.load("formula");
+          rules.push(cf);
+        }
+      }
+    }
+    await context.sync();
+    rules.filter((cf) => cf.custom.rule.formula === MARK_FORMULA).forEach((cf) => cf.delete());
+    const cellKey = (a) => `${a.sheet_position}:${a.start_row}:${a.start_column}`;
+    const marked = new Set(marks.map(cellKey));
+    for (const { a, note } of old) {
+      if (note && isOurNote(note) && !marked.has(cellKey(a))) note.delete(); // fixed: its note goes
+    }
+    for (const { a, ws, range, note } of fresh) {
+      const cf = range.conditionalFormats.add(Excel.ConditionalFormatType.custom);
+      cf.custom.rule.formula = MARK_FORMULA;
+      cf.custom.format.fill.color = a.args[0];
+      if (!note) continue;
+      const text = NOTE_HEAD + "\n" + a.args[1];
+      if (note.isNullObject) {
+        ws.notes.add(range, text);
+      } else if (isOurNote(note)) {
+        note.content = text; // our note from the last run, rewritten in place: a cell holds one note
+      } // else a note of the user's own stays as it is; the Checks sheet lists the finding
+    }
+  }
+
+  // Generated plan sheets are protected (no password) so that formulas stay put: lift
+  // the protection of the sheets the actions touch while they apply, then restore it.
+  async function unprotect(context, sheets, positions) {
+    const protections = positions
+      .filter((p) => sheets.items[p])
+      .map((p) => {
         const prot = sheets.items[p].protection;
         prot.load("protected,options");
-        return { p, prot };
+        return { name: sheets.items[p].name, prot };
+      });
+    await context.sync();
+    const lifted = protections.filter(({ prot }) => prot.protected)
+      .map(({ name, prot }) => ({ name, options: prot.options }));
+    protections.filter(({ prot }) => prot.protected).forEach(({ prot }) => prot.unprotect());
+    await context.sync();
+    return lifted;
+  }
+
+  async function protectAgain(lifted) {
+    if (!lifted.length) return;
+    await Excel.run(async (context) => {
+      const states = lifted.map(({ name, options }) => {
+        const prot = context.workbook.worksheets.getItem(name).protection;
+        prot.load("protected");
+        return { prot, options };
       });
       await context.sync();
-      const relock = protections.filter(({ prot }) => prot.protected);
-      relock.forEach(({ prot }) => prot.unprotect());
-      for (const a of actions) {
-        const apply = ACTIONS[a.func];
-        if (!apply) {
-          console.warn("xlplan: action not supported by this client:", a.func);
-          continue;
-        }
-        await apply(context, sheets, a);
-      }
-      relock.forEach(({ prot }) => prot.protect(prot.options));
+      states.filter(({ prot }) => !prot.protected).forEach(({ prot, options }) => prot.protect(options));
       await context.sync();
     });
   }
 
+  async function applyActions(actions) {
+    await ready;
+    const after = []; // messages shown once the book is written
+    let lifted = [];
+    try {
+      await Excel.run(async (context) => {
+        let sheets = await loadSheets(context);
+        const touched = [...new Set(actions.map((a) => a.sheet_position)
+          .filter((p) => p !== null && p !== undefined))];
+        lifted = await unprotect(context, sheets, touched);
+        const unmarks = [], marks = [];
+        for (const a of actions) {
+          if (a.func === "xlplanUnmark") { unmarks.push(a); continue; }
+          if (a.func === "xlplanMark") { marks.push(a); continue; }
+          const apply = ACTIONS[a.func];
+          if (!apply) {
+            console.warn("xlplan: action not supported by this client:", a.func);
+            continue;
+          }
+          apply(context, sheets, a, after);
+          if (SHEET_ACTIONS.has(a.func)) {
+            await context.sync();
+            sheets = await loadSheets(context); // the old list does not know the new sheet
+          }
+        }
+        await context.sync();
+        if (unmarks.length || marks.length) {
+          const withNotes = Office.context.requirements.isSetSupported("ExcelApi", "1.18");
+          await applyMarks(context, sheets, unmarks, marks, withNotes);
+          await context.sync();
+        }
+      });
+    } finally {
+      await protectAgain(lifted);
+    }
+    after.forEach((show) => show());
+  }
+
   // -- talking to the server ---------------------------------------------------------------
   async function runScript(name) {
+    await ready;
     showMessage("…", name);
     try {
       const book = await readBook();
       const response = await fetch(origin() + "/xlwings/custom-scripts-call/" + encodeURIComponent(name), {
         method: "POST",
-        headers: authHeaders(),
+        headers: await authHeaders(),
         body: JSON.stringify(book),
       });
       if (response.status === 401) {
@@ -255,7 +380,7 @@ const xlplan = (function () {
     }
   }
 
-  Office.onReady(() => {
+  ready.then(() => {
     for (const name of ["recalculate", "check", "submit"]) {
       Office.actions.associate(name, async (event) => {
         await runScript(name);
@@ -264,5 +389,5 @@ const xlplan = (function () {
     }
   });
 
-  return { runScript, readBook, applyActions, token, setToken, authHeaders, showMessage };
+  return { ready, runScript, readBook, applyActions, token, setToken, authHeaders, showMessage, NOTE_HEAD };
 })();
