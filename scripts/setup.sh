@@ -12,7 +12,8 @@ command -v soffice >/dev/null 2>&1 || command -v libreoffice >/dev/null 2>&1 \
   || packages+=(libreoffice-calc-nogui fonts-noto-cjk)
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
 # node runs the add-in's JavaScript tests (tests/js); Chromium loads its task pane
-command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 # Debian's python3 lacks venv and ensurepip until python3-venv is installed.
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || packages+=(python3-venv)
