@@ -27,10 +27,10 @@ sys.path.insert(0, str(HERE.parent))  # tests/: plans.py
 
 from plans import clean_annual_plan, make  # noqa: E402
 
-from xlplan import recalculation as recalc  # noqa: E402
+from xlplan.workbook import recalculation as recalc  # noqa: E402
 from xlplan.excel import use_development_license  # noqa: E402
-from xlplan.generate import META_SHEET, checks_sheet_title  # noqa: E402
-from xlplan.xlfuncs import XlErr  # noqa: E402
+from xlplan.template.layout import META_SHEET, checks_sheet_title  # noqa: E402
+from xlplan.template.xlfuncs import XlErr  # noqa: E402
 
 UNIT = "北区营业部"
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
