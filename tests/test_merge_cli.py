@@ -65,3 +65,30 @@ def test_consolidated_workbook_in_english(tmp_path):
                                  "--workers", "0"])
     assert result.exit_code == 0, result.output
     assert openpyxl.load_workbook(out).sheetnames == ["Status", "Scorecards", "Grades"]
+
+
+def test_merge_skips_its_own_outputs_lock_hidden_and_temporary_files(tmp_path):
+    folder, roster = inbox(tmp_path)
+    (folder / "~$客服一组.xlsx").write_bytes(b"lock")            # Excel's lock file while the book is open
+    (folder / ".客服二组.xlsx").write_bytes(b"hidden")           # a hidden copy
+    (folder / "~WRL0001.tmp").write_bytes(b"temp")               # Excel's temporary file while saving
+    (folder / ".git").mkdir()
+    (folder / ".git" / "old.xlsx").write_bytes(b"in a hidden folder")
+    db = f"sqlite:///{tmp_path / 'hq.db'}"
+    first = runner.invoke(app, ["merge", str(folder), "--roster", str(roster), "--db", db, "--workers", "0",
+                                "-o", str(folder / "consolidated.xlsx")])  # written into the inbox itself
+    assert first.exit_code == 0, first.output
+    assert "3 files: 3 new" in said(first)
+    for name, why in (("~$客服一组.xlsx", "Excel's lock file"), (".客服二组.xlsx", "hidden file"),
+                      ("~WRL0001.tmp", "temporary file"), (".git", "hidden folder")):
+        assert f"skipped {folder / name}: {why}" in first.stdout, (name, first.stdout)
+    # the next run meets the consolidated workbook in the inbox: as this run's output ...
+    again = runner.invoke(app, ["merge", str(folder), "--db", db, "--workers", "0",
+                                "-o", str(folder / "consolidated.xlsx")])
+    assert "3 files: 0 new" in said(again) and "consolidated.xlsx: this merge's own output" in again.stdout
+    # ... and, written elsewhere this time, by the mark every consolidated workbook carries
+    moved = runner.invoke(app, ["merge", str(folder), "--db", db, "--workers", "0", "-o", str(tmp_path / "c.xlsx")])
+    assert "3 files: 0 new" in said(moved)
+    assert "consolidated.xlsx: a consolidated workbook (a merge's output)" in moved.stdout
+    with Store(db) as hq:
+        assert hq.counts()["submissions"] == 3

@@ -1,29 +1,55 @@
-"""The `xlplan` command: thin; it parses arguments, calls the package and prints."""
+"""The `xlplan` command: thin; it parses arguments, calls the package and prints.
+
+What every command shares (exit statuses, the one error handler, plain or styled output,
+help layout) lives in command.py: a command raises `fail(...)` or lets an XlplanError
+or an OSError about a user's path go, and prints through `out` and `err`.
+"""
 from __future__ import annotations
 
+import dataclasses
 import json
-import sys
+import os
 from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from . import demo as demo_module
+from . import __version__
+from .command import EXIT_STATUS_HELP, App, ExitStatus, describe_error, err, fail, out, report_error
 from .model import XlplanError, text
-from .template import generate, spec
+from .template import spec
+from .texts import LANGUAGES
 from .workbook import recalculation as recalc
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Excel-native planning: templates, recalculation, checks and HQ merge.")
-out = Console()
-err = Console(stderr=True)
+app = App(name="xlplan", help="Excel-native planning: templates, workbooks, recalculation, checks and HQ's merge.",
+          epilog=f"""
+\b
+Examples:
+  xlplan templates
+  xlplan describe annual_plan
+  xlplan new annual_plan --unit 北区营业部 --year 2027 -o north.xlsx
+  xlplan recalc north.xlsx
+  xlplan check inbox/*.xlsx --json
+  xlplan merge inbox/ --roster roster.csv -o hq/consolidated.xlsx
+
+\b
+Templates: the ones shipped with xlplan, after any found in the folders of
+XLPLAN_TEMPLATES (separated by '{os.pathsep}'): HQ's own sets come first.
+{EXIT_STATUS_HELP}
+""")
 
 
-def _fail(message: str, code: int = 2):
-    err.print(f"[red]xlplan:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
+
+def _version(value: bool):
+    if value:
+        out.line(f"xlplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                             help="print the version and exit")):
+    """Excel-native planning: templates, workbooks, recalculation, checks and HQ's merge."""
 
 
 def parse_params(pairs: list[str]) -> dict:
@@ -31,7 +57,7 @@ def parse_params(pairs: list[str]) -> dict:
     params = {}
     for pair in pairs:
         if "=" not in pair:
-            _fail(f"--param {pair!r} must be KEY=VALUE")
+            fail(f"--param {pair!r} must be KEY=VALUE")
         key, value = pair.split("=", 1)
         try:
             params[key] = json.loads(value)
@@ -43,26 +69,72 @@ def parse_params(pairs: list[str]) -> dict:
 def load_json(path: Path, what: str) -> dict:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        _fail(f"{what} {path}: no such file")
+    except UnicodeDecodeError:
+        fail(f"{what} {path}: not UTF-8 text")
     except ValueError as exc:
-        _fail(f"{what} {path}: not valid JSON ({exc})")
+        fail(f"{what} {path}: not valid JSON ({exc})")
     if not isinstance(data, dict):
-        _fail(f"{what} {path}: must be a JSON object keyed by block names")
+        fail(f"{what} {path}: must be a JSON object keyed by block names")
     return data
 
 
+def _lang(lang: str) -> str:
+    if lang not in LANGUAGES:
+        fail(f"--lang {lang!r}: choose {' or '.join(LANGUAGES)}")
+    return lang
+
+
+JSON_FLAG = typer.Option(False, "--json", help="print JSON (for programs)")
+PARAM_OPTION = typer.Option([], "--param", metavar="KEY=VALUE",
+                            help="a cycle parameter (see xlplan describe TEMPLATE), e.g. regions=A,B; repeatable")
+
+
 @app.command()
-def templates():
-    """List the templates."""
-    table = Table("id", "version", "title", "file")
+def templates(as_json: bool = JSON_FLAG):
+    """List the templates: id, version, title, file."""
+    rows = []
     for template_id, path in spec.available().items():
         try:
             t = spec.load(template_id)
-            table.add_row(t.id, t.version, f"{text(t.title, 'zh')} / {text(t.title, 'en')}", str(path))
+            rows.append({"id": t.id, "version": t.version, "title": f"{text(t.title, 'zh')} / {text(t.title, 'en')}",
+                         "file": str(path)})
         except XlplanError as exc:
-            table.add_row(template_id, "?", f"[red]{exc}[/red]", str(path))
-    out.print(table)
+            rows.append({"id": template_id, "version": "?", "title": f"cannot load: {exc}", "file": str(path)})
+    if not rows:
+        fail(f"no templates found in {', '.join(str(d) for d in spec.template_dirs())}")
+    if as_json:
+        out.json(rows)
+        return
+    out.table(("id", "version", "title", "file"), [list(r.values()) for r in rows])
+
+
+def _type_name(value) -> str:
+    if value is None:
+        return "text list"
+    if isinstance(value, bool):
+        return "yes/no"
+    if isinstance(value, int):
+        return "whole number"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict) and value and set(value) <= set(LANGUAGES):
+        return _type_name(next(iter(value.values())))  # one value per language: shown in --lang's
+    if isinstance(value, dict):
+        return "mapping"
+    return "text"
+
+
+def _short(value, lang: str) -> str:
+    if value is None:
+        return "(the template's own)"
+    if isinstance(value, dict) and lang in value:
+        value = value[lang]
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return ",".join(str(v) for v in value)
+    shown = json.dumps(value, ensure_ascii=False)
+    return shown if len(shown) <= 60 else f"({len(value)} entries; see --json)"
 
 
 def describe_rows(template, lang: str) -> list[dict]:
@@ -82,111 +154,175 @@ def describe_rows(template, lang: str) -> list[dict]:
     return rows
 
 
-@app.command()
-def describe(template: str, lang: str = typer.Option("zh", "--lang"),
-             as_json: bool = typer.Option(False, "--json", help="print JSON"),
-             param: List[str] = typer.Option([], "--param", help="cycle parameter KEY=VALUE")):
-    """List every named block of a template: name, label, input or computed, shape, unit."""
-    try:
-        t = spec.load(template, {**parse_params(param), "lang": lang})
-    except XlplanError as exc:
-        _fail(str(exc))
+@app.command(epilog="""
+\b
+Examples:
+  xlplan describe annual_plan
+  xlplan describe annual_plan --lang en --param regions=East,West
+  xlplan describe kpi_scorecard --json
+""")
+def describe(template: str = typer.Argument(..., help="a template id (see xlplan templates)"),
+             lang: str = typer.Option("zh", "--lang", help="labels in zh or en"),
+             as_json: bool = JSON_FLAG,
+             param: List[str] = PARAM_OPTION):
+    """List a template's parameters and named blocks.
+
+    Parameters (set with --param KEY=VALUE) with their type and default; blocks with
+    their label, role (input, given by HQ, computed), shape, unit and sheet.
+    """
+    params = parse_params(param)
+    spec.check_parameters(template, params)
+    t = spec.load(template, {**params, "lang": _lang(lang)})
+    defaults = spec.parameters(template)
+    parameters = [{"name": k, "type": _type_name(v), "default": v} for k, v in defaults.items()]
     rows = describe_rows(t, lang)
     if as_json:
-        print(json.dumps({"template": t.id, "version": t.version, "blocks": rows}, ensure_ascii=False, indent=1))
+        out.json({"template": t.id, "version": t.version, "parameters": parameters, "blocks": rows})
         return
-    table = Table("name", "label", "role", "shape", "unit", "sheet", title=f"{t.id} {t.version}")
-    for row in rows:
-        table.add_row(row["name"], row["label"], row["role"], row["shape"], row["unit"], row["sheet"])
-    out.print(table)
+    out.table(("parameter", "type", "default"), [(p["name"], p["type"], _short(p["default"], lang))
+                                                 for p in parameters],
+              title=f"{t.id} {t.version}: parameters (--param KEY=VALUE)")
+    out.line("")
+    out.table(("name", "label", "role", "shape", "unit", "sheet"),
+              [(r["name"], r["label"], r["role"], r["shape"], r["unit"], r["sheet"]) for r in rows],
+              title=f"{t.id} {t.version}: blocks")
 
 
-@app.command()
-def new(template: str,
+@app.command(epilog="""
+\b
+Examples:
+  xlplan new annual_plan --unit 北区营业部 --year 2027 --data workbooks/samples/annual_plan.json -o north.xlsx
+  xlplan new annual_plan --unit North --year 2027 --lang en --param regions=East,West -o north-en.xlsx
+  xlplan new kpi_scorecard --unit 客服一组 --year 2027 --period 2027-01 -o team1.xlsx
+""")
+def new(template: str = typer.Argument(..., help="a template id (see xlplan templates)"),
         unit: str = typer.Option(..., "--unit", help="the unit (department, branch, team)"),
-        year: int = typer.Option(..., "--year"),
-        lang: str = typer.Option("zh", "--lang", help="zh or en"),
-        period: str = typer.Option("", "--period", help="e.g. 2027-01 for a monthly scorecard"),
-        data: Optional[Path] = typer.Option(None, "--data", help="JSON of inputs to pre-fill"),
-        param: List[str] = typer.Option([], "--param", help="cycle parameter KEY=VALUE, e.g. regions=A,B"),
-        output: Path = typer.Option(..., "-o", "--output")):
+        year: int = typer.Option(..., "--year", help="the plan's year, e.g. 2027"),
+        lang: str = typer.Option("zh", "--lang", help="labels in zh or en"),
+        period: str = typer.Option("", "--period", metavar="YYYY-MM", help="the month of a monthly scorecard"),
+        data: Optional[Path] = typer.Option(None, "--data", metavar="FILE.json", dir_okay=False, exists=True,
+                                            help="inputs to pre-fill, keyed by block name"),
+        param: List[str] = PARAM_OPTION,
+        output: Path = typer.Option(..., "-o", "--output", metavar="FILE.xlsx", dir_okay=False,
+                                    help="the workbook to write")):
     """Build a fresh workbook of TEMPLATE for one unit and cycle."""
-    if lang not in ("zh", "en"):
-        _fail(f"--lang {lang!r}: choose zh or en")
+    from .template import generate
+
+    cycle = generate.Cycle(unit=unit, year=year, lang=lang, period=period)  # refuses a bad year, period, language
     values = load_json(data, "--data") if data else {}
     params = {**values.pop("params", {}), **parse_params(param)}
-    try:
-        cycle = generate.Cycle(unit=unit, year=year, lang=lang, period=period, params=params)
-        t = spec.load(template, cycle.template_params())
-        path = generate.write(t, cycle, output, values)
-    except XlplanError as exc:
-        _fail(str(exc))
-    out.print(f"wrote {path}")
+    spec.check_parameters(template, params)
+    cycle = dataclasses.replace(cycle, params=params)
+    t = spec.load(template, cycle.template_params())
+    path = generate.write(t, cycle, output, values)
+    out.line(f"wrote {path}")
 
 
-def _print_findings(results, as_json: bool):
-    if as_json:
-        print(json.dumps([r.as_json() for r in results] if len(results) != 1 else results[0].as_json(),
-                         ensure_ascii=False, indent=1, default=str))
-        return
+def print_findings(results) -> None:
+    """Per file one line of counts, then one line per finding: severity, sheet › cell, message, code."""
     for r in results:
         counts = {s: sum(1 for f in r.findings if f.severity == s) for s in ("error", "warning", "info")}
-        out.print(f"[bold]{r.plan.file}[/bold]: {counts['error']} errors, {counts['warning']} warnings, "
-                  f"{counts['info']} notes", highlight=False)
+        out.line((str(r.plan.file), "bold"), f": {counts['error']} errors, {counts['warning']} warnings, "
+                 f"{counts['info']} notes")
         for f in r.findings:
             colour = {"error": "red", "warning": "yellow", "info": "blue"}[f.severity]
             where = f"{f.cell.sheet} › {f.cell.address}: " if f.cell and f.cell.address else ""
-            out.print(f"  [{colour}]{f.severity}[/{colour}] {where}{f.message} [dim]({f.code})[/dim]",
-                      highlight=False)
+            out.line("  ", (f.severity, colour), f" {where}{f.message} ", (f"({f.code})", "dim"))
 
 
-@app.command("recalc")
-def recalc_cmd(file: Path,
-               output: Optional[Path] = typer.Option(None, "-o", "--output", help="write here (default: in place)"),
-               report: Optional[Path] = typer.Option(None, "--json", help="write a JSON report here")):
-    """Recompute every block, refill the Checks sheet and mark the cells with findings."""
-    try:
-        result = recalc.recalc_file(file, output, report)
-    except FileNotFoundError:
-        _fail(f"{file}: no such file")
-    except XlplanError as exc:
-        _fail(str(exc))
-    _print_findings([result], False)
-    out.print(f"wrote {output or file}")
+def findings_status(results) -> int:
+    return ExitStatus.FINDINGS if any(r.errors for r in results) else ExitStatus.OK
 
 
-@app.command()
-def check(files: List[Path], as_json: bool = typer.Option(False, "--json", help="print JSON")):
-    """Findings only; exit status 1 when any file has an error."""
-    results, broken = [], 0
+FILE_ARGUMENT = dict(exists=True, dir_okay=False)
+
+
+@app.command("recalc", epilog=f"""
+\b
+Examples:
+  xlplan recalc north.xlsx
+  xlplan recalc north.xlsx -o north-checked.xlsx --json north.json
+  xlplan recalc north.xlsx --json -          # the report on stdout, for a program
+{EXIT_STATUS_HELP}
+""")
+def recalc_cmd(file: Path = typer.Argument(..., metavar="FILE.xlsx", help="the workbook", **FILE_ARGUMENT),
+               output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE.xlsx", dir_okay=False,
+                                                     help="write here (default: in place)"),
+               report: Optional[str] = typer.Option(None, "--json", metavar="FILE.json",
+                                                    help="write the JSON report here; '-' prints it")):
+    """Recalculate a workbook and write the results into it.
+
+    Reads what people typed (cached values are never trusted), computes every block,
+    stores the results as the formulas' cached values, refills the Checks sheet and
+    marks the cells with findings.
+    """
+    if report and report != "-" and Path(report).is_dir():
+        fail(f"--json {report}: is a folder; give a file")
+    result = recalc.recalc_file(file, output, report if report != "-" else None)
+    if report == "-":
+        out.json(result.as_json())
+    else:
+        print_findings([result])
+        out.line(f"wrote {output or file}")
+    raise typer.Exit(findings_status([result]))
+
+
+@app.command(epilog=f"""
+\b
+Examples:
+  xlplan check north.xlsx
+  xlplan check inbox/*.xlsx --json
+{EXIT_STATUS_HELP}
+""")
+def check(files: List[Path] = typer.Argument(..., metavar="FILE.xlsx", help="workbooks to check"),
+          as_json: bool = JSON_FLAG):
+    """Check workbooks: print the findings, write nothing."""
+    results, broken = [], []
     for file in files:
         try:
+            if file.is_dir():
+                fail(f"{file}: is a folder; give workbook files (e.g. {file}/*.xlsx)")
             results.append(recalc.check_file(file))
-        except FileNotFoundError:
-            err.print(f"[red]xlplan:[/red] {file}: no such file", highlight=False)
-            broken += 1
-        except XlplanError as exc:
-            err.print(f"[red]xlplan:[/red] {exc}", highlight=False)
-            broken += 1
-    _print_findings(results, as_json)
-    if broken:
-        raise typer.Exit(2)
-    if any(r.errors for r in results):
-        raise typer.Exit(1)
+        except (XlplanError, OSError) as exc:  # the other files are still checked
+            report_error(describe_error(exc)[0])
+            broken.append(str(file))
+    if as_json:
+        out.json([r.as_json() for r in results] if len(files) != 1 else (results[0].as_json() if results else None))
+    else:
+        print_findings(results)
+    raise typer.Exit(ExitStatus.USAGE if broken else findings_status(results))
 
 
-@app.command("merge")
-def merge_cmd(inputs: List[str] = typer.Argument(..., help="workbooks, folders or glob patterns"),
-              db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL (default: sqlite:///hq.db "
-                                               "beside the consolidated workbook)"),
-              roster: Optional[Path] = typer.Option(None, "--roster", help="CSV: unit, template, period, due"),
-              output: Optional[Path] = typer.Option(None, "-o", "--output", help="consolidated workbook (.xlsx)"),
-              report: Optional[Path] = typer.Option(None, "--report", help="status page (.html)"),
-              scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address"),
-              workers: Optional[int] = typer.Option(None, "--workers", help="processes (default: every core; "
-                                                    "0 runs in this process)"),
+@app.command("merge", epilog="""
+\b
+Examples:
+  xlplan merge inbox/ --roster roster.csv -o hq/consolidated.xlsx --report hq/status.html
+  xlplan merge inbox/ --db postgresql+psycopg://hq@dbhost/plans
+\b
+In folders and globs only .xlsx and .xlsm files count; Excel's lock files (~$*), hidden
+and temporary files, and the consolidated workbook this merge writes are skipped and
+listed. Rejected plans are part of a normal merge (exit status 0); 2 when it cannot run.
+""")
+def merge_cmd(inputs: List[str] = typer.Argument(..., metavar="INPUT", help="workbooks, folders or glob patterns"),
+              db: Optional[str] = typer.Option(None, "--db", metavar="URL",
+                                               help="SQLAlchemy URL (default: sqlite:///hq.db beside the "
+                                                    "consolidated workbook)"),
+              roster: Optional[Path] = typer.Option(None, "--roster", metavar="FILE.csv", dir_okay=False,
+                                                    exists=True, help="CSV: unit, template, period, due"),
+              output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE.xlsx", dir_okay=False,
+                                                    help="the consolidated workbook"),
+              report: Optional[Path] = typer.Option(None, "--report", metavar="FILE.html", dir_okay=False,
+                                                    help="the status page"),
+              scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS",
+                                                      help="Dask scheduler, e.g. tcp://host:8786"),
+              workers: Optional[int] = typer.Option(None, "--workers", min=0,
+                                                    help="processes (default: every core; 0 runs in this process)"),
               lang: str = typer.Option("zh", "--lang", help="language of the consolidated workbook: zh or en")):
-    """Merge submitted workbooks into the HQ database; write the consolidated plan and the status page."""
+    """Merge submissions into HQ's database and consolidate.
+
+    Stores every file once (by its SHA-256), writes the consolidated workbook and the
+    status page when asked.
+    """
     from sqlalchemy.exc import OperationalError
 
     from .hq import merge, store
@@ -194,32 +330,33 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., help="workbooks, folders o
     url = db or f"sqlite:///{(output.parent if output else Path('.')) / 'hq.db'}"
     try:
         with store.Store(url) as hq:
-            total = sum(1 for _ in merge.expand(inputs))
+            total = sum(1 for _ in merge.expand(inputs, [p for p in (output, report) if p]))
             with _progress(total) as advance:
                 outcome = merge.run(inputs, hq, roster=roster, output=output, report_path=report,
-                                    scheduler=scheduler, workers=workers, progress=advance, lang=lang)
-    except FileNotFoundError as exc:
-        _fail(str(exc))
-    except XlplanError as exc:
-        _fail(str(exc))
+                                    scheduler=scheduler, workers=workers, progress=advance, lang=_lang(lang))
     except OperationalError as exc:  # a database locked or gone outside Store's own wrapped writes
-        _fail(f"{url}: cannot use the database ({exc.orig}); the input files are untouched")
+        fail(f"{url}: cannot use the database ({exc.orig}); the input files are untouched")
     st = outcome.status
-    out.print(f"{outcome.summary} → {hq.display_url}", highlight=False)
-    out.print("  " + ", ".join(f"{st.count(s)} {s}" for s in ("accepted", "late", "rejected", "missing",
-                                                                "unexpected")) +
-              f"; {len(st.unreadable)} unreadable", highlight=False)
+    out.line(f"{outcome.summary} → {hq.display_url}")
+    out.line("  " + ", ".join(f"{st.count(s)} {s}" for s in ("accepted", "late", "rejected", "missing",
+                                                             "unexpected")) + f"; {len(st.unreadable)} unreadable")
     for name in outcome.summary.rejected_files[:20]:
-        out.print(f"  [red]rejected[/red] {name}", highlight=False)
+        out.line("  ", ("rejected", "red"), f" {name}")
     for row in st.rows:
         if row.duplicate_files:  # a copied workbook, or a resubmission under a new name: HQ looks which is meant
-            out.print(f"  [yellow]{len(row.duplicate_files)} files[/yellow] for {row.unit} ({row.template} "
-                      f"{row.period}): {', '.join(row.duplicate_files)}; the latest accepted is used", highlight=False)
+            out.line("  ", (f"{len(row.duplicate_files)} files", "yellow"),
+                     f" for {row.unit} ({row.template} {row.period}): {', '.join(row.duplicate_files)}; "
+                     f"the latest accepted is used")
+    skipped = outcome.summary.skipped
+    for reason in skipped[:20]:
+        out.line("  ", ("skipped", "dim"), f" {reason}")
+    if len(skipped) > 20:
+        out.line(f"  skipped {len(skipped) - 20} more files that are no submission")
     for problem in outcome.summary.unreadable:
-        err.print(f"[red]xlplan:[/red] skipped {problem}", highlight=False)
+        err.line(("xlplan:", "bold red"), f" skipped {problem}")
     for path in (outcome.workbook, outcome.report):
         if path:
-            out.print(f"wrote {path}")
+            out.line(f"wrote {path}")
 
 
 class _progress:
@@ -239,7 +376,7 @@ class _progress:
             )
 
             self.bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                                TimeRemainingColumn(), console=err, transient=True)
+                                TimeRemainingColumn(), console=err.console, transient=True)
             self.bar.start()
             self.task = self.bar.add_task("merging", total=self.total)
             return lambda n: self.bar.advance(self.task, n)
@@ -251,36 +388,51 @@ class _progress:
 
 
 @app.command()
-def demo(output: Path = typer.Option(Path("workbooks/demo"), "-o", "--output", help="folder for the results")):
-    """Run the planning cycle on the samples: generate, fill, recalculate; print where results lie."""
-    try:
-        demo_module.run(output, out)
-    except XlplanError as exc:
-        _fail(str(exc))
+def demo(output: Path = typer.Option(Path("workbooks/demo"), "-o", "--output", metavar="FOLDER", file_okay=False,
+                                     help="folder for the results")):
+    """Run a planning cycle on the shipped samples.
+
+    Generates, fills and recalculates the units' workbooks, merges them at HQ and
+    prints where every result lies.
+    """
+    from . import demo as demo_module
+
+    demo_module.run(output, out)
 
 
 # -- Excel: the add-in server, the add-ins, unit tokens (xlplan/excel) -------------------------
-addin_app = typer.Typer(no_args_is_help=True, help="Build the Excel add-ins: the Office add-in's manifest, the desktop .xlam.")
-token_app = typer.Typer(no_args_is_help=True, help="Unit tokens for the add-in server: issue, revoke, list.")
+addin_app = App(help="Build the Excel add-ins: the Office manifest, the desktop .xlam.")
+token_app = App(help="Unit tokens for the add-in server: issue, revoke, list.",
+                epilog="The token file is ./xlplan_tokens.json (in the current folder) unless --tokens or "
+                       "XLPLAN_TOKENS names another; it keeps only the tokens' SHA-256.")
 app.add_typer(addin_app, name="addin")
 app.add_typer(token_app, name="token")
-TOKENS_OPTION = typer.Option(Path("xlplan_tokens.json"), "--tokens", help="token file (hashes only)")
+TOKENS_OPTION = typer.Option(Path("xlplan_tokens.json"), "--tokens", metavar="FILE.json", envvar="XLPLAN_TOKENS",
+                             dir_okay=False, show_envvar=True,
+                             help="the token file (it keeps hashes only)")
 
 
 @app.command()
-def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
-          public_url: Optional[str] = typer.Option(None, "--public-url",
+def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port", min=1, max=65535),
+          public_url: Optional[str] = typer.Option(None, "--public-url", metavar="URL",
                                                    help="https URL Office reaches this server at "
                                                         "(default https://HOST:PORT)"),
           tokens: Path = TOKENS_OPTION,
-          inbox: Path = typer.Option(Path("xlplan_inbox"), "--inbox", help="folder for submitted workbooks"),
-          db: Optional[str] = typer.Option(None, "--db", help="keep submissions in HQ's database instead "
-                                           "(SQLAlchemy URL, e.g. sqlite:///hq.db)"),
-          hq_url: Optional[str] = typer.Option(None, "--hq-url", help="forward submissions to this HQ server"),
-          certfile: Optional[Path] = typer.Option(None, "--ssl-certfile", help="TLS certificate (Office needs https)"),
-          keyfile: Optional[Path] = typer.Option(None, "--ssl-keyfile", help="TLS private key"),
+          inbox: Path = typer.Option(Path("xlplan_inbox"), "--inbox", metavar="FOLDER", file_okay=False,
+                                     help="folder for submitted workbooks"),
+          db: Optional[str] = typer.Option(None, "--db", metavar="URL", help="keep submissions in HQ's database "
+                                           "instead (SQLAlchemy URL, e.g. sqlite:///hq.db)"),
+          hq_url: Optional[str] = typer.Option(None, "--hq-url", metavar="URL",
+                                               help="forward submissions to this HQ server"),
+          certfile: Optional[Path] = typer.Option(None, "--ssl-certfile", metavar="FILE",
+                                                  help="TLS certificate (Office needs https)"),
+          keyfile: Optional[Path] = typer.Option(None, "--ssl-keyfile", metavar="FILE", help="TLS private key"),
           dev: bool = typer.Option(False, "--dev", help="use xlwings' free noncommercial key: development only")):
-    """Run the Excel add-in server: custom functions, ribbon scripts, task pane, manifest, submissions."""
+    """Run the Excel add-in server (pip install 'xlplan[excel]').
+
+    Serves the custom functions, the ribbon's scripts, the task pane, the manifest and
+    the submissions endpoint.
+    """
     from .excel import LicenseMissing, require_license, use_development_license
 
     if dev:
@@ -290,88 +442,85 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
         import uvicorn
 
         from .excel.server import Settings, create_app
-
-        application = create_app(Settings(public_url=public_url or f"https://{host}:{port}", tokens=tokens,
-                                          inbox=inbox, hq_url=hq_url, db=db))
     except ImportError as exc:
-        _fail(f"the add-in server needs extra packages ({exc.name} is missing): pip install 'xlplan[excel]'")
-    except (LicenseMissing, XlplanError) as exc:
-        _fail(str(exc))
+        fail(f"the add-in server needs extra packages ({exc.name} is missing): pip install 'xlplan[excel]'")
+    except LicenseMissing as exc:
+        fail(str(exc))
+    application = create_app(Settings(public_url=public_url or f"https://{host}:{port}", tokens=tokens,
+                                      inbox=inbox, hq_url=hq_url, db=db))
     uvicorn.run(application, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
                 ssl_keyfile=str(keyfile) if keyfile else None)
 
 
 @addin_app.command("manifest")
 def addin_manifest(url: str = typer.Option(..., "--url", help="the server's https URL"),
-                   output: Optional[Path] = typer.Option(None, "-o", "--output", help="write here (default: print)")):
+                   output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE.xml", dir_okay=False,
+                                                         help="write here (default: print)")):
     """Render the Office add-in manifest (tab xlplan: Recalculate, Check, Submit) for a server URL."""
     from .excel import manifest
 
-    try:
-        xml = manifest.render(url)
-    except XlplanError as exc:
-        _fail(str(exc))
+    xml = manifest.render(url)
     if output is None:
-        print(xml, end="")
+        out.raw(xml)
         return
     output.write_text(xml, encoding="utf-8")
-    out.print(f"wrote {output}")
+    out.line(f"wrote {output}")
 
 
 @addin_app.command("desktop")
-def addin_desktop(output: Path = typer.Option(Path("xlplan_addin.xlam"), "-o", "--output")):
+def addin_desktop(output: Path = typer.Option(Path("xlplan_addin.xlam"), "-o", "--output", metavar="FILE.xlam",
+                                              dir_okay=False)):
     """Build the desktop ribbon add-in (.xlam, from xlwings' ribbon add-in) and the module it calls."""
     from .excel import desktop
 
-    try:
-        path = desktop.build(output)
-    except XlplanError as exc:
-        _fail(str(exc))
-    out.print(f"wrote {path} and {path.with_suffix('.py')} (keep them together; needs the xlwings add-in)")
+    path = desktop.build(output)
+    out.line(f"wrote {path} and {path.with_suffix('.py')} (keep them together; needs the xlwings add-in)")
 
 
 @token_app.command("issue")
-def token_issue(unit: str, tokens: Path = TOKENS_OPTION):
-    """Print a new token for UNIT (shown once; the file keeps only its hash)."""
+def token_issue(unit: str = typer.Argument(..., help="the unit, as its workbooks name it"),
+                tokens: Path = TOKENS_OPTION):
+    """Print a new token for UNIT.
+
+    The token is shown once; the token file keeps only its hash.
+    """
     from .excel.auth import Tokens
 
-    try:
-        print(Tokens(tokens).issue(unit))
-    except XlplanError as exc:
-        _fail(str(exc))
+    out.raw(Tokens(tokens).issue(unit) + "\n")
 
 
 @token_app.command("revoke")
-def token_revoke(unit: str, tokens: Path = TOKENS_OPTION):
-    """Revoke every token of UNIT."""
+def token_revoke(unit: str = typer.Argument(..., help="the unit whose tokens to withdraw"),
+                 tokens: Path = TOKENS_OPTION):
+    """Revoke every token of UNIT.
+
+    Exit status 2 when UNIT has no token to revoke.
+    """
     from .excel.auth import Tokens
 
-    try:
-        out.print(f"revoked {Tokens(tokens).revoke(unit)} token(s) of {unit}")
-    except XlplanError as exc:
-        _fail(str(exc))
+    book = Tokens(tokens)
+    units = sorted({e["unit"] for e in book.units() if not e["revoked"]})
+    if unit not in units:
+        fail(f"{unit}: no token to revoke in {tokens} (units with tokens: {', '.join(units) or 'none'})")
+    count = book.revoke(unit)
+    out.line(f"revoked {count} token(s) of {unit}")
 
 
 @token_app.command("list")
-def token_list(tokens: Path = TOKENS_OPTION):
+def token_list(tokens: Path = TOKENS_OPTION, as_json: bool = JSON_FLAG):
     """List the units with tokens, when issued, whether revoked."""
     from .excel.auth import Tokens
 
-    table = Table("unit", "issued", "revoked")
-    try:
-        for entry in Tokens(tokens).units():
-            table.add_row(entry["unit"], entry["issued"], entry["revoked"] or "")
-    except XlplanError as exc:
-        _fail(str(exc))
-    out.print(table)
+    entries = Tokens(tokens).units()
+    if as_json:
+        out.json(entries)
+        return
+    out.table(("unit", "issued", "revoked"), [(e["unit"], e["issued"], e["revoked"] or "") for e in entries])
 # -- end of Excel commands -----------------------------------------------------------------------
 
 
 def main():
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    app()
 
 
 if __name__ == "__main__":

@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
+from . import shipped
+from .command import Printer
 from .hq import merge, store
+from .model import XlplanError
 from .template import generate, spec
 from .workbook import recalculation as recalc
 
-SAMPLES = Path(__file__).resolve().parent.parent / "workbooks" / "samples"
+SAMPLES = shipped.folder("samples")
 
 UNITS = {
     "annual_plan": [("北区营业部", 1.0), ("南区营业部", 0.8), ("东区营业部", 1.25)],
@@ -49,15 +49,15 @@ def scaled(data: dict, factor: float) -> dict:
     return out
 
 
-def run(folder: Path, console: Console | None = None, year: int = 2027) -> list[recalc.Result]:
-    console = console or Console()
+def run(folder: Path, console: Printer | None = None, year: int = 2027) -> list[recalc.Result]:
+    console = console or Printer()
     folder = Path(folder)
     results = []
-    table = Table("template", "unit", "workbook", "errors", "warnings", title="xlplan demo")
+    rows = []
     for template_id, units in UNITS.items():
         sample = SAMPLES / f"{template_id}.json"
-        if template_id not in spec.available() or not sample.exists():
-            continue
+        if not sample.is_file():  # an install without the samples must not claim to have run
+            raise XlplanError(f"{sample}: the demo's sample figures are missing; reinstall xlplan")
         data = json.loads(sample.read_text(encoding="utf-8"))
         params = data.pop("params", {})
         period = data.pop("period", f"{year}-01") if template_id == "kpi_scorecard" else ""
@@ -67,10 +67,10 @@ def run(folder: Path, console: Console | None = None, year: int = 2027) -> list[
             path = generate.write(template, cycle, folder / template_id / f"{unit}.xlsx", scaled(data, factor))
             result = recalc.recalc_file(path, json_report=path.with_suffix(".json"))
             results.append(result)
-            table.add_row(template_id, unit, str(path), str(len(result.errors)),
-                          str(sum(1 for f in result.findings if f.severity == "warning")))
-    console.print(table)
-    console.print(f"Workbooks, each with its Checks sheet and a JSON report beside it: {folder}/")
+            rows.append((template_id, unit, path, len(result.errors),
+                         sum(1 for f in result.findings if f.severity == "warning")))
+    console.table(("template", "unit", "workbook", "errors", "warnings"), rows, title="xlplan demo")
+    console.line(f"Workbooks, each with its Checks sheet and a JSON report beside it: {folder}/")
     if results:
         hq_merge(folder, results, console, year)
     return results
@@ -107,7 +107,7 @@ def fixed(result: recalc.Result) -> dict:
     return data
 
 
-def hq_merge(folder: Path, results: list[recalc.Result], console: Console, year: int) -> merge.Outcome:
+def hq_merge(folder: Path, results: list[recalc.Result], console: Printer, year: int) -> merge.Outcome:
     """HQ's side: merge, return the rejected plans, merge the corrected ones, consolidate.
 
     Everything lands in a fresh database: the first merge rejects the plans with errors;
@@ -126,7 +126,7 @@ def hq_merge(folder: Path, results: list[recalc.Result], console: Console, year:
     inputs = [folder / template_id for template_id in UNITS if (folder / template_id).is_dir()]
     with store.Store(f"sqlite:///{db}") as hq_store:
         first = merge.run(inputs, hq_store, roster=roster, workers=0)
-        console.print(f"HQ merge 1: {first.summary}")
+        console.line(f"HQ merge 1: {first.summary}")
         for result in results:
             if not result.errors:
                 continue
@@ -136,14 +136,14 @@ def hq_merge(folder: Path, results: list[recalc.Result], console: Console, year:
             path = folder / plan.template.id / f"{plan.unit}-v2.xlsx"
             generate.write(plan.template, cycle, path, fixed(result))
             recalc.recalc_file(path)
-            console.print(f"  {plan.unit} fixed {', '.join(sorted({f.code for f in result.errors}))}: {path}")
+            console.line(f"  {plan.unit} fixed {', '.join(sorted({f.code for f in result.errors}))}: {path}")
         outcome = merge.run(inputs, hq_store, roster=roster, output=hq / "consolidated.xlsx",
                             report_path=hq / "status.html", workers=0)
     st = outcome.status
-    console.print(f"HQ merge 2: {outcome.summary}; "
+    console.line(f"HQ merge 2: {outcome.summary}; "
                   + ", ".join(f"{st.count(s)} {s}" for s in ("accepted", "late", "rejected", "missing")))
-    console.print(f"  database:              {db}")
-    console.print(f"  roster:                {roster}")
-    console.print(f"  consolidated workbook: {outcome.workbook}")
-    console.print(f"  status page:           {outcome.report}")
+    console.line(f"  database:              {db}")
+    console.line(f"  roster:                {roster}")
+    console.line(f"  consolidated workbook: {outcome.workbook}")
+    console.line(f"  status page:           {outcome.report}")
     return outcome

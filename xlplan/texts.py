@@ -1,6 +1,8 @@
 """The words xlplan shows to people, in Simplified Chinese and English."""
 from __future__ import annotations
 
+LANGUAGES = ("zh", "en")  # the languages a workbook can be made in (--lang)
+
 TEXTS = {
     "legend": {"zh": "黄色格填写；灰色格由总部下达；白色格自动计算",
                "en": "Fill in the yellow cells; grey cells come from HQ; white cells are computed"},

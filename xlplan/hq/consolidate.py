@@ -14,6 +14,7 @@ budget by strategy.
 """
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from . import report
+from .merge import CONSOLIDATED_MARK
 from .store import Store
 
 ANNUAL, KPI = "annual_plan", "kpi_scorecard"
@@ -424,5 +426,7 @@ def write(store: Store, path: str | Path, lang: str = "zh", st: report.Status | 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     wb.save(tmp)
+    with zipfile.ZipFile(tmp, "a") as zf:  # the mark by which a merge skips this file in an inbox
+        zf.comment = CONSOLIDATED_MARK
     tmp.replace(path)
     return path

@@ -52,6 +52,7 @@ class Summary:
     rejected: int = 0
     rejected_files: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # files that vanished or could not be opened
+    skipped: list[str] = field(default_factory=list)  # "path: why" for files that are no submission
 
     def __str__(self) -> str:
         return (f"{self.seen} files: {self.new} new ({self.accepted} accepted, {self.rejected} rejected), "
@@ -189,22 +190,41 @@ def process_chunk(items: list[tuple[str, bytes, dt.datetime]]) -> list[Incoming]
 
 
 # -- inputs -------------------------------------------------------------------------
-def expand(inputs: Iterable[str | Path]) -> Iterator[Path]:
+def expand(inputs: Iterable[str | Path], exclude: Iterable[str | Path] = (),
+           skipped: list[str] | None = None) -> Iterator[Path]:
     """Files, folders (searched recursively) and glob patterns → workbook paths, lazily.
 
     A file named explicitly is taken whatever its suffix (it is then stored as rejected
-    if it is no workbook); in folders and globs only .xlsx/.xlsm count, and Excel's
-    "~$" lock files are skipped.
+    if it is no workbook); in folders and globs only .xlsx/.xlsm count. Everywhere,
+    Excel's lock files (~$*), hidden and temporary files and the paths in `exclude`
+    (this run's own outputs) are left out; each is appended to `skipped` as
+    "path: why", so the caller can say what it left out.
     """
+    excluded = {_same_file_key(p) for p in exclude if p}
+
+    def why_not(path: Path, named: bool) -> str | None:
+        reason = skip_reason(path.name)
+        if reason is None and excluded and _same_file_key(path) in excluded:
+            reason = "this merge's own output"
+        if reason is None and not named and not path.name.lower().endswith(SUFFIXES):
+            reason = "not .xlsx or .xlsm"
+        if reason and skipped is not None:
+            skipped.append(f"{path}: {reason}")
+        return reason
+
     for item in inputs:
         path = Path(item)
         if path.is_file():
-            yield path
+            if why_not(path, named=True) is None:
+                yield path
         elif path.is_dir():
             for root, dirs, files in os.walk(path):
-                dirs.sort()
+                for hidden in sorted(d for d in dirs if d.startswith(".")):
+                    if skipped is not None:
+                        skipped.append(f"{Path(root) / hidden}: hidden folder")
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if _is_workbook_name(name):
+                    if why_not(Path(root) / name, named=False) is None:
                         yield Path(root) / name
         else:
             matches = sorted(glob.iglob(str(item), recursive=True))
@@ -212,14 +232,35 @@ def expand(inputs: Iterable[str | Path]) -> Iterator[Path]:
                 raise FileNotFoundError(f"{item}: no such file, folder or matching files")
             for match in matches:
                 p = Path(match)
-                if p.is_file() and _is_workbook_name(p.name):
-                    yield p
+                if p.is_file():
+                    if why_not(p, named=False) is None:
+                        yield p
                 elif p.is_dir():
-                    yield from expand([p])
+                    yield from expand([p], exclude, skipped)
 
 
-def _is_workbook_name(name: str) -> bool:
-    return name.lower().endswith(SUFFIXES) and not name.startswith("~$")
+def skip_reason(name: str) -> str | None:
+    """Why a file of this name is never a submission, or None."""
+    if name.startswith("~$"):
+        return "Excel's lock file"
+    if name.startswith("."):
+        return "hidden file"
+    if name.startswith("~") or name.lower().endswith((".tmp", ".temp", "~")):
+        return "temporary file"
+    return None
+
+
+def _same_file_key(path: str | Path) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+# A consolidated workbook carries this zip comment (consolidate.write): a merge
+# recognises HQ's own output wherever it lies, from the file's last bytes.
+CONSOLIDATED_MARK = b"xlplan consolidated workbook"
+
+
+def is_consolidated(data: bytes) -> bool:
+    return CONSOLIDATED_MARK in data[-(len(CONSOLIDATED_MARK) + 64):]
 
 
 def utc(timestamp: float) -> dt.datetime:
@@ -327,8 +368,13 @@ def runner(workers: int | None = None, scheduler=None):
 
 
 def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = None, scheduler=None,
-          chunk: int = CHUNK, batch: int = BATCH, progress: Callable[[int], None] | None = None) -> Summary:
-    """Merge every workbook in `inputs` into `store`; `progress(n)` is called as files are done."""
+          chunk: int = CHUNK, batch: int = BATCH, progress: Callable[[int], None] | None = None,
+          exclude: Iterable[str | Path] = ()) -> Summary:
+    """Merge every workbook in `inputs` into `store`; `progress(n)` is called as files are done.
+
+    Files that are no submission (lock, hidden and temporary files, `exclude`, consolidated
+    workbooks) are left out and listed in the summary's `skipped`.
+    """
     summary = Summary()
     run = runner(workers, scheduler)
     inflight: deque = deque()  # (future, [(path, data, received)]) in input order
@@ -360,14 +406,21 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
                 summary.rejected_files.append(processed.source)
         pending.clear()
 
+    window_skipped = 0
     try:
-        for window in _windows(expand(inputs), batch):
+        for window in _windows(expand(inputs, exclude, summary.skipped), batch):
             loaded = []  # (path, bytes, received)
             for p in window:
                 read_ = _read_within_limits(p, summary)
-                if read_ is not None:
+                if read_ is not None and is_consolidated(read_[0]):
+                    summary.skipped.append(f"{p}: a consolidated workbook (a merge's output)")
+                    window_skipped += 1
+                elif read_ is not None:
                     loaded.append((p, *read_))
-            summary.seen += len(window)
+            summary.seen += len(window) - window_skipped
+            if progress and window_skipped:
+                progress(window_skipped)
+            window_skipped = 0
             digests = [hashlib.sha256(data).hexdigest() for _, data, _ in loaded]
             known = store.known(digests)
             fresh = []
@@ -447,7 +500,8 @@ def run(inputs, store: Store, *, roster: str | Path | None = None, output: str |
 
     if roster:
         store.set_roster(read_roster(roster))
-    summary = merge(inputs, store, workers=workers, scheduler=scheduler, progress=progress)
+    own = [p for p in (output, report_path) if p]
+    summary = merge(inputs, store, workers=workers, scheduler=scheduler, progress=progress, exclude=own)
     st = report.status(store)
     workbook = consolidate.write(store, output, lang=lang, st=st) if output else None
     page = report.write_html(st, report_path, lang=lang) if report_path else None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyl
 
 from .. import __version__
 from ..model import Block, Template, TemplateError, text
-from ..texts import t
+from ..texts import LANGUAGES, t
 from . import formula, styles
 from .layout import (
     CHECK_COLUMNS,
@@ -40,6 +41,14 @@ class Cycle:
     lang: str = "zh"
     period: str = ""
     params: dict | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.year, int) or not 1900 <= self.year <= 2200:
+            raise TemplateError(f"year {self.year!r}: give the plan's year, e.g. 2027")
+        if self.lang not in LANGUAGES:
+            raise TemplateError(f"language {self.lang!r}: choose {' or '.join(LANGUAGES)}")
+        if self.period and not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", self.period):
+            raise TemplateError(f"period {self.period!r}: give a month as YYYY-MM, e.g. {self.year}-01")
 
     def template_params(self) -> dict:
         return {**(self.params or {}), "lang": self.lang, "unit": self.unit, "year": self.year}

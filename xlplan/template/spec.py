@@ -18,6 +18,7 @@ import jinja2
 import jinja2.meta as jinja2meta
 import yaml
 
+from .. import shipped
 from ..model import (
     ROLES,
     SEVERITIES,
@@ -32,7 +33,7 @@ from ..model import (
 )
 from . import formula
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATE_DIR = shipped.folder("templates")
 
 BUILTIN_DIMS = {
     "month": Dim("month", {
@@ -90,6 +91,30 @@ def load(template_id: str, params: dict | None = None) -> Template:
     used = values if "*" in definition.uses else {k: values[k] for k in sorted(definition.uses) if k in values}
     key = json.dumps(used, sort_keys=True, ensure_ascii=False, default=str)
     return _rendered(definition, key, path.name)
+
+
+# set by the cycle (generate.Cycle), not by a --param
+CYCLE_PARAMS = ("lang", "unit", "year")
+
+
+def parameters(template_id: str) -> dict[str, Any]:
+    """A template's cycle parameters a user may set (--param KEY=VALUE), with their defaults."""
+    paths = available()
+    if template_id not in paths:
+        known = ", ".join(sorted(paths)) or "none"
+        raise TemplateError(f"no template {template_id!r} (known: {known})")
+    path = paths[template_id]
+    defaults = _definition(str(path), path.stat().st_mtime).defaults
+    return {k: v for k, v in defaults.items() if k not in CYCLE_PARAMS}
+
+
+def check_parameters(template_id: str, params: dict) -> None:
+    """Refuse a parameter the template does not have (a typo would otherwise be ignored)."""
+    known = parameters(template_id)
+    unknown = sorted(set(params) - set(known) - set(CYCLE_PARAMS))
+    if unknown:
+        raise TemplateError(f"{template_id} has no parameter {', '.join(map(repr, unknown))} "
+                            f"(known: {', '.join(known) or 'none'})")
 
 
 @functools.lru_cache(maxsize=256)

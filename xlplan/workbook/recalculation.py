@@ -45,6 +45,14 @@ class Result:
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "error"]
 
+    def __repr__(self) -> str:
+        # a plan's values run to tens of thousands of characters: a REPL shows what it is, not all it holds
+        plan = self.plan
+        counts = ", ".join(f"{sum(1 for f in self.findings if f.severity == s)} {label}"
+                           for s, label in (("error", "errors"), ("warning", "warnings"), ("info", "notes")))
+        return (f"<Result {plan.file} · {plan.template.id} · {plan.unit} {plan.period}: {counts}; "
+                f"{len(self.values) + len(self.tables)} blocks (.value(name), .findings, .as_json())>")
+
     def value(self, block: str):
         """A block's value: a number or text for one cell, a 2-D list or a table column list."""
         if block in self.tables:
