@@ -21,7 +21,7 @@ from xlplan.template import generate, spec
 from xlplan.template.layout import META_SHEET
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
-LANGS = ("zh", "en")
+LANGS = ("zh-Hans", "zh-Hant", "en")
 
 Key = tuple[str, str, str]  # (sheet or "" for the workbook, where, aspect)
 Content = dict[Key, Any]
@@ -34,7 +34,7 @@ PROTECTION_FLAGS = ("sheet", "objects", "scenarios", "formatCells", "formatColum
 
 def sample_cycle(template_id: str, lang: str) -> generate.Cycle:
     """The cycle golden files and parity tests use: a sample unit, 2027, January for monthly templates."""
-    unit = "示例营业部" if lang == "zh" else "Sample branch"
+    unit = {"zh-Hans": "示例营业部", "zh-Hant": "示範營業部"}.get(lang, "Sample branch")
     template = spec.load(template_id, {"lang": lang})
     period = "2027-01" if "period" in template.blocks else ""
     return generate.Cycle(unit=unit, year=2027, lang=lang, period=period)

@@ -257,7 +257,7 @@ def test_consolidated_totals_are_the_units_own_totals(merged, corpus):
         assert list(headcount[unit][2:14]) == result.values["headcount"][0]
     regions = {(row[1], row[2]): row for row in wb["区域"].iter_rows(values_only=True) if row[2]}
     for unit, result in own.items():
-        for r, label in enumerate(result.plan.template.dims["region"].labels["zh"]):
+        for r, label in enumerate(result.plan.template.dims["region"].labels["zh-Hans"]):
             assert list(regions[(unit, label)][3:15]) == pytest.approx(result.values["region_plan"][r])
 
 

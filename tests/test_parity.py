@@ -40,7 +40,7 @@ from xlplan.workbook import recalculation
 pytestmark = pytest.mark.libreoffice
 
 TEMPLATES = sorted(spec.available())
-LANGS = ("zh", "en")
+LANGS = ("zh-Hans", "zh-Hant", "en")
 PLANS_PER_EXAMPLE = 6  # one LibreOffice call per example
 REL = ABS = 1e-9
 

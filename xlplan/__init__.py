@@ -13,7 +13,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 
-def new(template: str, unit: str, year: int, output, *, lang: str = "zh", period: str = "",
+def new(template: str, unit: str, year: int, output, *, lang: str = "zh-Hans", period: str = "",
         data: dict | None = None, params: dict | None = None):
     """Build a fresh workbook of `template` for one unit and cycle; returns its path."""
     from .template import generate, spec

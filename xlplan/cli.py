@@ -18,7 +18,7 @@ from . import __version__
 from .command import EXIT_STATUS_HELP, App, ExitStatus, describe_error, err, fail, out, report_error
 from .model import XlplanError, text
 from .template import spec
-from .texts import LANGUAGES
+from .texts import LANGUAGES, language
 from .workbook import recalculation as recalc
 
 app = App(name="xlplan", help="Excel-native planning: templates, workbooks, recalculation, checks and HQ's merge.",
@@ -79,9 +79,11 @@ def load_json(path: Path, what: str) -> dict:
 
 
 def _lang(lang: str) -> str:
-    if lang not in LANGUAGES:
-        fail(f"--lang {lang!r}: choose {' or '.join(LANGUAGES)}")
-    return lang
+    """A --lang value as xlplan's BCP 47 code (zh is zh-Hans, zh-TW is zh-Hant)."""
+    try:
+        return language(lang)
+    except XlplanError as exc:
+        fail(f"--lang: {exc}")
 
 
 JSON_FLAG = typer.Option(False, "--json", help="print JSON (for programs)")
@@ -96,7 +98,7 @@ def templates(as_json: bool = JSON_FLAG):
     for template_id, path in spec.available().items():
         try:
             t = spec.load(template_id)
-            rows.append({"id": t.id, "version": t.version, "title": f"{text(t.title, 'zh')} / {text(t.title, 'en')}",
+            rows.append({"id": t.id, "version": t.version, "title": " / ".join(dict.fromkeys(text(t.title, lang) for lang in LANGUAGES)),
                          "file": str(path)})
         except XlplanError as exc:
             rows.append({"id": template_id, "version": "?", "title": f"cannot load: {exc}", "file": str(path)})
@@ -162,7 +164,7 @@ Examples:
   xlplan describe kpi_scorecard --json
 """)
 def describe(template: str = typer.Argument(..., help="a template id (see xlplan templates)"),
-             lang: str = typer.Option("zh", "--lang", help="labels in zh or en"),
+             lang: str = typer.Option("zh-Hans", "--lang", help="labels in zh-Hans, zh-Hant or en (zh: zh-Hans)"),
              as_json: bool = JSON_FLAG,
              param: List[str] = PARAM_OPTION):
     """List a template's parameters and named blocks.
@@ -198,7 +200,7 @@ Examples:
 def new(template: str = typer.Argument(..., help="a template id (see xlplan templates)"),
         unit: str = typer.Option(..., "--unit", help="the unit (department, branch, team)"),
         year: int = typer.Option(..., "--year", help="the plan's year, e.g. 2027"),
-        lang: str = typer.Option("zh", "--lang", help="labels in zh or en"),
+        lang: str = typer.Option("zh-Hans", "--lang", help="labels in zh-Hans, zh-Hant or en (zh: zh-Hans)"),
         period: str = typer.Option("", "--period", metavar="YYYY-MM", help="the month of a monthly scorecard"),
         data: Optional[Path] = typer.Option(None, "--data", metavar="FILE.json", dir_okay=False, exists=True,
                                             help="inputs to pre-fill, keyed by block name"),
@@ -317,7 +319,8 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., metavar="INPUT", help="wor
                                                       help="Dask scheduler, e.g. tcp://host:8786"),
               workers: Optional[int] = typer.Option(None, "--workers", min=0,
                                                     help="processes (default: every core; 0 runs in this process)"),
-              lang: str = typer.Option("zh", "--lang", help="language of the consolidated workbook: zh or en")):
+              lang: str = typer.Option("zh-Hans", "--lang", help="language of the consolidated workbook and status page: "
+                                       "zh-Hans, zh-Hant or en")):
     """Merge submissions into HQ's database and consolidate.
 
     Stores every file once (by its SHA-256), writes the consolidated workbook and the

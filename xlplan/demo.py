@@ -62,7 +62,7 @@ def run(folder: Path, console: Printer | None = None, year: int = 2027) -> list[
         params = data.pop("params", {})
         period = data.pop("period", f"{year}-01") if template_id == "kpi_scorecard" else ""
         for unit, factor in units:
-            cycle = generate.Cycle(unit=unit, year=year, lang="zh", period=period, params=params)
+            cycle = generate.Cycle(unit=unit, year=year, lang="zh-Hans", period=period, params=params)
             template = spec.load(template_id, cycle.template_params())
             path = generate.write(template, cycle, folder / template_id / f"{unit}.xlsx", scaled(data, factor))
             result = recalc.recalc_file(path, json_report=path.with_suffix(".json"))

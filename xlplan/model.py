@@ -83,7 +83,9 @@ class Dim:
         return len(next(iter(self.labels.values())))
 
     def label(self, lang: str, index: int) -> str:
-        return self.labels.get(lang, next(iter(self.labels.values())))[index]
+        from .texts import pick
+
+        return pick(self.labels, lang)[index]
 
 
 @dataclass(frozen=True)
@@ -182,9 +184,11 @@ class Template:
 
 
 def text(labels: dict[str, str] | str | None, lang: str) -> str:
-    """The label in `lang`, falling back to Chinese, then to any language given."""
+    """The label in `lang`, else in the nearest language given (texts.FALLBACK)."""
     if labels is None:
         return ""
     if isinstance(labels, str):
         return labels
-    return labels.get(lang) or labels.get("zh") or next(iter(labels.values()), "")
+    from .texts import pick
+
+    return pick(labels, lang)

@@ -34,6 +34,7 @@ from ..template.xlfuncs import (
     num,
     sub,
 )
+from ..texts import UnknownLanguage, language, t
 from ..workbook.checks import difference, fmt
 from .bookjson import ISO_DATETIME
 
@@ -319,7 +320,7 @@ def rollup(keys, amounts, key=None):
 @described(
     parts=Arg("The parts (regions, segments, months ...).", ndim=2),
     total=Arg("The figure the parts must add up to."),
-    lang=Arg("\"en\" (default) or \"zh\": the language of the message."),
+    lang=Arg("\"en\" (default), \"zh-Hans\" (or \"zh\") or \"zh-Hant\": the language of the message."),
 )
 @excel_errors
 def check_total(parts, total, lang="en"):
@@ -332,11 +333,9 @@ def check_total(parts, total, lang="en"):
     expected = number(total)
     if abs(actual - expected) <= 0.005:
         return ""
-    lang = "zh" if str(value(lang) or "en").lower().startswith("zh") else "en"
+    lang = _language(lang)
     diff = difference(actual, expected, "number", lang)
-    if lang == "zh":
-        return f"各项合计 {fmt(actual)}，总数 {fmt(expected)}（{diff}）"
-    return f"parts add up to {fmt(actual)} but the total is {fmt(expected)} ({diff})"
+    return t("check_total", lang).format(actual=fmt(actual), expected=fmt(expected), diff=diff)
 
 
 @described(
@@ -344,7 +343,7 @@ def check_total(parts, total, lang="en"):
     quantity=Arg("Quantity."),
     unit_cost=Arg("Unit cost in yuan."),
     times=Arg("Times; 1 when left out."),
-    lang=Arg("\"en\" (default) or \"zh\"."),
+    lang=Arg("\"en\" (default), \"zh-Hans\" (or \"zh\") or \"zh-Hant\"."),
 )
 @excel_errors
 def check_stated(stated, quantity, unit_cost, times=1, lang="en"):
@@ -358,12 +357,18 @@ def check_stated(stated, quantity, unit_cost, times=1, lang="en"):
     computed = mul(mul(number(quantity), number(unit_cost)), number(times))
     if abs(s - computed) <= 0.005:
         return ""
-    lang = "zh" if str(value(lang) or "en").lower().startswith("zh") else "en"
+    lang = _language(lang)
     diff = difference(s, computed, "yuan", lang)
-    q, c, t = fmt(number(quantity)), fmt(number(unit_cost)), fmt(number(times))
-    if lang == "zh":
-        return f"填报 {fmt(s)}，但 {q} × {c} × {t} = {fmt(computed)}（{diff}）"
-    return f"stated {fmt(s)} but {q} × {c} × {t} = {fmt(computed)} ({diff})"
+    return t("check_stated", lang).format(stated=fmt(s), quantity=fmt(number(quantity)), unit_cost=fmt(number(unit_cost)),
+                                          times=fmt(number(times)), computed=fmt(computed), diff=diff)
+
+
+def _language(lang) -> str:
+    """The message's language: zh-Hans, zh-Hant or en (the default, also for a code xlplan has no words for)."""
+    try:
+        return language(str(value(lang) or "en"))
+    except UnknownLanguage:
+        return "en"
 
 
 FUNCTIONS = ("headcount_rollforward", "productivity", "budget_amount", "budget_spread", "kpi_points",

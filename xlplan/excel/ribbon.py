@@ -250,17 +250,13 @@ def counts(result: Result) -> dict[str, int]:
 
 
 def summary(result: Result, written: int | None = None) -> str:
-    n = counts(result)
     lang = result.plan.lang
-    if lang == "zh":
-        head = f"{n['error']} 个错误，{n['warning']} 个警告，{n['info']} 个提示。"
-        tail = f"已更新 {written} 个计算格。" if written is not None else ""
-        more = "详见「检查」工作表。" if result.findings else ""
-    else:
-        head = f"{n['error']} errors, {n['warning']} warnings, {n['info']} notes."
-        tail = f" {written} computed cells updated." if written is not None else ""
-        more = " See the Checks sheet." if result.findings else ""
-    return head + tail + more
+    text = t("summary_counts", lang).format(**counts(result))
+    if written is not None:
+        text += t("summary_written", lang).format(written=written)
+    if result.findings:
+        text += t("summary_see_checks", lang)
+    return text
 
 
 # -- the scripts ------------------------------------------------------------------------------------
@@ -326,12 +322,11 @@ def run_submit(book: xw.Book, data: dict, session: Session) -> dict | None:
     plan = plan_from_book(data)
     lang = plan.lang
     if plan.unit != session.unit:
-        book.app.alert((f"此工作簿属于 {plan.unit}，您登录的单位是 {session.unit}，不能提交。" if lang == "zh" else
-                        f"This workbook belongs to {plan.unit}; you are signed in for {session.unit}, "
-                        "so it cannot be submitted."), title=f"{TITLE} · Submit")
+        book.app.alert(t("submit_wrong_unit", lang).format(owner=plan.unit, session=session.unit),
+                       title=f"{TITLE} · Submit")
         return None
     if session.submit is None:
-        book.app.alert("No HQ server is configured for submissions.", title=f"{TITLE} · Submit")
+        book.app.alert(t("submit_no_server", lang), title=f"{TITLE} · Submit")
         return None
     result = recalc.evaluate(plan)
     name = f"{plan.unit}_{plan.template.id}_{plan.period}.xlsx"
@@ -345,9 +340,5 @@ def run_submit(book: xw.Book, data: dict, session: Session) -> dict | None:
 
 
 def receipt_text(receipt: dict, result: Result) -> str:
-    n = counts(result)
-    if result.plan.lang == "zh":
-        return (f"已提交：{receipt.get('unit')} {receipt.get('period')}，第 {receipt.get('version')} 版，"
-                f"回执 {receipt.get('id')}（{receipt.get('received')}）。{n['error']} 个错误，{n['warning']} 个警告。")
-    return (f"Submitted: {receipt.get('unit')} {receipt.get('period')}, version {receipt.get('version')}, "
-            f"receipt {receipt.get('id')} ({receipt.get('received')}). {n['error']} errors, {n['warning']} warnings.")
+    fields = {k: receipt.get(k) for k in ("unit", "period", "version", "id", "received")}
+    return t("receipt", result.plan.lang).format(**fields, **counts(result))

@@ -25,6 +25,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .. import texts
 from . import report
 from .merge import CONSOLIDATED_MARK
 from .store import Store
@@ -41,45 +42,13 @@ HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 TOTAL_FONT = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=14)
 
-WORDS = {
-    "status": ("状态", "Status"), "plan": ("月度计划", "Plan by month"), "regions": ("区域", "Regions"),
-    "headcount": ("人力", "Headcount"), "budget": ("预算", "Budget"), "gap": ("目标差距", "Top-down gap"),
-    "actual": ("计划与实绩", "Plan vs actual"), "scores": ("考核排名", "Scorecards"),
-    "grades": ("等级分布", "Grades"),
-    "unit": ("单位", "Unit"), "period": ("期间", "Period"), "region": ("区域", "Region"),
-    "total": ("合计", "Total"), "year": ("全年", "Year"), "month": ("月份", "Month"),
-    "strategy": ("策略", "Strategy"), "no_strategy": ("（未选策略）", "(no strategy)"),
-    "hq_target": ("总部目标（万元）", "HQ target (10k yuan)"),
-    "year_target": ("单位年度目标（万元）", "Unit's annual target (10k yuan)"),
-    "months_sum": ("十二个月合计（万元）", "Twelve months (10k yuan)"),
-    "gap_value": ("差距：月度合计 − 总部目标", "Gap: months − HQ target"),
-    "plan_wan": ("计划（万元）", "Plan (10k yuan)"), "actual_wan": ("实绩（万元）", "Actual (10k yuan)"),
-    "achievement": ("达成率", "Achievement"),
-    "plan_to_date": ("已有实绩月份的计划（万元）", "Plan for months with actual (10k yuan)"), "variance": ("差异（万元）", "Variance (10k yuan)"),
-    "opening": ("去年年底人力", "Opening headcount"), "recruits": ("全年增员", "Recruits"),
-    "attrition": ("全年脱落", "Attrition"), "closing": ("年底人力", "Closing headcount"),
-    "budget_total": ("预算合计（元）", "Budget total (yuan)"),
-    "team": ("小组", "Team"), "name": ("姓名", "Name"), "group": ("组别", "Group"),
-    "score": ("总分", "Total"), "team_rank": ("组内排名", "Rank in team"),
-    "overall_rank": ("总排名", "Overall rank"), "grade": ("等级", "Grade"),
-    "status_col": ("状态", "Status"), "template": ("模板", "Template"), "due": ("截止", "Due"),
-    "received": ("收到时间 (UTC)", "Received (UTC)"), "version": ("采用版本", "Version used"),
-    "files": ("文件数", "Files"), "errors": ("错误", "Errors"), "warnings": ("警告", "Warnings"),
-    "file": ("文件", "File"), "first_finding": ("首个错误", "First error"), "sha": ("SHA-256", "SHA-256"), "submitter": ("提交人", "Submitter"),
-    "title": ("合并计划", "Consolidated plan"),
-    "chart_plan": ("每月计划与实绩（万元）", "Monthly plan and actual (10k yuan)"),
-    "chart_budget": ("各策略预算（元）", "Budget by strategy (yuan)"),
-    "none": ("尚无已接受的提交。", "No accepted submission yet."),
-}
-
-
 def w(key: str, lang: str) -> str:
-    zh, en = WORDS[key]
-    return zh if lang == "zh" else en
+    """A word of the consolidated workbook, from the one catalogue (xlplan/texts.py)."""
+    return texts.t(f"c_{key}", lang)
 
 
 def month_label(m: int, lang: str) -> str:
-    return f"{m}月" if lang == "zh" else ("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()[m - 1])
+    return texts.month(m, lang)
 
 
 # -- data -----------------------------------------------------------------------------
@@ -246,7 +215,7 @@ def _finding_text(f: dict | None) -> str | None:
 
 
 def plan_sheet(ws, data: Data, lang: str):
-    title(ws, f"{w('plan', lang)}（万元）" if lang == "zh" else f"{w('plan', lang)} (10k yuan)")
+    title(ws, w("plan_title", lang))
     table = monthly(data, "target_month")
     write_matrix(ws, 3, table, [w("period", lang), w("unit", lang)], lang, WAN,
                  [month_label(m, lang) for m in MONTHS])
@@ -256,7 +225,7 @@ def plan_sheet(ws, data: Data, lang: str):
 
 
 def regions_sheet(ws, data: Data, lang: str):
-    title(ws, f"{w('regions', lang)}（万元）" if lang == "zh" else f"{w('regions', lang)} (10k yuan)")
+    title(ws, w("regions_title", lang))
     frame = data.block("region_plan")
     by_unit = frame.pivot_table(index=["period", "unit", "row_key"], columns="col", values="number",
                                 aggfunc="sum").reindex(columns=list(MONTHS)).fillna(0)
@@ -402,9 +371,10 @@ def grades_sheet(ws, staff: pd.DataFrame, lang: str):
     ws.column_dimensions["B"].width = 18
 
 
-def write(store: Store, path: str | Path, lang: str = "zh", st: report.Status | None = None) -> Path:
+def write(store: Store, path: str | Path, lang: str = texts.DEFAULT, st: report.Status | None = None) -> Path:
     """Build the consolidated workbook from the store and save it at `path`."""
     path = Path(path)
+    lang = texts.language(lang)
     wb = Workbook()
     status_sheet(wb.active, st or report.status(store), lang)
     wb.active.title = w("status", lang)

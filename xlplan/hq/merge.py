@@ -494,7 +494,7 @@ class Outcome:
 
 def run(inputs, store: Store, *, roster: str | Path | None = None, output: str | Path | None = None,
         report_path: str | Path | None = None, scheduler=None, workers: int | None = None,
-        progress: Callable[[int], None] | None = None, lang: str = "zh") -> Outcome:
+        progress: Callable[[int], None] | None = None, lang: str = "zh-Hans") -> Outcome:
     """Roster in, files merged, status taken, consolidated workbook and status page written."""
     from . import consolidate, report
 

@@ -20,17 +20,11 @@ from pathlib import Path
 
 import jinja2
 
+from .. import texts
 from .store import ACCEPTED, REJECTED, RosterEntry, Store, utcnow
 
 HERE = Path(__file__).resolve().parent
 STATUSES = ("missing", "rejected", "late", "accepted", "unexpected")
-LABELS = {
-    "missing": {"zh": "未交", "en": "missing"},
-    "rejected": {"zh": "退回", "en": "rejected"},
-    "late": {"zh": "逾期", "en": "late"},
-    "accepted": {"zh": "已收", "en": "accepted"},
-    "unexpected": {"zh": "名单外", "en": "unexpected"},
-}
 
 
 @dataclass
@@ -135,15 +129,47 @@ def _row(entry: RosterEntry, mine: list[dict], findings: dict, max_findings: int
     return row
 
 
-def label(status_name: str, lang: str = "zh") -> str:
-    return LABELS[status_name][lang]
+def label(status_name: str, lang: str = texts.DEFAULT) -> str:
+    return texts.t(f"st_{status_name}", lang)
 
 
-def render_html(st: Status, title: str = "xlplan · 提交状态 Submission status", lang: str = "zh") -> str:
+def local_time(moment: dt.datetime | None, zone: dt.tzinfo | None = None) -> str:
+    """A stored (UTC) time as HQ's clock shows it: the machine's zone unless one is given (TZ=Asia/Taipei)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def zone_name(zone: dt.tzinfo | None = None) -> str:
+    now = dt.datetime.now(dt.timezone.utc).astimezone(zone)
+    offset = now.strftime("%z")
+    return f"{now.tzname()} (UTC{offset[:3]}:{offset[3:]})" if now.tzname() != "UTC" else "UTC"
+
+
+def template_name(template_id: str, lang: str) -> str:
+    """A template's title in `lang` ("年度經營計劃"), or its id where no such template is installed."""
+    from ..model import XlplanError, text
+    from ..template import spec
+
+    try:
+        return text(spec.load(template_id, {"lang": lang}).title, lang)
+    except XlplanError:
+        return template_id
+
+
+def render_html(st: Status, title: str | None = None, lang: str = texts.DEFAULT,
+                zone: dt.tzinfo | None = None) -> str:
+    lang = texts.language(lang)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     template = env.get_template("status.html.j2")
-    return template.render(st=st, title=title, lang=lang, label=label, statuses=STATUSES)
+    names = {r.template: template_name(r.template, lang) for r in st.rows}
+    return template.render(st=st, title=title or f"xlplan · {texts.t('status_title', lang)}", lang=lang,
+                           label=label, statuses=STATUSES, t=lambda key: texts.t(key, lang),
+                           when=lambda moment: local_time(moment, zone), zone=zone_name(zone),
+                           template_name=lambda tid: names.get(tid) or tid)
 
 
 def write_html(st: Status, path: str | Path, **options) -> Path:

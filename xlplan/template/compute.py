@@ -106,7 +106,7 @@ def _tables_of(template: Template, columns: set[str]) -> list[str]:
 
 
 def python_source(template: Template) -> tuple[str, list[str]]:
-    layout = Layout(template, "zh")
+    layout = Layout(template, "zh-Hans")
     names = set(template.blocks)
     order = dependency_order(template)
     uniform = blank_row_columns(template, order)

@@ -17,7 +17,8 @@ from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyl
 
 from .. import __version__
 from ..model import Block, Template, TemplateError, text
-from ..texts import LANGUAGES, t
+from .. import texts
+from ..texts import t
 from . import formula, styles
 from .layout import (
     CHECK_COLUMNS,
@@ -38,15 +39,14 @@ class Cycle:
 
     unit: str
     year: int
-    lang: str = "zh"
+    lang: str = texts.DEFAULT
     period: str = ""
     params: dict | None = None
 
     def __post_init__(self):
         if not isinstance(self.year, int) or not 1900 <= self.year <= 2200:
             raise TemplateError(f"year {self.year!r}: give the plan's year, e.g. 2027")
-        if self.lang not in LANGUAGES:
-            raise TemplateError(f"language {self.lang!r}: choose {' or '.join(LANGUAGES)}")
+        object.__setattr__(self, "lang", texts.language(self.lang))  # BCP 47: 'zh' is 'zh-Hans'
         if self.period and not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", self.period):
             raise TemplateError(f"period {self.period!r}: give a month as YYYY-MM, e.g. {self.year}-01")
 
@@ -184,7 +184,13 @@ def _header(ws, row, col, label):
 
 
 def _unit_label(template, block, lang, r=1):
-    return styles.UNIT_TEXT.get(lang, {}).get(_unit_of(template, block, r), "")
+    return unit_text(_unit_of(template, block, r), lang)
+
+
+def unit_text(unit: str, lang: str) -> str:
+    """What the unit-of-measure column shows: 元, 萬元, % ...; nothing for text, counts and plain numbers."""
+    key = f"uom_{unit}"
+    return texts.t(key, lang) if key in texts.TEXTS and unit != "count" else ""
 
 
 def _section_form(ws, template, layout, place, lang):
@@ -212,11 +218,11 @@ def _section_columns(ws, template, layout, place, lang):
     section = place.section
     dim = template.dims[section.rows]
     _header(ws, place.header_row, LABEL_COL, text(section.title, lang))
-    _header(ws, place.header_row, UNIT_COL, t("unit", lang))
+    _header(ws, place.header_row, UNIT_COL, t("unit_of_measure", lang))
     for k in range(dim.size):
         ws.cell(place.first_row + k, LABEL_COL, dim.label(lang, k))
         if dim.units:
-            ws.cell(place.first_row + k, UNIT_COL, styles.UNIT_TEXT.get(lang, {}).get(dim.units[k], ""))
+            ws.cell(place.first_row + k, UNIT_COL, unit_text(dim.units[k], lang))
     for block in section.blocks:
         p = layout.places[block.name]
         unit = _unit_label(template, block, lang) if not dim.units else ""
@@ -235,7 +241,7 @@ def _section_rows(ws, template, layout, place, lang):
     section = place.section
     dim = template.dims[section.cols]
     _header(ws, place.header_row, LABEL_COL, text(section.title, lang))
-    _header(ws, place.header_row, UNIT_COL, t("unit", lang))
+    _header(ws, place.header_row, UNIT_COL, t("unit_of_measure", lang))
     for k in range(dim.size):
         _header(ws, place.header_row, VALUE_COL + k, dim.label(lang, k))
         _widen(ws, VALUE_COL + k, 10)

@@ -31,19 +31,14 @@ from ..model import (
     Template,
     TemplateError,
 )
+from .. import texts
 from . import formula
 
 TEMPLATE_DIR = shipped.folder("templates")
 
 BUILTIN_DIMS = {
-    "month": Dim("month", {
-        "zh": tuple(f"{m}月" for m in range(1, 13)),
-        "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    }),
-    "quarter": Dim("quarter", {
-        "zh": ("第一季", "第二季", "第三季", "第四季"),
-        "en": ("Q1", "Q2", "Q3", "Q4"),
-    }),
+    "month": Dim("month", {lang: tuple(texts.month(m, lang) for m in range(1, 13)) for lang in texts.LANGUAGES}),
+    "quarter": Dim("quarter", {lang: tuple(texts.quarter(q, lang) for q in range(1, 5)) for lang in texts.LANGUAGES}),
 }
 SUMMARY_RULES = {
     # how a monthly row becomes quarters and the year
@@ -86,6 +81,8 @@ def load(template_id: str, params: dict | None = None) -> Template:
     path = paths[template_id]
     definition = _definition(str(path), path.stat().st_mtime)
     values = {**definition.defaults, **{k: v for k, v in (params or {}).items() if v is not None}}
+    if "lang" in values:
+        values["lang"] = texts.language(values["lang"])  # 'zh' in an old workbook is 'zh-Hans'
     # only the parameters the definition uses decide what it renders to: a merge of
     # ten thousand units renders each template once, not once per unit
     used = values if "*" in definition.uses else {k: values[k] for k in sorted(definition.uses) if k in values}
@@ -146,8 +143,10 @@ def _definition(path: str, mtime: float) -> Definition:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              loader=jinja2.FileSystemLoader([str(Path(path).parent)]
                                                             + [str(d) for d in template_dirs()]))
+    env.globals["say"] = _say
     try:
-        return Definition(defaults, env.from_string(body), _names_used(env, env.parse(body)))
+        # every definition renders per language: say() reads `lang` without naming it
+        return Definition(defaults, env.from_string(body), _names_used(env, env.parse(body)) | {"lang"})
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{where}: the template does not parse: {exc}") from None
 
@@ -176,7 +175,10 @@ def load_file(path: Path, params: dict | None = None) -> Template:
     """A definition file outside the template folders, rendered for `params`."""
     definition = _definition(str(path), path.stat().st_mtime)
     try:
-        rendered = definition.body.render(**{**definition.defaults, **(params or {})})
+        values = {**definition.defaults, **(params or {})}
+        if "lang" in values:
+            values["lang"] = texts.language(values["lang"])
+        rendered = definition.body.render(**values)
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{path.name}: cannot render: {exc}") from None
     return _built(rendered, path.name)
@@ -189,23 +191,38 @@ def _yaml(text: str, where: str) -> Any:
         raise TemplateError(f"{where}: not valid YAML: {exc}") from None
 
 
+@jinja2.pass_context
+def _say(context, **by_language):
+    """In a definition, a value that differs by language (a list's choices, a word a formula
+    compares): {{ say(zh_Hans=[...], zh_Hant=[...], en=[...]) }} gives the cycle's one."""
+    return texts.pick({k.replace("_", "-"): v for k, v in by_language.items()}, context.get("lang") or texts.DEFAULT)
+
+
+def _language_key(key, where) -> str:
+    try:
+        return texts.language(str(key))
+    except texts.UnknownLanguage:
+        raise TemplateError(f"{where}: {key!r} is not a language (use {', '.join(texts.LANGUAGES)})") from None
+
+
 def _labels(value, where) -> dict[str, str]:
+    """A label: {zh-Hans: ..., zh-Hant: ..., en: ...} (zh is zh-Hans), or one text for every language."""
     if value is None:
         return {}
-    if isinstance(value, str):
-        return {"zh": value, "en": value}
+    if isinstance(value, (str, int, float)):
+        return {lang: str(value) for lang in texts.LANGUAGES}
     if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
-    raise TemplateError(f"{where}: a label is text or {{zh: ..., en: ...}}, not {value!r}")
+        return {_language_key(k, where): str(v) for k, v in value.items()}
+    raise TemplateError(f"{where}: a label is text or {{zh-Hans: ..., zh-Hant: ..., en: ...}}, not {value!r}")
 
 
 def _dim(name: str, spec, where) -> Dim:
     labels = spec.get("labels") if isinstance(spec, dict) else spec
     if isinstance(labels, list):
-        labels = {"zh": labels, "en": labels}
+        labels = {lang: labels for lang in texts.LANGUAGES}
     if not isinstance(labels, dict) or not labels:
         raise TemplateError(f"{where}: dim {name!r} needs labels")
-    out = {lang: tuple(str(x) for x in items) for lang, items in labels.items()}
+    out = {_language_key(lang, where): tuple(str(x) for x in items) for lang, items in labels.items()}
     sizes = {len(v) for v in out.values()}
     if len(sizes) != 1 or 0 in sizes:
         raise TemplateError(f"{where}: dim {name!r} has labels of different lengths {sorted(sizes)}")
@@ -311,7 +328,7 @@ def _section(spec: dict, dims, where) -> Section:
         blocks = tuple(_block({**b, "rows": rows}, where) for b in raw)
         totals = tuple(_block(b, where) for b in spec.get("totals") or [])
         return Section(kind=kind, blocks=blocks, title=title, rows=rows, totals=totals,
-                       total_label=_labels(spec.get("total_label", {"zh": "合计", "en": "Total"}), where))
+                       total_label=_labels(spec.get("total_label", texts.TEXTS["total"]), where))
     if kind == "rows":
         cols = spec.get("cols", "month")
         blocks: list[Block] = []

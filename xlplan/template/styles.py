@@ -40,7 +40,3 @@ NUMBER_FORMATS = {
     "text": "@",
     "choice": "@",
 }
-UNIT_TEXT = {
-    "zh": {"yuan": "元", "wan": "万元", "percent": "%", "score": "分", "seconds": "秒", "month": "月"},
-    "en": {"yuan": "yuan", "wan": "10k yuan", "percent": "%", "score": "points", "seconds": "s", "month": "month"},
-}

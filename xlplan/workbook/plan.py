@@ -62,7 +62,9 @@ class Plan:
 
     @property
     def lang(self) -> str:
-        return self.meta.get("lang") or "zh"
+        from ..texts import language
+
+        return language(self.meta.get("lang"))
 
     @property
     def unit(self) -> str:

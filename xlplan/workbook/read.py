@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from ..model import Cell, Finding, Template, TemplateError, WorkbookError, text
 from ..template import spec
 from ..template.layout import META_SHEET, layout_for
+from .. import texts
 from ..texts import t
 from . import cellchecks, safety
 from .plan import (
@@ -84,7 +85,10 @@ def read_meta(source: Source, file: str) -> dict:
     year = meta.get("year")
     if isinstance(year, float) and year.is_integer():
         meta["year"] = int(year)
-    meta["lang"] = str(meta.get("lang") or "zh")
+    try:
+        meta["lang"] = texts.language(str(meta.get("lang") or texts.DEFAULT))  # old workbooks say "zh"
+    except texts.UnknownLanguage as exc:
+        raise WorkbookError(f"{file} › {META_SHEET} › B6: {exc}") from None
     return meta
 
 
