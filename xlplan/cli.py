@@ -18,7 +18,7 @@ from . import __version__
 from .command import EXIT_STATUS_HELP, App, ExitStatus, describe_error, err, fail, out, report_error
 from .model import XlplanError, text
 from .template import spec
-from .texts import LANGUAGES, language
+from .texts import LANGUAGES, language, pick
 from .workbook import recalculation as recalc
 
 app = App(name="xlplan", help="Excel-native planning: templates, workbooks, recalculation, checks and HQ's merge.",
@@ -121,7 +121,7 @@ def _type_name(value) -> str:
         return "number"
     if isinstance(value, list):
         return "list"
-    if isinstance(value, dict) and value and set(value) <= set(LANGUAGES):
+    if isinstance(value, dict) and value and set(value) <= set(LANGUAGES) | {"zh"}:
         return _type_name(next(iter(value.values())))  # one value per language: shown in --lang's
     if isinstance(value, dict):
         return "mapping"
@@ -131,8 +131,8 @@ def _type_name(value) -> str:
 def _short(value, lang: str) -> str:
     if value is None:
         return "(the template's own)"
-    if isinstance(value, dict) and lang in value:
-        value = value[lang]
+    if isinstance(value, dict) and value and set(value) <= set(LANGUAGES) | {"zh"}:
+        value = pick(value, lang)
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return ",".join(str(v) for v in value)
     shown = json.dumps(value, ensure_ascii=False)
