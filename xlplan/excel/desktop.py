@@ -146,15 +146,23 @@ def _json_cell(v):
     return v
 
 
+def recalculate(book) -> dict:
+    """What the Recalculate button does to `book`: read it, recalculate, write back."""
+    from .ribbon import run_recalculate
+
+    data = book_json_of(book)
+    run_recalculate(book, data)
+    return data
+
+
 def main() -> None:
     """Recalculate and check the calling workbook, then offer to submit it to HQ."""
     import xlwings as xw
 
-    from .ribbon import Session, run_recalculate, run_submit
+    from .ribbon import Session, run_submit
 
     book = xw.Book.caller()
-    data = book_json_of(book)
-    run_recalculate(book, data)
+    data = recalculate(book)
     url, token = os.environ.get("XLPLAN_HQ_URL"), os.environ.get("XLPLAN_TOKEN")
     if not url or not token:
         return  # no HQ configured on this PC: submit through the Office add-in or by e-mail

@@ -216,13 +216,15 @@ def mark_findings(book: xw.Book, source: BookJsonSource, result: Result) -> int:
 
 
 XL_EXPRESSION = 2  # Excel's XlFormatConditionType.xlExpression
+DESKTOP_COM = sys.platform == "win32"  # Excel for Mac through AppleScript has no FormatConditions
+NOTE_HEAD = "xlplan"
 
 
 def _mark(rng, colour: str, note: str) -> None:
     if hasattr(rng.impl, "append_json_action"):
         rng.impl.append_json_action(func="xlplanMark", args=[colour, note])
         return
-    if sys.platform != "win32":
+    if not DESKTOP_COM:
         return  # Excel for Mac through AppleScript: no conditional formats; the Checks sheet lists them
     red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
     rule = rng.api.FormatConditions.Add(Type=XL_EXPRESSION, Formula1="=TRUE")
@@ -235,7 +237,7 @@ def _unmark(rng) -> None:
     if hasattr(rng.impl, "append_json_action"):
         rng.impl.append_json_action(func="xlplanUnmark", args=[])
         return
-    if sys.platform != "win32":
+    if not DESKTOP_COM:
         return
     conditions = rng.api.FormatConditions
     for i in range(conditions.Count, 0, -1):
