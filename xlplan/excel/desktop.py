@@ -22,6 +22,7 @@ import importlib.util
 import os
 import re
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -118,12 +119,17 @@ def book_json_of(book) -> dict:
     titles = [s.name for s in book.sheets]
     for sheet in book.sheets:
         last = sheet.used_range.last_cell
-        values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
+        # err_to_str: an error cell reads "#DIV/0!", as the Office.js client sends it (xlwings'
+        # default reads it as None, an empty cell, and the findings would differ)
+        values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
         rows = [[_json_cell(v) for v in row] for row in values]
         tables = []
         for table in sheet.tables:
+            totals = bool(table.show_totals)
             tables.append({"name": table.name, "range_address": table.range.address,
-                           "header_row_range_address": table.header_row_range.address})
+                           "header_row_range_address": table.header_row_range.address,
+                           "show_totals": totals,
+                           "total_row_range_address": table.totals_row_range.address if totals else None})
         sheets.append({"name": sheet.name, "values": rows, "tables": tables})
     for name in book.names:
         try:
@@ -143,15 +149,45 @@ def _json_cell(v):
         return ""
     if isinstance(v, dt.datetime):
         return v.isoformat(timespec="seconds")
+    if isinstance(v, dt.date):
+        return dt.datetime(v.year, v.month, v.day).isoformat(timespec="seconds")
     return v
 
 
+# Worksheet.Protection's Allow* flags: what the sheet lets a user do while protected
+PROTECTION_OPTIONS = ("AllowFormattingCells", "AllowFormattingColumns", "AllowFormattingRows",
+                      "AllowInsertingColumns", "AllowInsertingRows", "AllowInsertingHyperlinks",
+                      "AllowDeletingColumns", "AllowDeletingRows", "AllowSorting", "AllowFiltering",
+                      "AllowUsingPivotTables")
+
+
+@contextmanager
+def unprotected(book):
+    """The book's protected sheets unprotected while the block writes, protected again as they
+    were afterwards, whatever happened. Generated plans protect every sheet (no password) so
+    that formulas stay put, and Excel refuses a write into a locked cell of a protected sheet."""
+    lifted = []
+    try:
+        for sheet in book.sheets:
+            api = sheet.api
+            if api.ProtectContents:
+                options = {name: getattr(api.Protection, name) for name in PROTECTION_OPTIONS}
+                options.update(DrawingObjects=api.ProtectDrawingObjects, Scenarios=api.ProtectScenarios)
+                api.Unprotect()
+                lifted.append((api, options))
+        yield
+    finally:
+        for api, options in lifted:
+            api.Protect(Contents=True, **options)
+
+
 def recalculate(book) -> dict:
-    """What the Recalculate button does to `book`: read it, recalculate, write back."""
+    """What the Recalculate button does to `book`: read it, recalculate, write back, unprotected."""
     from .ribbon import run_recalculate
 
     data = book_json_of(book)
-    run_recalculate(book, data)
+    with unprotected(book):
+        run_recalculate(book, data)
     return data
 
 

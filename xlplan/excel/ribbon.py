@@ -201,11 +201,12 @@ def mark_findings(book: xw.Book, source: BookJsonSource, result: Result) -> int:
         old = json.loads(previous) if previous else []
     except (TypeError, ValueError):
         old = []
+    found_by_cell = by_cell(result, sheets)
     for sheet, address in old:
         if sheet in sheets:
-            _unmark(book.sheets[sheet].range(address))
+            _unmark(book.sheets[sheet].range(address), keep_note=(sheet, address) in found_by_cell)
     marks = []
-    for (sheet, address), found in by_cell(result, sheets).items():
+    for (sheet, address), found in found_by_cell.items():
         worst = min(found, key=lambda f: checks_module.SEVERITY_ORDER[f.severity]).severity
         note = "\n".join(f"{f.code}: {f.message}" for f in found)
         _mark(book.sheets[sheet].range(address), FINDING_COLOURS[worst], note)
@@ -217,7 +218,16 @@ def mark_findings(book: xw.Book, source: BookJsonSource, result: Result) -> int:
 
 XL_EXPRESSION = 2  # Excel's XlFormatConditionType.xlExpression
 DESKTOP_COM = sys.platform == "win32"  # Excel for Mac through AppleScript has no FormatConditions
+# The first line of the note on a marked cell: how a later run (here or in static/xlplan.js,
+# which has the same constant) knows the note is xlplan's to rewrite or remove. Notes that
+# `xlplan recalc` writes into a file are known by their author, COMMENT_AUTHOR.
 NOTE_HEAD = "xlplan"
+
+
+def _ours(comment) -> bool:
+    if comment is None:
+        return False
+    return comment.Author == recalc.COMMENT_AUTHOR or comment.Text().split("\n", 1)[0] == NOTE_HEAD
 
 
 def _mark(rng, colour: str, note: str) -> None:
@@ -229,11 +239,17 @@ def _mark(rng, colour: str, note: str) -> None:
     red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
     rule = rng.api.FormatConditions.Add(Type=XL_EXPRESSION, Formula1="=TRUE")
     rule.Interior.Color = red + green * 256 + blue * 65536
-    if rng.api.Comment is None:
-        rng.api.AddComment(note)
+    comment = rng.api.Comment
+    text = f"{NOTE_HEAD}\n{note}"
+    if comment is None:
+        rng.api.AddComment(text)  # a cell holds one note: added only where there is none
+    elif _ours(comment):
+        comment.Text(Text=text)
+    # else the clerk's own note stays; the Checks sheet lists the finding
 
 
-def _unmark(rng) -> None:
+def _unmark(rng, keep_note: bool = False) -> None:
+    """Remove the mark of the last run; its note too, unless the cell is marked again."""
     if hasattr(rng.impl, "append_json_action"):
         rng.impl.append_json_action(func="xlplanUnmark", args=[])
         return
@@ -244,6 +260,9 @@ def _unmark(rng) -> None:
         rule = conditions.Item(i)
         if rule.Type == XL_EXPRESSION and rule.Formula1 == "=TRUE":
             rule.Delete()
+    comment = rng.api.Comment
+    if not keep_note and _ours(comment):
+        comment.Delete()
 
 
 # -- the summary the clerk sees -------------------------------------------------------------
