@@ -15,6 +15,8 @@ command -v python3 >/dev/null 2>&1 || packages+=(python3)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+# python3-uno: tests drive LibreOffice through its own API (tests/lo_decorate.py, system python3)
+/usr/bin/python3 -c "import uno" >/dev/null 2>&1 || packages+=(python3-uno)
 # Debian's python3 lacks venv and ensurepip until python3-venv is installed.
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || packages+=(python3-venv)
 if [ ${#packages[@]} -gt 0 ]; then

@@ -1,0 +1,263 @@
+"""The one write-back: a recalculated plan → a plain list of edits to its workbook.
+
+`edits(result)` is pure. It says what xlplan changes in a workbook and nothing else:
+
+- `CachedValue`   the engine's result of a formula xlplan wrote (or of a formula typed
+                  into an input cell): the formula stays, its cached result changes;
+- `RestoreFormula` the template's formula put back where a value or another formula
+                  was typed over a computed cell (its finding stays on the Checks sheet);
+- `ChecksRows`    the Checks sheet's rows from `first_row` down, one per finding, in the
+                  order of `layout.CHECK_COLUMNS`, with a link to the finding's cell;
+- `Unmark` / `Mark` the marks of the previous run removed, this run's added: a
+                  conditional format whose formula is `MARK_FORMULA` and a note that
+                  starts with `NOTE_PREFIX` (author `NOTE_AUTHOR`);
+- `SetMeta`       a row of the hidden `_xlplan` sheet (the list of marked cells).
+
+Two appliers take the same list: `writefile.apply` edits an .xlsx part by part (every
+part xlplan does not own stays byte for byte), and the add-in applies it to a live
+book. Marks are recognised by their content, not by where xlplan last put them: an
+applier removes every conditional-format rule whose formula contains `MARK_TEXT` and
+every note that starts with `NOTE_PREFIX` or is by `NOTE_AUTHOR`, whatever another
+spreadsheet program did to their order or ranges; the `Unmark` edits (the cells
+recorded in `_xlplan`) also catch marks of older xlplan versions (formula `TRUE`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Callable, Union
+
+from ..model import Finding
+from ..template import styles
+from ..template.layout import CHECK_COLUMNS, META_SHEET, checks_sheet_title, quote
+from ..template.xlfuncs import XlErr
+from ..texts import t
+from . import checks
+from .plan import Plan
+from .read import ERROR_CODES
+
+MARKS_KEY = "marks"  # the `_xlplan` row listing the cells marked last time, as JSON [[sheet, address], ...]
+MARK_TEXT = "xlplan-mark"
+MARK_FORMULA = f'ISTEXT("{MARK_TEXT}")'  # always true, and says whose rule it is in every program
+NOTE_PREFIX = "xlplan › "
+NOTE_AUTHOR = "xlplan"
+FIRST_CHECK_ROW = 5  # rows 1–4 of the Checks sheet: title, note, blank, headers
+COLOURS = {severity: fill.fgColor.rgb[-6:] for severity, fill in styles.FINDING_FILL.items()}  # "FFC7CE"
+
+
+@dataclass(frozen=True)
+class CachedValue:
+    """A formula cell's cached result. Applied only where the cell holds a formula; in a live
+    book, which computes its formulas itself, only where it shows something else."""
+
+    sheet: str
+    address: str
+    value: object  # int | float | str | bool | XlErr | None (blank)
+
+
+@dataclass(frozen=True)
+class RestoreFormula:
+    """Put the template's formula (with its result) back into a computed cell typed over."""
+
+    sheet: str
+    address: str
+    formula: str  # "=..." as Excel shows it
+    value: object
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    values: tuple[str, ...]  # one text per layout.CHECK_COLUMNS
+    severity: str | None  # colours the severity cell; None on the "no findings" row
+    link: str | None  # "'sheet'!A1": the cell the "cell" column links to
+
+
+@dataclass(frozen=True)
+class ChecksRows:
+    """Replace every row of the Checks sheet from `first_row` down by `rows`."""
+
+    sheet: str
+    first_row: int
+    columns: tuple[str, ...]
+    rows: tuple[CheckRow, ...]
+
+
+@dataclass(frozen=True)
+class Unmark:
+    """Remove xlplan's mark (conditional format and note) from a cell marked last time."""
+
+    sheet: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Colour a cell with a finding and give it a note, unless someone else's note is there."""
+
+    sheet: str
+    address: str
+    severity: str
+    colour: str  # "FFC7CE"
+    note: str  # starts with NOTE_PREFIX
+
+
+@dataclass(frozen=True)
+class SetMeta:
+    key: str
+    value: str
+
+
+Edit = Union[CachedValue, RestoreFormula, ChecksRows, Unmark, Mark, SetMeta]
+
+
+def edits(result, shown: Callable[[str, str], object] | None = None) -> list[Edit]:
+    """Everything a recalculation changes in the workbook of `result`, in the order to apply it.
+
+    `shown(sheet, address)`, where given, is what a live book shows in a cell: a
+    `CachedValue` equal to it is left out (the book's own formula already gives it).
+    """
+    plan = result.plan
+    restored = restore_formulas(result)
+    skip = {(e.sheet, e.address) for e in restored}
+    out: list[Edit] = []
+    for sheet, cells in _merge(computed_cells(result), typed_cells(plan)).items():
+        for address, value in cells.items():
+            if (sheet, address) in skip:
+                continue
+            if shown is not None and same_value(shown(sheet, address), value):
+                continue
+            out.append(CachedValue(sheet, address, value))
+    out += restored
+    out.append(checks_rows(result))
+    out += [Unmark(sheet, address) for sheet, address in previous_marks(plan)]
+    marks = marks_of(result.findings)
+    out += marks
+    out.append(SetMeta(MARKS_KEY, json.dumps([[m.sheet, m.address] for m in marks], ensure_ascii=False)))
+    return out
+
+
+# -- values ----------------------------------------------------------------------------
+def _by_address(plan: Plan, values: dict, tables: dict, names, value=lambda v: v, skip_empty=False):
+    """sheet → {address: value(v)} for every cell of `names` where the plan found its block."""
+    out: dict[str, dict[str, object]] = {}
+    for name in names:
+        for (r, c), v in checks.cells(plan, values, tables, name):
+            cell = plan.cell(name, r, c)
+            if cell is None or (skip_empty and v is None):
+                continue
+            out.setdefault(cell.sheet, {})[cell.address] = value(v)
+    return out
+
+
+def computed_cells(result) -> dict[str, dict[str, object]]:
+    """sheet → {address: value} for every computed cell, where the plan found it."""
+    plan = result.plan
+    computed = [name for name, block in plan.template.blocks.items() if block.role == "computed"]
+    return _by_address(plan, result.values, result.tables, computed)
+
+
+def typed_cells(plan: Plan) -> dict[str, dict[str, object]]:
+    """sheet → {address: value} of the input cells as read: the results of formulas typed into them.
+
+    A tool that does not calculate saves a formula without its result; the reader works
+    it out where it can (see formulas.py), and the file then shows it everywhere. Only
+    cells holding a formula take these values.
+    """
+    typed = [name for name in (*plan.values, *plan.tables) if name in plan.template.blocks]
+    return _by_address(plan, plan.values, plan.tables, typed, value=_as_cached, skip_empty=True)
+
+
+def _as_cached(v):
+    if isinstance(v, str) and v.strip().upper() in ERROR_CODES:
+        return XlErr(v.strip().upper())
+    if isinstance(v, (dt.date, dt.datetime, dt.time)):
+        return None  # a date's serial number depends on the workbook's epoch: left for Excel to recompute
+    return v
+
+
+def _merge(*parts: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for part in parts:
+        for sheet, cells in part.items():
+            out.setdefault(sheet, {}).update(cells)
+    return out
+
+
+def same_value(shown, computed) -> bool:
+    """Does a cell that shows `shown` already show the engine's `computed`?"""
+    if isinstance(computed, XlErr):
+        return isinstance(shown, str) and shown.strip().upper() == computed.code
+    if computed in (None, ""):
+        return shown in (None, "")
+    if isinstance(computed, (int, float)) and not isinstance(computed, bool):
+        return isinstance(shown, (int, float)) and not isinstance(shown, bool) and abs(shown - computed) <= 1e-9 * max(
+            1.0, abs(computed))
+    return shown == computed
+
+
+def restore_formulas(result) -> list[RestoreFormula]:
+    """The template's formula back where a value or another formula was typed over a computed cell.
+
+    Only where the reader knows the formula (the workbook's layout is the template's).
+    """
+    values = {(s, a): v for s, cells in computed_cells(result).items() for a, v in cells.items()}
+    out = []
+    for f in result.findings:
+        if f.code == "FORMULA_OVERWRITTEN" and isinstance(f.expected, str) and f.expected.startswith("=") and f.cell:
+            out.append(RestoreFormula(f.cell.sheet, f.cell.address, f.expected,
+                                      values.get((f.cell.sheet, f.cell.address))))
+    return out
+
+
+# -- the Checks sheet ----------------------------------------------------------------------
+def checks_rows(result) -> ChecksRows:
+    lang = result.plan.lang
+    rows = []
+    for f in result.findings:
+        has_cell = bool(f.cell and f.cell.address)
+        by_column = {
+            "severity": t(f.severity, lang),
+            "code": f.code,
+            "message": f.message,
+            "where": f"{f.cell.sheet} › {f.cell.address}" if has_cell else "",
+            "cell": f.cell.address if has_cell else "",
+        }
+        rows.append(CheckRow(tuple(by_column.get(c, "") for c in CHECK_COLUMNS), f.severity,
+                             f"{quote(f.cell.sheet)}!{f.cell.address}" if has_cell else None))
+    if not rows:
+        rows.append(CheckRow((t("no_findings", lang),) + ("",) * (len(CHECK_COLUMNS) - 1), None, None))
+    return ChecksRows(checks_sheet_title(lang), FIRST_CHECK_ROW, CHECK_COLUMNS, tuple(rows))
+
+
+# -- marks ----------------------------------------------------------------------------------
+def previous_marks(plan: Plan) -> list[tuple[str, str]]:
+    """The cells the last recalculation recorded as marked (`_xlplan` › marks)."""
+    raw = plan.meta.get(MARKS_KEY)
+    try:
+        found = json.loads(raw) if raw else []
+    except (TypeError, ValueError):
+        return []
+    return [(str(p[0]), str(p[1])) for p in found if isinstance(p, list) and len(p) == 2]
+
+
+def marks_of(findings: list[Finding]) -> list[Mark]:
+    by_cell: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        if f.cell and f.cell.address and f.cell.sheet and f.cell.sheet != META_SHEET:
+            by_cell.setdefault((f.cell.sheet, f.cell.address), []).append(f)
+    out = []
+    for (sheet, address), found in by_cell.items():
+        worst = min(found, key=lambda f: checks.SEVERITY_ORDER[f.severity]).severity
+        note = NOTE_PREFIX + "\n".join(f"{f.code}: {f.message}" for f in found)
+        out.append(Mark(sheet, address, worst, COLOURS[worst], note))
+    return out
+
+
+def is_mark_formula(formula: str | None) -> bool:
+    """Is a conditional-format formula one of xlplan's marks (as any program may have saved it)?"""
+    return bool(formula) and MARK_TEXT in formula.lower()
+
+
+def is_mark_note(text: str | None, author: str | None = None) -> bool:
+    return (author or "").strip() == NOTE_AUTHOR or (text or "").lstrip().startswith(NOTE_PREFIX.strip())

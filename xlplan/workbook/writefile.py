@@ -1,0 +1,847 @@
+"""Apply a write-back's edits (writeback.py) to an .xlsx file, part by part.
+
+Only the parts the edits concern are parsed and written again: the sheets with
+computed cells, marks or the Checks rows, `_xlplan`, and — when a mark is the first
+note or the first highlight of a workbook — the styles, a sheet's comments and VML
+drawing, its relationships and the content types. Every other member of the zip
+(drawings, pictures, charts, text boxes, the user's comments on other sheets, custom
+XML, VBA, printer settings, web extensions) is copied byte for byte. Within an edited
+part, only xlplan's own elements change: cached values of its formulas, its
+conditional-format rules, its notes, the Checks rows and their links.
+
+The file is replaced atomically in its own folder (see `replace`): a temporary file
+named `.~xlplan-*.tmp` (hidden, and no workbook name a merge would take) is written,
+given the original's mode and owner, and renamed over the target; a symlink is
+followed and its target written. On any failure the original stays as it was.
+"""
+from __future__ import annotations
+
+import errno
+import io
+import os
+import posixpath
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Callable, Iterable
+
+from lxml import etree
+
+from ..model import WorkbookError
+from ..template.layout import META_SHEET
+from ..template.xlfuncs import XlErr
+from . import writeback as wbk
+from .plan import RANGE
+
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+NS_REL_DOC = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+              "http://purl.oclc.org/ooxml/officeDocument/relationships")
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+REL_COMMENTS = "/comments"
+REL_VML = "/vmlDrawing"
+REL_SHARED_STRINGS = "/sharedStrings"
+CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+TEMP_PREFIX = ".~xlplan-"
+# the order of a worksheet's children (ECMA-376, CT_Worksheet): a new element goes in its place
+WORKSHEET_ORDER = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
+                   "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate",
+                   "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting", "dataValidations",
+                   "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks",
+                   "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing",
+                   "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+                   "webPublishItems", "tableParts", "extLst")
+STYLES_ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
+                "tableStyles", "colors", "extLst")
+BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
+
+
+def local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def clean_text(s: str) -> str:
+    return BAD_XML_CHARS.sub("", str(s))[:MAX_CELL_TEXT]
+
+
+def split_address(address: str) -> tuple[int, int]:
+    m = RANGE.match(address)
+    if not m:
+        raise ValueError(f"not a cell address: {address!r}")
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
+
+
+def column_letters(col: int) -> str:
+    s = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+# -- the package -------------------------------------------------------------------------------
+class Package:
+    """An .xlsx opened for editing: parts parsed on demand, written back only when changed."""
+
+    def __init__(self, zf: zipfile.ZipFile, name: str):
+        self.zf = zf
+        self.name = name
+        self.names = {i.filename for i in zf.infolist()}
+        self.trees: dict[str, etree._Element] = {}
+        self.texts: dict[str, str] = {}  # parts edited as text (VML, which is not always well-formed XML)
+        self.changed: set[str] = set()
+        self.added: list[str] = []
+        book = self.tree("xl/workbook.xml")
+        self.main = etree.QName(book).namespace
+        self.rel_ns = next((ns for ns in NS_REL_DOC if ns in (book.nsmap or {}).values()), NS_REL_DOC[0])
+        rels = self.rels_of("xl/workbook.xml")
+        self.sheet_part = {}
+        for sheet in book.iter(f"{{{self.main}}}sheet"):
+            rid = sheet.get(f"{{{self.rel_ns}}}id") or next(
+                (v for k, v in sheet.attrib.items() if local(k) == "id" and k != "id"), None)
+            if rid in rels:
+                self.sheet_part[sheet.get("name")] = rels[rid][1]
+        self.shared_strings = None
+
+    # parts
+    def read(self, part: str) -> bytes:
+        return self.zf.read(part)
+
+    def tree(self, part: str):
+        if part not in self.trees:
+            if part in self.names:
+                self.trees[part] = etree.fromstring(self.read(part), PARSER)
+            else:
+                raise KeyError(part)
+        return self.trees[part]
+
+    def new_tree(self, part: str, root) -> None:
+        self.trees[part] = root
+        self.changed.add(part)
+        if part not in self.names:
+            self.names.add(part)
+            self.added.append(part)
+
+    def touch(self, part: str) -> None:
+        self.changed.add(part)
+
+    def q(self, tag: str) -> str:
+        return f"{{{self.main}}}{tag}"
+
+    # relationships
+    @staticmethod
+    def rels_path(part: str) -> str:
+        folder, base = posixpath.split(part)
+        return posixpath.join(folder, "_rels", base + ".rels")
+
+    def rels_of(self, part: str) -> dict[str, tuple[str, str]]:
+        """rId → (type, target part path) of a part's relationships (external ones left out)."""
+        path = self.rels_path(part)
+        if path not in self.names:
+            return {}
+        out = {}
+        for rel in self.tree(path):
+            if rel.get("TargetMode") == "External":
+                continue
+            target = rel.get("Target") or ""
+            if target.startswith("/"):
+                resolved = target.lstrip("/")
+            else:
+                resolved = posixpath.normpath(posixpath.join(posixpath.dirname(part), target))
+            out[rel.get("Id")] = (rel.get("Type") or "", resolved)
+        return out
+
+    def add_rel(self, part: str, rel_type: str, target: str) -> str:
+        path = self.rels_path(part)
+        if path in self.names:
+            root = self.tree(path)
+        else:
+            root = etree.Element(f"{{{NS_PKG_REL}}}Relationships", nsmap={None: NS_PKG_REL})
+            self.new_tree(path, root)
+        ids = {rel.get("Id") for rel in root}
+        n = 1
+        while f"rId{n}" in ids:
+            n += 1
+        rel = etree.SubElement(root, f"{{{NS_PKG_REL}}}Relationship")
+        rel.set("Id", f"rId{n}")
+        rel.set("Type", rel_type)
+        rel.set("Target", "/" + target)
+        self.touch(path)
+        return f"rId{n}"
+
+    def rel_type(self, kind: str) -> str:
+        base = ("http://purl.oclc.org/ooxml/officeDocument/relationships" if self.rel_ns == NS_REL_DOC[1]
+                else "http://schemas.openxmlformats.org/officeDocument/2006/relationships")
+        return base + kind
+
+    def content_type(self, part: str | None, extension: str | None, value: str) -> None:
+        root = self.tree("[Content_Types].xml")
+        if extension:
+            if any(d.get("Extension", "").lower() == extension for d in root if local(d.tag) == "Default"):
+                return
+            el = etree.Element(f"{{{NS_CT}}}Default")
+            el.set("Extension", extension)
+            root.insert(0, el)
+        else:
+            el = etree.SubElement(root, f"{{{NS_CT}}}Override")
+            el.set("PartName", "/" + part)
+        el.set("ContentType", value)
+        self.touch("[Content_Types].xml")
+
+    def free_name(self, pattern: str) -> str:
+        n = 1
+        while pattern.format(n) in self.names:
+            n += 1
+        return pattern.format(n)
+
+    def strings(self) -> list[str]:
+        """The shared strings, read only (xlplan writes its own text as inline strings)."""
+        if self.shared_strings is None:
+            self.shared_strings = []
+            for _, (kind, target) in self.rels_of("xl/workbook.xml").items():
+                if kind.endswith(REL_SHARED_STRINGS) and target in self.names:
+                    root = self.tree(target)
+                    self.shared_strings = ["".join(t.text or "" for t in si.iter() if local(t.tag) == "t"
+                                                   and local(t.getparent().tag) != "rPh")
+                                           for si in root if local(si.tag) == "si"]
+        return self.shared_strings
+
+    def serialize(self, part: str) -> bytes:
+        if part in self.texts:
+            return self.texts[part].encode("utf-8")
+        return XML_DECLARATION + etree.tostring(self.trees[part], encoding="UTF-8", xml_declaration=False)
+
+    def write(self, out: zipfile.ZipFile) -> None:
+        for info in self.zf.infolist():
+            if info.filename in self.changed:
+                out.writestr(info, self.serialize(info.filename))
+            else:
+                # unchanged: the same bytes, under the same name, date and compression
+                out.writestr(info, self.zf.read(info.filename))
+        for part in self.added:
+            out.writestr(zipfile.ZipInfo(part, date_time=(1980, 1, 1, 0, 0, 0)), self.serialize(part),
+                         compress_type=zipfile.ZIP_DEFLATED)
+
+
+# -- a worksheet ----------------------------------------------------------------------------------
+class Sheet:
+    """One worksheet's XML, with its cells found by address."""
+
+    def __init__(self, package: Package, title: str):
+        self.package = package
+        self.title = title
+        self.part = package.sheet_part[title]
+        self.root = package.tree(self.part)
+        self.q = package.q
+        self.data = self.root.find(self.q("sheetData"))
+        if self.data is None:
+            self.data = etree.Element(self.q("sheetData"))
+            insert_in_order(self.root, self.data, WORKSHEET_ORDER)
+        self._rows: dict[int, etree._Element] | None = None
+
+    def changed(self) -> None:
+        self.package.touch(self.part)
+
+    def rows(self) -> dict[int, etree._Element]:
+        if self._rows is None:
+            self._rows = {}
+            last = 0
+            for row in self.data.iterchildren(self.q("row")):
+                r = int(row.get("r") or last + 1)
+                row.set("r", str(r))
+                last = r
+                self._rows[r] = row
+        return self._rows
+
+    def cell(self, address: str, create: bool = False):
+        r, c = split_address(address)
+        row = self.rows().get(r)
+        if row is None:
+            if not create:
+                return None
+            row = etree.Element(self.q("row"))
+            row.set("r", str(r))
+            after = [n for n in self.rows() if n < r]
+            if after:
+                self.rows()[max(after)].addnext(row)
+            else:
+                self.data.insert(0, row)
+            self.rows()[r] = row
+        last = 0
+        for cell in row.iterchildren(self.q("c")):
+            ref = cell.get("r")
+            col = split_address(ref)[1] if ref else last + 1
+            if not ref:
+                cell.set("r", f"{column_letters(col)}{r}")
+            last = col
+            if col == c:
+                return cell
+            if col > c:
+                if not create:
+                    return None
+                new = etree.Element(self.q("c"))
+                new.set("r", address)
+                cell.addprevious(new)
+                return new
+        if not create:
+            return None
+        new = etree.SubElement(row, self.q("c"))
+        new.set("r", address)
+        return new
+
+    def text_of(self, cell) -> str | None:
+        kind = cell.get("t")
+        if kind == "inlineStr":
+            return "".join(t.text or "" for t in cell.iter(self.q("t")))
+        v = cell.find(self.q("v"))
+        if v is None or v.text is None:
+            return None
+        if kind == "s":
+            strings = self.package.strings()
+            i = int(v.text)
+            return strings[i] if 0 <= i < len(strings) else None
+        return v.text
+
+
+def insert_in_order(parent, element, order: tuple[str, ...]) -> None:
+    """Insert `element` among `parent`'s children where the schema's order puts it."""
+    rank = order.index(local(element.tag))
+    position = 0
+    current = -1
+    for i, child in enumerate(parent):
+        name = local(child.tag)
+        if name in order:
+            current = order.index(name)
+        if current <= rank:
+            position = i + 1
+    parent.insert(position, element)
+
+
+def _clear_value(cell, q) -> None:
+    for child in list(cell):
+        if local(child.tag) in ("v", "is"):
+            cell.remove(child)
+    for attr in ("t", "cm", "vm"):
+        cell.attrib.pop(attr, None)
+
+
+def _put_value(cell, value, q) -> None:
+    """The value part of a formula cell: type attribute and <v>."""
+    _clear_value(cell, q)
+    v = etree.SubElement(cell, q("v"))
+    if isinstance(value, XlErr):
+        cell.set("t", "e")
+        v.text = value.code
+    elif isinstance(value, bool):
+        cell.set("t", "b")
+        v.text = str(int(value))
+    elif isinstance(value, (int, float)):
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            cell.set("t", "e")
+            v.text = "#NUM!"
+        else:
+            v.text = repr(float(value)) if isinstance(value, float) and not value.is_integer() else str(int(value))
+    else:
+        cell.set("t", "str")
+        v.text = clean_text("" if value is None else value)
+
+
+def _put_text(cell, text: str, q) -> None:
+    for child in list(cell):
+        cell.remove(child)
+    for attr in ("t", "cm", "vm"):
+        cell.attrib.pop(attr, None)
+    cell.set("t", "inlineStr")
+    is_ = etree.SubElement(cell, q("is"))
+    t = etree.SubElement(is_, q("t"))
+    t.text = clean_text(text)
+    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+
+
+def set_cached(sheet: Sheet, address: str, value) -> bool:
+    """The cached result of the formula in a cell; nothing where the cell holds no formula."""
+    cell = sheet.cell(address)
+    if cell is None or cell.find(sheet.q("f")) is None:
+        return False
+    _put_value(cell, value, sheet.q)
+    sheet.changed()
+    return True
+
+
+def set_formula(sheet: Sheet, address: str, formula: str, value) -> None:
+    cell = sheet.cell(address, create=True)
+    f = cell.find(sheet.q("f"))
+    if f is not None and f.get("t") == "shared" and f.get("ref"):
+        return  # the master of a shared formula: other cells depend on its text; left as it is
+    for child in list(cell):
+        cell.remove(child)
+    f = etree.SubElement(cell, sheet.q("f"))
+    f.text = formula[1:] if formula.startswith("=") else formula
+    _put_value(cell, value, sheet.q)
+    sheet.changed()
+
+
+# -- the Checks sheet ---------------------------------------------------------------------------
+def fill_checks(package: Package, edit: wbk.ChecksRows, styles: "Styles") -> None:
+    if edit.sheet not in package.sheet_part:
+        return  # the clerk deleted the Checks sheet: the findings are printed and in the report
+    sheet = Sheet(package, edit.sheet)
+    q = sheet.q
+    for r, row in list(sheet.rows().items()):
+        if r >= edit.first_row:
+            sheet.data.remove(row)
+            del sheet.rows()[r]
+    links = sheet.root.find(q("hyperlinks"))
+    if links is not None:
+        for link in list(links):
+            ref = link.get("ref") or ""
+            try:
+                if split_address(ref.split(":")[0])[0] >= edit.first_row:
+                    links.remove(link)
+            except ValueError:
+                continue
+    column_of = {name: k + 1 for k, name in enumerate(edit.columns)}
+    for i, row in enumerate(edit.rows):
+        r = edit.first_row + i
+        for k, text in enumerate(row.values, start=1):
+            if text == "" and k > 1:
+                continue
+            cell = sheet.cell(f"{column_letters(k)}{r}", create=True)
+            _put_text(cell, text, q)
+            name = edit.columns[k - 1] if k <= len(edit.columns) else ""
+            style = None
+            if name == "severity" and row.severity:
+                style = styles.severity_xf(row.severity)
+            elif name == "message":
+                style = styles.wrap_xf()
+            elif name == "cell" and row.link:
+                style = styles.link_xf()
+            if style is not None:
+                cell.set("s", str(style))
+        if row.link and "cell" in column_of:
+            if links is None:
+                links = etree.Element(q("hyperlinks"))
+                insert_in_order(sheet.root, links, WORKSHEET_ORDER)
+            link = etree.SubElement(links, q("hyperlink"))
+            link.set("ref", f"{column_letters(column_of['cell'])}{r}")
+            link.set("location", row.link)
+            link.set("display", row.values[column_of["cell"] - 1])
+    if links is not None and len(links) == 0:
+        sheet.root.remove(links)
+    last = edit.first_row + len(edit.rows) - 1
+    dim = sheet.root.find(q("dimension"))
+    if dim is not None:
+        dim.set("ref", f"A1:{column_letters(max(len(edit.columns), 1))}{max(last, 1)}")
+    sheet.changed()
+
+
+# -- styles: found or added by content, so a second recalc adds nothing ------------------------------
+class Styles:
+    def __init__(self, package: Package):
+        self.package = package
+        self.part = next((target for kind, target in package.rels_of("xl/workbook.xml").values()
+                          if kind.endswith("/styles")), None)
+        self.root = package.tree(self.part) if self.part and self.part in package.names else None
+        self.cache: dict[tuple, int | None] = {}
+
+    def _q(self, tag):
+        return f"{{{etree.QName(self.root).namespace}}}{tag}"
+
+    def _ensure(self, container: str, xml: str) -> int | None:
+        """Index of a child of `container` equal to `xml` (added when missing)."""
+        if self.root is None:
+            return None
+        parent = self.root.find(self._q(container))
+        if parent is None:
+            parent = etree.Element(self._q(container))
+            parent.set("count", "0")
+            insert_in_order(self.root, parent, STYLES_ORDER)
+        ns = etree.QName(self.root).namespace
+        wanted = etree.fromstring(f'<wrap xmlns="{ns}">{xml}</wrap>', PARSER)[0]
+        key = _canonical(wanted)
+        for i, child in enumerate(parent):
+            if _canonical(child) == key:
+                return i
+        parent.append(wanted)
+        parent.set("count", str(len(parent)))
+        self.package.touch(self.part)
+        return len(parent) - 1
+
+    def dxf(self, colour: str) -> int | None:
+        key = ("dxf", colour)
+        if key not in self.cache:
+            self.cache[key] = self._ensure("dxfs", f'<dxf><fill><patternFill patternType="solid">'
+                                                   f'<fgColor rgb="FF{colour}"/><bgColor rgb="FF{colour}"/>'
+                                                   f'</patternFill></fill></dxf>')
+        return self.cache[key]
+
+    def _xf(self, key, fill: str | None = None, font: str | None = None, wrap: bool = False) -> int | None:
+        if key in self.cache:
+            return self.cache[key]
+        fill_id = self._ensure("fills", f'<fill><patternFill patternType="solid"><fgColor rgb="FF{fill}"/>'
+                                        f'<bgColor indexed="64"/></patternFill></fill>') if fill else 0
+        font_id = self._ensure("fonts", font) if font else 0
+        attrs = f'numFmtId="0" fontId="{font_id}" fillId="{fill_id}" borderId="0" xfId="0"'
+        attrs += ' applyFill="1"' if fill else ""
+        attrs += ' applyFont="1"' if font else ""
+        inner = '<alignment vertical="top" wrapText="1"/>' if wrap else ""
+        attrs += ' applyAlignment="1"' if wrap else ""
+        self.cache[key] = self._ensure("cellXfs", f"<xf {attrs}>{inner}</xf>")
+        return self.cache[key]
+
+    def severity_xf(self, severity: str) -> int | None:
+        return self._xf(("severity", severity), fill=wbk.COLOURS[severity])
+
+    def wrap_xf(self) -> int | None:
+        return self._xf(("wrap",), wrap=True)
+
+    def link_xf(self) -> int | None:
+        return self._xf(("link",), font='<font><u/><sz val="11"/><color rgb="FF0563C1"/><name val="Calibri"/></font>')
+
+
+def _canonical(el) -> bytes:
+    return etree.tostring(el, method="c14n", exclusive=True)
+
+
+# -- marks: conditional formats and notes ------------------------------------------------------------
+def remove_mark_rules(sheet: Sheet, legacy_cells: set[str]) -> None:
+    """Every conditional-format rule of xlplan on the sheet, wherever another program moved it;
+    `legacy_cells`: cells marked by an older xlplan, whose rule's formula is TRUE."""
+    changed = False
+    for rule in list(sheet.root.iter("{*}cfRule")):
+        formulas = [f.text or "" for f in rule.iter() if local(f.tag) in ("formula", "f")]
+        parent = rule.getparent()
+        sqref = parent.get("sqref") or "".join(s.text or "" for s in parent.iter() if local(s.tag) == "sqref")
+        ours = any(wbk.is_mark_formula(f) for f in formulas)
+        legacy = (rule.get("type") == "expression" and [f.strip().upper() for f in formulas] == ["TRUE"]
+                  and sqref.strip() in legacy_cells)
+        if ours or legacy:
+            parent.remove(rule)
+            changed = True
+            if not any(local(c.tag) == "cfRule" for c in parent):
+                parent.getparent().remove(parent)
+    if changed:
+        sheet.changed()
+
+
+def add_mark_rule(sheet: Sheet, address: str, dxf: int | None) -> None:
+    q = sheet.q
+    priorities = [int(r.get("priority")) for r in sheet.root.iter("{*}cfRule") if (r.get("priority") or "").isdigit()]
+    cf = etree.Element(q("conditionalFormatting"))
+    cf.set("sqref", address)
+    rule = etree.SubElement(cf, q("cfRule"))
+    rule.set("type", "expression")
+    if dxf is not None:
+        rule.set("dxfId", str(dxf))
+    rule.set("priority", str(max(priorities, default=0) + 1))
+    etree.SubElement(rule, q("formula")).text = wbk.MARK_FORMULA
+    insert_in_order(sheet.root, cf, WORKSHEET_ORDER)
+    sheet.changed()
+
+
+VML_SHAPE = re.compile(r"<v:shape\b.*?</v:shape>", re.S)
+VML_NOTE_SHAPETYPE = (
+    '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
+    '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>')
+VML_EMPTY = ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+             'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit">'
+             '<o:idmap v:ext="edit" data="{idmap}"/></o:shapelayout>' + VML_NOTE_SHAPETYPE + '</xml>')
+
+
+class Notes:
+    """A sheet's comments part and the VML drawing that shows them."""
+
+    def __init__(self, package: Package, sheet: Sheet):
+        self.package, self.sheet = package, sheet
+        rels = package.rels_of(sheet.part)
+        self.comments = next((t for kind, t in rels.values() if kind.endswith(REL_COMMENTS) and t in package.names),
+                             None)
+        legacy = sheet.root.find(sheet.q("legacyDrawing"))
+        rid = None
+        if legacy is not None:
+            rid = next((v for k, v in legacy.attrib.items() if local(k) == "id"), None)
+        self.vml = rels[rid][1] if rid in rels and rels[rid][1] in package.names else None
+
+    def _comments_root(self, create: bool):
+        if self.comments is None:
+            if not create:
+                return None
+            main = self.package.main
+            root = etree.Element(f"{{{main}}}comments", nsmap={None: main})
+            etree.SubElement(root, f"{{{main}}}authors")
+            etree.SubElement(root, f"{{{main}}}commentList")
+            self.comments = self.package.free_name("xl/comments{}.xml")
+            self.package.new_tree(self.comments, root)
+            self.package.add_rel(self.sheet.part, self.package.rel_type(REL_COMMENTS), self.comments)
+            self.package.content_type(self.comments, None, CT_COMMENTS)
+        return self.package.tree(self.comments)
+
+    def _vml_text(self, create: bool) -> str | None:
+        if self.vml is None:
+            if not create:
+                return None
+            texts = [self.package.read(p).decode("utf-8", "replace") for p in self.package.zf.namelist()
+                     if p.endswith(".vml") and p not in self.package.texts] + list(self.package.texts.values())
+            used = [int(m) for text in texts for m in re.findall(r'idmap[^>]*data="(\d+)', text)]
+            self.vml = self.package.free_name("xl/drawings/vmlDrawing{}.vml")
+            self.package.texts[self.vml] = VML_EMPTY.format(idmap=max(used, default=0) + 1)
+            self.package.names.add(self.vml)
+            self.package.added.append(self.vml)
+            self.package.changed.add(self.vml)
+            rid = self.package.add_rel(self.sheet.part, self.package.rel_type(REL_VML), self.vml)
+            legacy = etree.Element(self.sheet.q("legacyDrawing"))
+            legacy.set(f"{{{self.package.rel_ns}}}id", rid)
+            insert_in_order(self.sheet.root, legacy, WORKSHEET_ORDER)
+            self.sheet.changed()
+            self.package.content_type(None, "vml", CT_VML)
+        if self.vml not in self.package.texts:
+            self.package.texts[self.vml] = self.package.read(self.vml).decode("utf-8", "replace")
+        return self.package.texts[self.vml]
+
+    def foreign(self) -> set[str]:
+        """Cells with someone else's note: xlplan puts no note there."""
+        root = self._comments_root(create=False)
+        if root is None:
+            return set()
+        authors = [a.text or "" for a in root.iter("{*}author")]
+        out = set()
+        for c in root.iter("{*}comment"):
+            author = authors[int(c.get("authorId") or 0)] if (c.get("authorId") or "0").isdigit() and \
+                int(c.get("authorId") or 0) < len(authors) else ""
+            if not wbk.is_mark_note(_comment_text(c), author):
+                out.add(c.get("ref"))
+        return out
+
+    def remove_ours(self) -> None:
+        root = self._comments_root(create=False)
+        if root is None:
+            return
+        authors = [a.text or "" for a in root.iter("{*}author")]
+        gone = []
+        for c in list(root.iter("{*}comment")):
+            aid = c.get("authorId") or "0"
+            author = authors[int(aid)] if aid.isdigit() and int(aid) < len(authors) else ""
+            if wbk.is_mark_note(_comment_text(c), author):
+                c.getparent().remove(c)
+                gone.append(split_address(c.get("ref")))
+        if not gone:
+            return
+        self.package.touch(self.comments)
+        text = self._vml_text(create=False)
+        if text is None:
+            return
+        cells = {(r - 1, c - 1) for r, c in gone}
+
+        def drop(m):
+            shape = m.group(0)
+            if "Note" not in shape:
+                return shape
+            row = re.search(r"<x:Row>\s*(\d+)\s*</x:Row>", shape)
+            col = re.search(r"<x:Column>\s*(\d+)\s*</x:Column>", shape)
+            if row and col and (int(row.group(1)), int(col.group(1))) in cells:
+                return ""
+            return shape
+
+        self.package.texts[self.vml] = VML_SHAPE.sub(drop, text)
+        self.package.changed.add(self.vml)
+
+    def add(self, address: str, note: str) -> None:
+        root = self._comments_root(create=True)
+        main = etree.QName(root).namespace
+        authors = root.find(f"{{{main}}}authors")
+        names = [a.text for a in authors]
+        if wbk.NOTE_AUTHOR in names:
+            aid = names.index(wbk.NOTE_AUTHOR)
+        else:
+            etree.SubElement(authors, f"{{{main}}}author").text = wbk.NOTE_AUTHOR
+            aid = len(names)
+        clist = root.find(f"{{{main}}}commentList")
+        comment = etree.SubElement(clist, f"{{{main}}}comment")
+        comment.set("ref", address)
+        comment.set("authorId", str(aid))
+        text_el = etree.SubElement(comment, f"{{{main}}}text")
+        t = etree.SubElement(etree.SubElement(text_el, f"{{{main}}}r"), f"{{{main}}}t")
+        t.text = clean_text(note)
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        self.package.touch(self.comments)
+        text = self._vml_text(create=True)
+        if 'id="_x0000_t202"' not in text:
+            text = text.replace("</xml>", VML_NOTE_SHAPETYPE + "</xml>")
+        ids = [int(n) for n in re.findall(r"_x0000_s(\d+)", text)]
+        idmap = re.search(r'idmap[^>]*data="(\d+)', text)
+        first = int(idmap.group(1)) * 1024 + 1 if idmap else 1025
+        spid = max(ids + [first - 1]) + 1
+        r, c = split_address(address)
+        shape = (f'<v:shape id="_x0000_s{spid}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
+                 f'margin-top:1.5pt;width:240pt;height:90pt;z-index:{spid % 1024};visibility:hidden" '
+                 f'fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/>'
+                 f'<v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
+                 f'<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
+                 f'<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+                 f'<x:Anchor>{c}, 15, {max(r - 2, 0)}, 2, {c + 4}, 15, {r + 4}, 16</x:Anchor>'
+                 f'<x:AutoFill>False</x:AutoFill><x:Row>{r - 1}</x:Row><x:Column>{c - 1}</x:Column>'
+                 f'</x:ClientData></v:shape>')
+        self.package.texts[self.vml] = text.replace("</xml>", shape + "</xml>")
+        self.package.changed.add(self.vml)
+
+
+def _comment_text(comment) -> str:
+    return "".join(t.text or "" for t in comment.iter("{*}t"))
+
+
+# -- _xlplan ---------------------------------------------------------------------------------------------
+def set_meta(package: Package, key: str, value: str) -> None:
+    if META_SHEET not in package.sheet_part:
+        return
+    sheet = Sheet(package, META_SHEET)
+    target = None
+    for r, row in sheet.rows().items():
+        first = sheet.cell(f"A{r}")
+        if first is not None and sheet.text_of(first) == key:
+            target = r
+            break
+    if target is None:
+        target = max(sheet.rows(), default=0) + 1
+        _put_text(sheet.cell(f"A{target}", create=True), key, sheet.q)
+    _put_text(sheet.cell(f"B{target}", create=True), value, sheet.q)
+    sheet.changed()
+
+
+# -- applying a list of edits ---------------------------------------------------------------------
+def apply(package: Package, edits: Iterable[wbk.Edit]) -> None:
+    """Apply edits to an open package (see `rewrite` for a file)."""
+    edits = list(edits)
+    sheets: dict[str, Sheet] = {}
+
+    def sheet(title):
+        if title not in sheets:
+            part = package.sheet_part.get(title)
+            is_worksheet = part is not None and local(package.tree(part).tag) == "worksheet"
+            sheets[title] = Sheet(package, title) if is_worksheet else None  # chart sheets have no cells
+        return sheets[title]
+
+    styles = Styles(package)
+    legacy: dict[str, set[str]] = {}
+    for e in edits:
+        if isinstance(e, wbk.Unmark):
+            legacy.setdefault(e.sheet, set()).add(e.address)
+    marks = [e for e in edits if isinstance(e, wbk.Mark)]
+    for e in edits:
+        if isinstance(e, wbk.CachedValue) and sheet(e.sheet) is not None:
+            set_cached(sheet(e.sheet), e.address, e.value)
+        elif isinstance(e, wbk.RestoreFormula) and sheet(e.sheet) is not None:
+            set_formula(sheet(e.sheet), e.address, e.formula, e.value)
+        elif isinstance(e, wbk.ChecksRows):
+            fill_checks(package, e, styles)
+            sheets.pop(e.sheet, None)
+        elif isinstance(e, wbk.SetMeta):
+            set_meta(package, e.key, e.value)
+    if not any(isinstance(e, wbk.SetMeta) and e.key == wbk.MARKS_KEY for e in edits):
+        return  # not a whole write-back (cached values only): marks stay as they are
+    # marks: every old one removed on every sheet that has ours or had them, then this run's added
+    titles = {t for t in package.sheet_part if t != META_SHEET}
+    for title in sorted(titles):
+        s = sheet(title)
+        if s is None:
+            continue
+        remove_mark_rules(s, legacy.get(title, set()))
+        notes = Notes(package, s)
+        notes.remove_ours()
+        mine = [m for m in marks if m.sheet == title]
+        if not mine:
+            continue
+        foreign = notes.foreign()
+        for m in mine:
+            add_mark_rule(s, m.address, styles.dxf(m.colour))
+            if m.address not in foreign:
+                notes.add(m.address, m.note)
+
+
+def rewrite(path: str | Path, edits: Iterable[wbk.Edit], out: str | Path | None = None) -> Path:
+    """Apply edits to the workbook at `path`, writing `out` (default: `path` itself) atomically."""
+    path = Path(path)
+    out = Path(out) if out else path
+    try:
+        zf = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise WorkbookError(f"{path.name}: cannot be opened for writing ({exc})") from None
+    with zf:
+        try:
+            package = Package(zf, path.name)
+            apply(package, edits)
+        except (KeyError, etree.XMLSyntaxError, ValueError, zipfile.BadZipFile) as exc:
+            raise WorkbookError(f"{path.name}: a part of the workbook cannot be edited ({exc}); "
+                                "nothing was written") from None
+
+        def write(f):
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+                package.write(z)
+
+        return replace(out, write)
+
+
+# -- replacing a file safely ---------------------------------------------------------------------------
+def replace(path: str | Path, write: Callable[[io.BufferedWriter], None]) -> Path:
+    """Write a file through a temporary file in its own folder and rename it over the original.
+
+    A symlink is followed (its target is written, the link stays); the original's mode and
+    owner are kept; a file or folder the user cannot write is refused before anything is
+    written; on any failure (a full disk included) the temporary file is removed and the
+    original is as it was. Returns the path written.
+    """
+    given = Path(path)
+    target = Path(os.path.realpath(given))
+    name = given.name
+    exists = target.exists()
+    if exists and (not os.access(target, os.W_OK) or not target.stat().st_mode & 0o222):
+        # no write bit for anyone is the owner's wish even where root could write it
+        raise WorkbookError(f"{name}: the file is read-only; nothing was written. Make it writable, "
+                            "or write the result elsewhere with -o")
+    folder = target.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkbookError(f"{name}: cannot create the folder {folder} ({exc.strerror})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise WorkbookError(f"{name}: the folder {folder} is not writable; nothing was written")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        if exists:
+            st = target.stat()
+            os.chmod(tmp, st.st_mode & 0o7777)
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except (PermissionError, AttributeError):
+                pass  # only root may give a file away; the owner is then the one who runs recalc
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except OSError as exc:
+        _unlink(tmp)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise WorkbookError(f"{name}: the disk is full; nothing was written and the workbook is as it was")
+        raise WorkbookError(f"{name}: cannot be written ({exc.strerror or exc}); the workbook is as it was") from None
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return target
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
