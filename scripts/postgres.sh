@@ -5,12 +5,15 @@
 # Debian: installs the postgresql package when it is missing (needs root). The cluster
 # lives in a temporary folder, trusts loopback connections and is not the system's
 # cluster: nothing else on the machine is touched. Running it again reuses the server.
-# Stop it with: bash scripts/postgres.sh stop
+# Stop it with: bash scripts/postgres.sh stop (`status` exits 0 while it runs)
 set -euo pipefail
 PORT=${XLPLAN_PG_PORT:-54329}
 DIR=${XLPLAN_PG_DIR:-/tmp/xlplan-postgres}
 DB=${XLPLAN_PG_DB:-xlplan_test}
 
+if [ "${1:-}" = status ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+  exit 1  # not even installed
+fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "installing postgresql (apt-get)" >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -27,6 +30,11 @@ else
   as_pg() { "$@"; }
 fi
 
+if [ "${1:-}" = status ]; then  # exit 0 when this script's server is running
+  exec >/dev/null 2>&1
+  as_pg "$BIN/pg_ctl" -D "$DIR" status
+  exit $?
+fi
 if [ "${1:-}" = stop ]; then
   as_pg "$BIN/pg_ctl" -D "$DIR" -m fast stop >&2 || true
   exit 0

@@ -241,3 +241,21 @@ def test_help_reads_like_a_command_line_tool():
     assert "Usage: xlplan check [OPTIONS] FILE.xlsx..." in run("check", "--help").stdout
     assert "XLPLAN_TEMPLATES" in run("--help").stdout
     assert "xlplan_tokens.json" in run("token", "--help").stdout
+
+
+def test_the_python_api_shows_short_results(slipped):
+    import xlplan
+
+    result = xlplan.check(slipped)
+    shown = repr(result)
+    assert len(shown) < 300 and "slipped.xlsx" in shown and "1 errors" in shown
+    assert len(repr(result.plan)) < 300 and "annual_plan" in repr(result.plan)
+    assert len(str(result.as_json())) > 10_000  # everything is still there for who asks
+
+
+def test_new_with_the_shipped_sample_figures(tmp_path):
+    made = run("new", "support_plan", "--unit", "客服部", "--year", "2027", "--sample", "-o", tmp_path / "s.xlsx")
+    assert made.exit_code == 0, made.output
+    assert run("check", tmp_path / "s.xlsx").exit_code == 0  # the sample adds up
+    refused(run(*NEW, "--year", "2027", "--sample", "--data", tmp_path / "s.xlsx", "-o", tmp_path / "a.xlsx"),
+            "--sample", "--data")

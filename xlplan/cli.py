@@ -14,7 +14,7 @@ from typing import List, Optional
 
 import typer
 
-from . import __version__
+from . import __version__, shipped
 from .command import EXIT_STATUS_HELP, App, ExitStatus, describe_error, err, fail, out, report_error
 from .model import XlplanError, text
 from .template import spec
@@ -193,7 +193,8 @@ def describe(template: str = typer.Argument(..., help="a template id (see xlplan
 @app.command(epilog="""
 \b
 Examples:
-  xlplan new annual_plan --unit 北区营业部 --year 2027 --data workbooks/samples/annual_plan.json -o north.xlsx
+  xlplan new annual_plan --unit 北区营业部 --year 2027 --sample -o north.xlsx
+  xlplan new annual_plan --unit 北区营业部 --year 2027 --data north.json -o north.xlsx
   xlplan new annual_plan --unit North --year 2027 --lang en --param regions=East,West -o north-en.xlsx
   xlplan new kpi_scorecard --unit 客服一组 --year 2027 --period 2027-01 -o team1.xlsx
 """)
@@ -204,6 +205,7 @@ def new(template: str = typer.Argument(..., help="a template id (see xlplan temp
         period: str = typer.Option("", "--period", metavar="YYYY-MM", help="the month of a monthly scorecard"),
         data: Optional[Path] = typer.Option(None, "--data", metavar="FILE.json", dir_okay=False, exists=True,
                                             help="inputs to pre-fill, keyed by block name"),
+        sample: bool = typer.Option(False, "--sample", help="pre-fill with the sample figures shipped with xlplan"),
         param: List[str] = PARAM_OPTION,
         output: Path = typer.Option(..., "-o", "--output", metavar="FILE.xlsx", dir_okay=False,
                                     help="the workbook to write")):
@@ -211,6 +213,12 @@ def new(template: str = typer.Argument(..., help="a template id (see xlplan temp
     from .template import generate
 
     cycle = generate.Cycle(unit=unit, year=year, lang=lang, period=period)  # refuses a bad year, period, language
+    if sample and data:
+        fail("--sample and --data: give one of them")
+    if sample:
+        data = shipped.folder("samples") / f"{template}.json"
+        if not data.is_file():
+            fail(f"{template} has no sample figures (samples: {', '.join(shipped.samples()) or 'none'})")
     values = load_json(data, "--data") if data else {}
     params = {**values.pop("params", {}), **parse_params(param)}
     spec.check_parameters(template, params)
@@ -350,16 +358,26 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., metavar="INPUT", help="wor
             out.line("  ", (f"{len(row.duplicate_files)} files", "yellow"),
                      f" for {row.unit} ({row.template} {row.period}): {', '.join(row.duplicate_files)}; "
                      f"the latest accepted is used")
-    skipped = outcome.summary.skipped
-    for reason in skipped[:20]:
-        out.line("  ", ("skipped", "dim"), f" {reason}")
-    if len(skipped) > 20:
-        out.line(f"  skipped {len(skipped) - 20} more files that are no submission")
+    _say_skipped(outcome.summary.skipped)
     for problem in outcome.summary.unreadable:
         err.line(("xlplan:", "bold red"), f" skipped {problem}")
     for path in (outcome.workbook, outcome.report):
         if path:
             out.line(f"wrote {path}")
+
+
+def _say_skipped(skipped: list[tuple[str, str]], listed: int = 20) -> None:
+    """Files that are no submission: each named (lock files, outputs ...), other kinds of file counted."""
+    from .hq.merge import NOT_A_WORKBOOK
+
+    others = [path for path, why in skipped if why == NOT_A_WORKBOOK]
+    named = [(path, why) for path, why in skipped if why != NOT_A_WORKBOOK]
+    for path, why in named[:listed]:
+        out.line("  ", ("skipped", "dim"), f" {path}: {why}")
+    if len(named) > listed:
+        out.line("  ", ("skipped", "dim"), f" {len(named) - listed} more of these")
+    if others:
+        out.line("  ", ("skipped", "dim"), f" {len(others)} files that are {NOT_A_WORKBOOK}")
 
 
 class _progress:

@@ -20,3 +20,8 @@ def folder(name: str) -> Path:
     if installed.is_dir():
         return installed
     return PACKAGE.parent / FOLDERS[name]
+
+
+def samples() -> list[str]:
+    """The templates with sample figures (`xlplan new TEMPLATE --sample`)."""
+    return sorted(p.stem for p in folder("samples").glob("*.json"))

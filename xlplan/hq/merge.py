@@ -52,7 +52,7 @@ class Summary:
     rejected: int = 0
     rejected_files: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # files that vanished or could not be opened
-    skipped: list[str] = field(default_factory=list)  # "path: why" for files that are no submission
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) of files that are no submission
 
     def __str__(self) -> str:
         return (f"{self.seen} files: {self.new} new ({self.accepted} accepted, {self.rejected} rejected), "
@@ -191,14 +191,14 @@ def process_chunk(items: list[tuple[str, bytes, dt.datetime]]) -> list[Incoming]
 
 # -- inputs -------------------------------------------------------------------------
 def expand(inputs: Iterable[str | Path], exclude: Iterable[str | Path] = (),
-           skipped: list[str] | None = None) -> Iterator[Path]:
+           skipped: list[tuple[str, str]] | None = None) -> Iterator[Path]:
     """Files, folders (searched recursively) and glob patterns → workbook paths, lazily.
 
     A file named explicitly is taken whatever its suffix (it is then stored as rejected
     if it is no workbook); in folders and globs only .xlsx/.xlsm count. Everywhere,
     Excel's lock files (~$*), hidden and temporary files and the paths in `exclude`
     (this run's own outputs) are left out; each is appended to `skipped` as
-    "path: why", so the caller can say what it left out.
+    (path, why), so the caller can say what it left out.
     """
     excluded = {_same_file_key(p) for p in exclude if p}
 
@@ -207,9 +207,9 @@ def expand(inputs: Iterable[str | Path], exclude: Iterable[str | Path] = (),
         if reason is None and excluded and _same_file_key(path) in excluded:
             reason = "this merge's own output"
         if reason is None and not named and not path.name.lower().endswith(SUFFIXES):
-            reason = "not .xlsx or .xlsm"
+            reason = NOT_A_WORKBOOK
         if reason and skipped is not None:
-            skipped.append(f"{path}: {reason}")
+            skipped.append((str(path), reason))
         return reason
 
     for item in inputs:
@@ -221,7 +221,7 @@ def expand(inputs: Iterable[str | Path], exclude: Iterable[str | Path] = (),
             for root, dirs, files in os.walk(path):
                 for hidden in sorted(d for d in dirs if d.startswith(".")):
                     if skipped is not None:
-                        skipped.append(f"{Path(root) / hidden}: hidden folder")
+                        skipped.append((str(Path(root) / hidden), "hidden folder"))
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if why_not(Path(root) / name, named=False) is None:
@@ -237,6 +237,9 @@ def expand(inputs: Iterable[str | Path], exclude: Iterable[str | Path] = (),
                         yield p
                 elif p.is_dir():
                     yield from expand([p], exclude, skipped)
+
+
+NOT_A_WORKBOOK = "not .xlsx or .xlsm"
 
 
 def skip_reason(name: str) -> str | None:
@@ -413,7 +416,7 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
             for p in window:
                 read_ = _read_within_limits(p, summary)
                 if read_ is not None and is_consolidated(read_[0]):
-                    summary.skipped.append(f"{p}: a consolidated workbook (a merge's output)")
+                    summary.skipped.append((str(p), "a consolidated workbook (a merge's output)"))
                     window_skipped += 1
                 elif read_ is not None:
                     loaded.append((p, *read_))

@@ -66,6 +66,11 @@ class Plan:
 
         return language(self.meta.get("lang"))
 
+    def __repr__(self) -> str:
+        # every value of a plan runs to tens of thousands of characters: a REPL shows what it is
+        return (f"<Plan {self.file} · {self.template.id} · {self.unit} {self.period}: "
+                f"{len(self.values) + len(self.tables)} blocks read, {len(self.findings)} findings>")
+
     @property
     def unit(self) -> str:
         return str(self.meta.get("unit") or "")
