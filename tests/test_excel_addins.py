@@ -1,9 +1,9 @@
 """The two add-ins as Office would load them: the manifest, and the desktop .xlam.
 
-Office's XSDs ship with no package that installs offline, so the manifest is checked
-with the rules Office applies that matter here: the OfficeApp 1.1 namespace and
-element order, every resource id defined once and every reference resolved, unique
-control ids, lengths, a GUID, and every URL https on the configured host.
+test_excel_schemas.py validates the manifest against Office's XSDs; here are the rules
+Office applies that an XSD does not express: every resource id defined once and every
+reference resolved, unique control ids, lengths, a GUID, and every URL https on the
+configured host.
 """
 from __future__ import annotations
 
