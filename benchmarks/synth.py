@@ -3,11 +3,17 @@
 Generating each workbook through openpyxl takes ~0.1 s; a merge benchmark needs
 10,000. So each template is generated once, filled from its sample, and every
 submission is a copy whose input cells get new figures (scaled by a random factor per
-unit, so sums still add up) and whose unit name is its own. Every tenth file carries an
-arithmetic slip (one region figure off), so the merge sees errors too.
+unit, so sums still add up) and whose unit name is its own. The samples' own planted
+slips are corrected first; then one plan in ten of each template carries a slip (an
+annual plan a region figure that no longer adds up to its month, a scorecard more chats
+answered than received), so nine in ten are accepted and the merge sees errors too.
+
+`resaved(files, folder)` is the same set after a save by LibreOffice, as files saved by
+another program arrive; it is made once per set (N and this file's hash) and kept.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import random
@@ -28,13 +34,19 @@ SCALED = {"target_month": None, "region_plan": None, "actual_month": None, "hq_t
           "target": {1, 2}, "base": {1, 2}, "seg_productivity": None,
           "markets.target": None, "markets.premium_per_policy": None,
           "staff.planned_sales": None, "staff.actual_sales": None}
+# block whose first cell gets the slip, per template
+SLIP = {"annual_plan": "region_plan", "kpi_scorecard": "staff.chats_answered"}
 CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(?:<v>([^<]*)</v>)?</c>)')
 
 
 def _base(template_id: str, folder: Path) -> tuple[Path, dict[str, dict[str, str]]]:
-    """A filled workbook with a placeholder unit, and sheet part → {address: block} of scalable inputs."""
+    """A filled workbook with a placeholder unit, and sheet part → {address: block} of the inputs
+    that scale or slip."""
     data = json.loads((ROOT / "workbooks" / "samples" / f"{template_id}.json").read_text(encoding="utf-8"))
     params = data.pop("params", {})
+    for line in data.get("actions", ()):  # the sample's "stated 6,400 for 64,000": a plan in nine in ten is clean
+        if line.get("stated") is not None and None not in (line.get("quantity"), line.get("unit_cost"), line.get("times")):
+            line["stated"] = line["quantity"] * line["unit_cost"] * line["times"]
     period = data.pop("period", "2027-01") if template_id == "kpi_scorecard" else ""
     cycle = generate.Cycle(unit=PLACEHOLDER, year=2027, lang="zh", period=period, params=params)
     template = spec.load(template_id, cycle.template_params())
@@ -43,12 +55,12 @@ def _base(template_id: str, folder: Path) -> tuple[Path, dict[str, dict[str, str
     sheets = [s.title if isinstance(s.title, str) else s.title.get("zh") for s in template.sheets]
     scaled: dict[str, dict[str, str]] = {}
     for name, block in template.blocks.items():
-        if block.role == "computed" or name not in SCALED:
+        if block.role == "computed" or (name not in SCALED and name != SLIP[template_id]):
             continue
         place = layout.places[name]
         part = f"xl/worksheets/sheet{sheets.index(place.sheet) + 1}.xml"
         for r in range(place.nrows):
-            if SCALED[name] is not None and r + 1 not in SCALED[name]:
+            if name not in SCALED and r > 0 or SCALED.get(name) is not None and r + 1 not in SCALED[name]:
                 continue
             for c in range(place.ncols):
                 sheet_cells = scaled.setdefault(part, {})
@@ -56,7 +68,8 @@ def _base(template_id: str, folder: Path) -> tuple[Path, dict[str, dict[str, str
     return path, scaled
 
 
-def _vary(xml: str, cells: dict[str, str], factor: float, slip: bool) -> str:
+def _vary(xml: str, cells: dict[str, str], factor: float, slip: str | None) -> str:
+    """Inputs scaled by `factor`; the first cell of block `slip` (if any) 7 off."""
     slipped = False
 
     def replace(m):
@@ -68,8 +81,8 @@ def _vary(xml: str, cells: dict[str, str], factor: float, slip: bool) -> str:
             number = float(value)
         except ValueError:
             return m.group(0)
-        new = round(number * factor, 2)
-        if slip and not slipped and cells[address] == "region_plan":
+        new = round(number * factor, 2) if cells[address] in SCALED else number
+        if not slipped and cells[address] == slip:
             new += 7  # a region figure that no longer adds up to its month
             slipped = True
         return f'<c r="{address}"{attrs}><v>{new!r}</v></c>'
@@ -80,7 +93,7 @@ def _vary(xml: str, cells: dict[str, str], factor: float, slip: bool) -> str:
 def make(folder: Path, n: int, seed: int = 2027) -> list[Path]:
     """n submissions in `folder` (made once; reused when already there)."""
     folder = Path(folder)
-    done = folder / f".complete-{n}-{seed}"
+    done = folder / f".complete-{n}-{seed}-{version()}"
     files = sorted(folder.glob("*.xlsx"))
     if done.exists() and len(files) == n:
         return files
@@ -95,9 +108,12 @@ def make(folder: Path, n: int, seed: int = 2027) -> list[Path]:
             parts = {info.filename: zf.read(info.filename) for info in zf.infolist()}
         bases[template_id] = (parts, cells)
     out = []
+    made = {template_id: 0 for template_id in bases}
     for i in range(n):
         template_id = "annual_plan" if i % 3 else "kpi_scorecard"
         parts, cells = bases[template_id]
+        slip = SLIP[template_id] if made[template_id] % 10 == 9 else None  # one in ten of each template
+        made[template_id] += 1
         unit = f"单位{i:05d}"
         factor = rng.randint(50, 150) / 100  # two decimals: scaled figures stay exact to the fen
         buffer = io.BytesIO()
@@ -105,11 +121,35 @@ def make(folder: Path, n: int, seed: int = 2027) -> list[Path]:
             for name, data in parts.items():
                 data = data.replace(PLACEHOLDER.encode(), unit.encode())
                 if name in cells:
-                    data = _vary(data.decode("utf-8"), cells[name], factor, slip=i % 10 == 0).encode("utf-8")
+                    data = _vary(data.decode("utf-8"), cells[name], factor, slip).encode("utf-8")
                 zf.writestr(name, data)
         path = folder / f"{template_id}-{i:05d}.xlsx"
         path.write_bytes(buffer.getvalue())
         out.append(path)
+    done.write_text("ok")
+    return out
+
+
+def version() -> str:
+    """This file's hash: a set made by an older synth.py is made again."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+
+
+def resaved(files: list[Path], folder: Path, batch: int = 100) -> list[Path]:
+    """`files` opened and saved again by LibreOffice, in `folder` (kept; made again only when
+    the set or synth.py changed). Many files per soffice call: starting it costs more than a file."""
+    from xlplan import libreoffice
+
+    folder = Path(folder)
+    done = folder / f".complete-{len(files)}-{version()}"
+    out = [folder / f"{p.stem}.xlsx" for p in files]
+    if done.exists() and all(p.is_file() for p in out):
+        return out
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.xlsx"):
+        old.unlink()
+    for i in range(0, len(files), batch):
+        libreoffice.recalculate(files[i:i + batch], folder)
     done.write_text("ok")
     return out
 
