@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import random
 import re
+import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -135,22 +137,43 @@ def version() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
-def resaved(files: list[Path], folder: Path, batch: int = 100) -> list[Path]:
-    """`files` opened and saved again by LibreOffice, in `folder` (kept; made again only when
-    the set or synth.py changed). Many files per soffice call: starting it costs more than a file."""
+def resaved(files: list[Path], folder: Path, cache: Path | None = None, batch: int = 20,
+            parallel: int = 2) -> list[Path]:
+    """`files` opened and saved again by LibreOffice, under their names in `folder`.
+
+    Each converted file is kept in `cache` under the hash of the bytes it was made from,
+    so a set is converted once, however often it is measured, and a larger set reuses
+    the smaller one's files (file i is the same in every set). Many files per soffice
+    call, `parallel` calls at a time: starting LibreOffice costs more than a file.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from xlplan import libreoffice
 
     folder = Path(folder)
-    done = folder / f".complete-{len(files)}-{version()}"
-    out = [folder / f"{p.stem}.xlsx" for p in files]
-    if done.exists() and all(p.is_file() for p in out):
-        return out
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.xlsx"):
-        old.unlink()
-    for i in range(0, len(files), batch):
-        libreoffice.recalculate(files[i:i + batch], folder)
-    done.write_text("ok")
+    cache = Path(cache) if cache else folder.parent / "resaved-cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    keys = {p: hashlib.sha256(p.read_bytes()).hexdigest()[:24] for p in files}
+    todo = [p for p in files if not (cache / f"{keys[p]}.xlsx").is_file()]
+    if todo:
+        staging = cache / "staging"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        named = []
+        for p in todo:  # named by content: the output is cache/<key>.xlsx
+            shutil.copyfile(p, staging / f"{keys[p]}.xlsx")
+            named.append(staging / f"{keys[p]}.xlsx")
+        with ThreadPoolExecutor(parallel) as pool:
+            list(pool.map(lambda part: libreoffice.recalculate(part, cache),
+                          [named[i:i + batch] for i in range(0, len(named), batch)]))
+        shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    out = []
+    for p in files:
+        target = folder / p.name
+        os.link(cache / f"{keys[p]}.xlsx", target)
+        out.append(target)
     return out
 
 

@@ -9,8 +9,10 @@ workers need no access to HQ's folder.
 
 The main process streams: it lists the inputs lazily, reads and hashes a window of
 files, skips bytes the store already holds, keeps a bounded number of chunks in
-flight and writes results to the store in batches, so memory stays flat however many
-files there are.
+flight and hands results to the store in batches, so memory stays flat however many
+files there are. When the work runs in other processes, the batches are written by a
+writer process of their own (`Writer`): inserting a file's few hundred rows costs the
+database a few milliseconds, more than everything else the main process does for it.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import datetime as dt
 import glob
 import hashlib
 import io
+import multiprocessing
 import os
 import zipfile
 from collections import deque
@@ -34,7 +37,7 @@ from ..template.xlfuncs import XlErr
 from ..workbook import read, safety
 from ..workbook import recalculation as recalc
 from ..workbook.plan import Plan
-from .store import ACCEPTED, REJECTED, Incoming, RosterEntry, Store
+from .store import ACCEPTED, REJECTED, Incoming, RosterEntry, Store, StoreError, pack_values
 
 SUFFIXES = (".xlsx", ".xlsm")
 CHUNK = 16  # files per task sent to a worker
@@ -175,13 +178,13 @@ def process(name: str, data: bytes, received_at: dt.datetime) -> Incoming:
     status = REJECTED if any(f[0] == "error" for f in found) else ACCEPTED
     return Incoming(**base, unit=plan.unit or None, template=plan.template.id,
                      template_version=str(plan.meta.get("version")), period=plan.period, status=status,
-                     findings=found, values=long_form(result))
+                     findings=found, values=pack_values(long_form(result)))
 
 
 def _unreadable(base: dict, data: bytes, code: str, message: str) -> Incoming:
     base = {**base, "submitter": base["submitter"] if "submitter" in base else submitter_of(data)}
     return Incoming(**base, unit=None, template=None, template_version=None, period=None, status=REJECTED,
-                     findings=(("error", code, message, None, None, None),), values=())
+                     findings=(("error", code, message, None, None, None),), values="[]")
 
 
 def process_chunk(items: list[tuple[str, bytes, dt.datetime]]) -> list[Incoming]:
@@ -361,6 +364,83 @@ class Cluster:
             self.client.close()
 
 
+class Writer:
+    """Stores batches in a process of its own, one batch after the other, in the order given.
+
+    The main process hands a batch over and goes on reading and dispatching; `done()`
+    gives back, batch by batch, what `Store.add` returned. One writer, in order: submission
+    ids and versions come out exactly as when the main process writes, and each batch is
+    still one transaction, so a merge killed at any point loses nothing.
+    """
+
+    def __init__(self, store: Store, depth: int = 2):
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        self.pipe, child = context.Pipe()
+        self.process = context.Process(target=_write_batches, args=(store.url, store.engine_options, child),
+                                       daemon=True, name="xlplan-store-writer")
+        self.process.start()
+        child.close()
+        self.depth = depth  # batches handed over and not yet written
+        self.waiting = 0
+
+    def add(self, batch: list[tuple[Incoming, bytes]]) -> Iterator[list[int | None]]:
+        """Hand a batch over; yields the ids of batches written meanwhile (when `depth` are waiting)."""
+        self.pipe.send(batch)
+        self.waiting += 1
+        while self.waiting >= self.depth:
+            yield self._result()
+
+    def done(self) -> Iterator[list[int | None]]:
+        """The ids of every batch not yet given back; then the writer ends."""
+        while self.waiting:
+            yield self._result()
+
+    def _result(self) -> list[int | None]:
+        try:
+            kind, value = self.pipe.recv()
+        except EOFError:
+            raise StoreError("the process writing to the database ended unexpectedly; nothing of the "
+                             "batches not yet written was stored, merge the same files again") from None
+        self.waiting -= 1
+        if kind == "error":
+            raise StoreError(value)
+        return value
+
+    def close(self) -> None:
+        try:
+            self.pipe.send(None)
+        except OSError:
+            pass
+        self.pipe.close()
+        self.process.join(30)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+def _write_batches(url: str, options: dict, pipe) -> None:
+    """The writer process: Store.add for each batch received, until None."""
+    try:
+        store = Store(url, **options)
+    except StoreError as exc:
+        batch = pipe.recv()
+        while batch is not None:
+            pipe.send(("error", str(exc)))
+            batch = pipe.recv()
+        return
+    with store:
+        while True:
+            batch = pipe.recv()
+            if batch is None:
+                return
+            try:
+                pipe.send(("ids", store.add(batch)))
+            except StoreError as exc:
+                pipe.send(("error", str(exc)))
+            except Exception as exc:  # reported by the main process, which stops the merge
+                pipe.send(("error", f"{store.display_url}: writing a batch failed ({type(exc).__name__}: {exc}); "
+                                    "nothing of it was stored"))
+
+
 def runner(workers: int | None = None, scheduler=None):
     """Where the per-file work runs: a Dask scheduler, a process pool, or inline (workers=0)."""
     if scheduler is not None:
@@ -380,6 +460,9 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
     """
     summary = Summary()
     run = runner(workers, scheduler)
+    # the work elsewhere: the rows are written elsewhere too, if the database can be opened twice
+    writer = Writer(store) if not isinstance(run, Inline) and store.shared else None
+    written: deque = deque()  # per batch handed to the writer: (source, status) of each file
     inflight: deque = deque()  # (future, [(path, data, received)]) in input order
     # enough chunks in flight that the workers keep busy while this process writes a batch
     # (a few hundred files in memory, not more: memory stays flat)
@@ -397,17 +480,25 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
                 flush()
 
     def flush():
-        for (processed, _), sid in zip(pending, store.add(pending)):
+        if writer is None:
+            count([(p.source, p.status) for p, _ in pending], store.add(pending))
+        else:
+            written.append([(p.source, p.status) for p, _ in pending])
+            for ids in writer.add(list(pending)):
+                count(written.popleft(), ids)
+        pending.clear()
+
+    def count(files: list[tuple[str, str]], ids: list[int | None]):
+        for (source, status), sid in zip(files, ids):
             if sid is None:
                 summary.duplicates += 1
                 continue
             summary.new += 1
-            if processed.status == ACCEPTED:
+            if status == ACCEPTED:
                 summary.accepted += 1
             else:
                 summary.rejected += 1
-                summary.rejected_files.append(processed.source)
-        pending.clear()
+                summary.rejected_files.append(source)
 
     window_skipped = 0
     try:
@@ -442,8 +533,13 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
         collect(block=True)
         if pending:
             flush()
+        if writer is not None:
+            for ids in writer.done():
+                count(written.popleft(), ids)
     finally:
         run.close()
+        if writer is not None:
+            writer.close()
     return summary
 
 

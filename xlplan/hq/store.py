@@ -22,6 +22,7 @@ file in place on first use with no separate command.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -174,11 +175,34 @@ class Incoming:
     period: str | None
     status: str
     findings: tuple[tuple, ...]  # severity, code, message, sheet, cell, block
-    values: tuple[tuple, ...]  # block, row, col, row_key, col_key, number, text, role
+    # the long-form rows (block, row, col, row_key, col_key, number, text, role): packed by
+    # pack_values where the file was read, or as tuples
+    values: str | tuple[tuple, ...]
 
     @property
     def errors(self) -> int:
         return sum(1 for f in self.findings if f[0] == "error")
+
+    @property
+    def rows(self) -> tuple[tuple, ...]:
+        """The long-form values as tuples."""
+        return value_rows_of(self)
+
+
+def value_rows_of(item) -> tuple[tuple, ...]:
+    values = item.values
+    return tuple(tuple(v) for v in json.loads(values)) if isinstance(values, str) else tuple(values)
+
+
+def packed_values_of(item) -> str:
+    return item.values if isinstance(item.values, str) else pack_values(item.values)
+
+
+def pack_values(rows: Iterable[Sequence]) -> str:
+    """Long-form value rows as one JSON array: packed once where the file is read (a worker), they
+    travel to the main process as one string and the database unpacks them (json_each in SQLite,
+    json_array_elements in PostgreSQL), so the process that writes touches no row in Python."""
+    return json.dumps(list(rows), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 @dataclass(frozen=True)
@@ -193,6 +217,13 @@ FINDING_COLUMNS = ("submission_id", "severity", "code", "message", "sheet", "cel
 VALUE_COLUMNS = ("submission_id", "unit", "period", "block", "row", "col", "row_key", "col_key", "number", "text",
                  "role")
 DRIVER_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+# one statement per file: the database expands the packed rows (see pack_values)
+UNPACK_VALUES = {
+    "sqlite": "INSERT INTO plan_values ({columns}) SELECT ?, ?, ?, value->>0, value->>1, value->>2, value->>3, "
+              "value->>4, value->>5, value->>6, value->>7 FROM json_each(?)",
+    "postgresql": "INSERT INTO plan_values ({columns}) SELECT %s, %s, %s, e->>0, (e->>1)::int, (e->>2)::int, "
+                  "e->>3, e->>4, (e->>5)::float8, e->>6, e->>7 FROM json_array_elements(%s::json) AS e",
+}
 ROWS_PER_STATEMENT = 100  # 1,100 parameters for a value row: under every driver's limit
 
 
@@ -229,6 +260,20 @@ def _insert_many(conn: Connection, table: Table, columns: tuple[str, ...], rows:
         conn.exec_driver_sql(insert + one_row, rows[whole:])
 
 
+def _insert_values(conn: Connection, packed: list[tuple[int, str, str, str]]) -> None:
+    """Value rows of many files, given per file as (submission id, unit, period, pack_values(rows))."""
+    if not packed:
+        return
+    statement = UNPACK_VALUES.get(conn.dialect.name)
+    if statement is None or conn.dialect.paramstyle not in DRIVER_MARKS:
+        _insert_many(conn, plan_values, VALUE_COLUMNS,
+                     [(sid, unit, period, *row) for sid, unit, period, values in packed
+                      for row in json.loads(values)])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    conn.exec_driver_sql(statement.format(columns=", ".join(quote(c) for c in VALUE_COLUMNS)), packed)
+
+
 def _sqlite_settings(dbapi_connection, _record) -> None:
     # WAL lets the status page read while a merge writes, and with synchronous=NORMAL a
     # commit does not wait for the disk: a power cut can lose the last batches, never
@@ -245,6 +290,7 @@ class Store:
 
     def __init__(self, url: str = DEFAULT_URL, **engine_options: Any):
         self.url = url
+        self.engine_options = engine_options
         try:
             self.engine: Engine = create_engine(url, **engine_options)
         except (ArgumentError, NoSuchModuleError) as exc:
@@ -264,6 +310,12 @@ class Store:
             self.migrate()
         except OperationalError as exc:
             raise StoreError(f"{self.display_url}: cannot open the database ({exc.orig})") from None
+
+    @property
+    def shared(self) -> bool:
+        """Can another process open this same database (not an in-memory SQLite)?"""
+        url = self.engine.url
+        return url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:")
 
     @property
     def display_url(self) -> str:
@@ -357,14 +409,11 @@ class Store:
                                    rows).scalars().all()
             sid_of = {item.sha256: sid for (item, _), sid in zip(fresh, new_ids)}
             finding_rows: list[tuple] = []
-            value_rows: list[tuple] = []
             for item, _ in fresh:
-                sid = sid_of[item.sha256]
-                finding_rows += [(sid, *f[:6]) for f in item.findings]
-                head = (sid, item.unit or "", item.period or "")
-                value_rows += [head + tuple(v[:8]) for v in item.values]
+                finding_rows += [(sid_of[item.sha256], *f[:6]) for f in item.findings]
             _insert_many(conn, findings, FINDING_COLUMNS, finding_rows)
-            _insert_many(conn, plan_values, VALUE_COLUMNS, value_rows)
+            _insert_values(conn, [(sid_of[item.sha256], item.unit or "", item.period or "", packed_values_of(item))
+                                  for item, _ in fresh if item.values not in ("[]", ())])
             self._renumber(conn, {(item.unit, item.template, item.period) for item, _ in fresh
                                   if item.unit is not None})
             ids: list[int | None] = []
