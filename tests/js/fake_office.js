@@ -19,6 +19,9 @@
 // are counted as dropped (`excel.dropped`), so tests can insist that the client syncs.
 "use strict";
 
+// node has setImmediate; a browser (the task-pane test in Chromium) has setTimeout
+const tick = (f) => (typeof setImmediate === "function" ? setImmediate(f) : setTimeout(f, 0));
+
 class OfficeError extends Error {
   constructor(code, message) {
     super(message);
@@ -713,7 +716,7 @@ class RequestContext {
     const ops = this._queueOps;
     this._queueOps = [];
     this._excel.syncs += 1;
-    await new Promise((resolve) => setImmediate(resolve)); // a round trip to Excel
+    await new Promise((resolve) => tick(resolve)); // a round trip to Excel
     for (const op of ops) op(); // the first failure rejects the sync; the rest of the batch is dropped
   }
 }
@@ -750,7 +753,7 @@ function createOffice(bookSpec, { partitionKey = undefined, requirements = { Exc
       const info = { host: "Excel", platform: "OfficeOnline" };
       return new Promise((resolve) => {
         const fire = () => { if (callback) callback(info); resolve(info); };
-        if (ready) setImmediate(fire); else readyWaiters.push(fire);
+        if (ready) tick(fire); else readyWaiters.push(fire);
       });
     },
     actions: { associate(name, f) { handlers[name] = f; } },
@@ -829,7 +832,7 @@ function createOffice(bookSpec, { partitionKey = undefined, requirements = { Exc
 
   async function press(name) { // a ribbon button: Office runs the associated function once loaded
     await loaded;
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => tick(resolve));
     if (!handlers[name]) throw new Error(`no function is associated with the button ${name}`);
     let completed;
     const done = new Promise((resolve) => { completed = resolve; });
@@ -842,17 +845,21 @@ function createOffice(bookSpec, { partitionKey = undefined, requirements = { Exc
 
   function initialize() { // Office finishes loading: onReady fires
     ready = true;
-    setImmediate(loadedNow);
+    tick(loadedNow);
     Office.context = {
       contentLanguage: "zh-CN",
       partitionKey,
       requirements: { isSetSupported },
     };
-    readyWaiters.splice(0).forEach((fire) => setImmediate(fire));
+    readyWaiters.splice(0).forEach((fire) => tick(fire));
   }
 
   return { Office, Excel, CustomFunctions, excel, initialize, press, callFunction, violations, handlers,
            functions, OfficeError };
 }
 
-module.exports = { createOffice, OfficeError, parseArea, parseCell, letters, areaAddress };
+if (typeof module !== "undefined") {
+  module.exports = { createOffice, OfficeError, parseArea, parseCell, letters, areaAddress };
+} else {
+  globalThis.fakeOffice = { createOffice, OfficeError, parseArea, parseCell, letters, areaAddress };
+}

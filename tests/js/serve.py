@@ -217,18 +217,22 @@ def cases(tmp: Path) -> dict:
     return out
 
 
-def serve(folder: Path) -> None:
+def app_for(folder: Path):
+    """The add-in server's app with a token for UNIT: (app, token)."""
     use_development_license()
-    import uvicorn
-
     from xlplan.excel.auth import Tokens
     from xlplan.excel.server import Settings, create_app
 
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "cases.json").write_text(json.dumps(cases(folder), ensure_ascii=False, default=str), encoding="utf-8")
     token = Tokens(folder / "tokens.json").issue(UNIT)
     app = create_app(Settings(public_url="https://plan.example.com", tokens=folder / "tokens.json",
                               inbox=folder / "inbox"))
+    return app, token
+
+
+def run_in_thread(app):
+    """Serve `app` with uvicorn on a free port of 127.0.0.1: (url, stop)."""
+    import uvicorn
+
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -236,12 +240,26 @@ def serve(folder: Path) -> None:
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the add-in server did not start")
         thread.join(0.05)
-    print(json.dumps({"url": f"http://127.0.0.1:{port}", "token": token, "unit": UNIT,
-                      "cases": str(folder / "cases.json")}), flush=True)
+
+    def stop():
+        server.should_exit = True
+        thread.join(5)
+        sock.close()
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+def serve(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cases.json").write_text(json.dumps(cases(folder), ensure_ascii=False, default=str), encoding="utf-8")
+    app, token = app_for(folder)
+    url, stop = run_in_thread(app)
+    print(json.dumps({"url": url, "token": token, "unit": UNIT, "cases": str(folder / "cases.json")}), flush=True)
     sys.stdin.read()  # until the test closes our input (or ends)
-    server.should_exit = True
-    thread.join(5)
+    stop()
 
 
 if __name__ == "__main__":
