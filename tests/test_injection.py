@@ -66,8 +66,8 @@ def test_consolidated_workbook_and_status_page_write_submitted_text_as_text(tmp_
     with Store(f"sqlite:///{tmp_path / 'hq.db'}") as store:
         summary = merge.merge([inbox], store, workers=0)
         assert summary.accepted == 1, store.findings_of(1)
-        st = report.status(store)
-        out = consolidate.write(store, tmp_path / "consolidated.xlsx", st=st)
+        st = report.status(store, basis="accepted")
+        out = consolidate.write(store, tmp_path / "consolidated.xlsx", st=st, basis="accepted")
         page = report.render_html(st)
     wb = openpyxl.load_workbook(out)
     texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]

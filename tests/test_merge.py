@@ -130,10 +130,10 @@ def merged(request, corpus, tmp_path_factory) -> Merged:
     out = tmp_path_factory.mktemp(f"out-{request.param}")
     store = Store(fresh_url(request.param, out))
     first = merge.run([corpus.folder], store, roster=corpus.roster, output=out / "consolidated.xlsx",
-                      report_path=out / "status.html", workers=2)
+                      report_path=out / "status.html", workers=2, basis="accepted")
     counts = store.counts()
     second = merge.run([corpus.folder / "annual", str(corpus.folder / "**" / "*.xlsx")], store,
-                       roster=corpus.roster, output=out / "again.xlsx", workers=2)
+                       roster=corpus.roster, output=out / "again.xlsx", workers=2, basis="accepted")
     yield Merged(store, first, second, counts, out / "consolidated.xlsx", out / "again.xlsx")
     store.close()
 

@@ -328,12 +328,16 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., metavar="INPUT", help="wor
               workers: Optional[int] = typer.Option(None, "--workers", min=0,
                                                     help="processes (default: every core; 0 runs in this process)"),
               lang: str = typer.Option("zh-Hans", "--lang", help="language of the consolidated workbook and status page: "
-                                       "zh-Hans, zh-Hant or en")):
+                                       "zh-Hans, zh-Hant or en"),
+              use: str = typer.Option("approved", "--use", help="which plan of a unit to consolidate: approved "
+                                      "(HQ's review) or accepted (the latest without errors)")):
     """Merge submissions into HQ's database and consolidate.
 
     Stores every file once (by its SHA-256), writes the consolidated workbook and the
     status page when asked.
     """
+    if use not in ("approved", "accepted"):
+        fail(f"--use {use!r}: choose approved or accepted")
     from sqlalchemy.exc import OperationalError
 
     from .hq import merge, store
@@ -344,7 +348,8 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., metavar="INPUT", help="wor
             total = sum(1 for _ in merge.expand(inputs, [p for p in (output, report) if p]))
             with _progress(total) as advance:
                 outcome = merge.run(inputs, hq, roster=roster, output=output, report_path=report,
-                                    scheduler=scheduler, workers=workers, progress=advance, lang=_lang(lang))
+                                    scheduler=scheduler, workers=workers, progress=advance, lang=_lang(lang),
+                                    basis=use)
     except OperationalError as exc:  # a database locked or gone outside Store's own wrapped writes
         fail(f"{url}: cannot use the database ({exc.orig}); the input files are untouched")
     st = outcome.status

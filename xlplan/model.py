@@ -147,6 +147,20 @@ class Check:
     args: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class View:
+    """One part of HQ's consolidated plan, declared by the template (`consolidation:` in its YAML).
+
+    `kind` says how units' values are put together (see xlplan/hq/views.py: sum, figures,
+    plan_actual, ranking, count, list); `args` names the blocks and dimensions it uses.
+    """
+
+    id: str
+    kind: str
+    title: dict[str, str]
+    args: dict[str, Any]
+
+
 @dataclass(frozen=True, eq=False)
 class Template:
     id: str
@@ -156,6 +170,7 @@ class Template:
     sheets: tuple[Sheet, ...]
     checks: tuple[Check, ...]
     source: str = ""
+    views: tuple[View, ...] = ()  # how HQ consolidates this template
 
     @cached_property
     def blocks(self) -> dict[str, Block]:

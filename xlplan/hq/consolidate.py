@@ -1,21 +1,23 @@
-"""The consolidated plan: one workbook from each unit's latest accepted submission.
+"""The consolidated plan: one workbook from each unit's plan in use, view by view.
+
+Which plan of a unit is used: its latest approved version (HQ's review, xlplan/hq/review.py),
+or with `basis="accepted"` its latest accepted one. What is shown: every view each template
+declares (`consolidation:` in its YAML, see xlplan/template/views.py), so a template is
+consolidated without code naming it. `tables(store, ...)` builds the views once as plain
+`ViewTable` records; the workbook here and HQ's web page (web.py) render the same records.
 
 Every figure comes from the values the engine recomputed from the units' inputs at
 merge time (the store's long-form `plan_values`), never from values cached in the
-submitted files. Rollups are pandas; the workbook is openpyxl, with numbers (not
-formulas) so that any reader sees them. Text that came from a submission — unit,
-strategy and people's names — is always written as text: a name that begins with "="
-stays a name, never becomes a formula.
-
-Sheets: status; plan by unit × month; regions; headcount; budget by strategy × unit;
-HQ's top-down target against the bottom-up plan (the gap); plan against actual; every
-scorecard ranked; grade distribution per team. Charts: monthly plan against actual,
-budget by strategy.
+submitted files; imported actuals (actuals.py) take the place of typed ones. The workbook
+holds numbers (not formulas) so that any reader sees them. Text that came from a
+submission — unit, strategy and people's names — is always written as text: a name
+that begins with "=" stays a name, never becomes a formula. A blank stays blank: a unit
+without an HQ target has no gap, not its whole plan as the gap.
 """
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -26,90 +28,424 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .. import texts
+from ..model import View, XlplanError, text
+from ..template import spec, views
 from . import report
 from .merge import CONSOLIDATED_MARK
 from .store import Store
 
-ANNUAL, KPI = "annual_plan", "kpi_scorecard"
-ANNUAL_BLOCKS = ("target_month", "actual_month", "region_plan", "headcount", "recruits", "attrition",
-                 "opening_headcount", "hq_target", "year_target", "target_month_y", "actual_month_y",
-                 "budget_total", "budget_month", "actions.strategy", "actions.amount")
-KPI_BLOCKS = ("staff.name", "staff.group", "staff.total", "staff.rank", "staff.grade", "grade_label")
 MONTHS = range(1, 13)
-
-WAN, YUAN, COUNT, PCT, SCORE = "#,##0.00", "#,##0", "#,##0", "0.0%", "0.0"
+BASES = ("approved", "accepted")
+FORMATS = {"wan": "#,##0.00", "yuan": "#,##0", "count": "#,##0", "score": "0.0", "percent": "0.0%",
+           "number": "#,##0.##"}
+PCT = "0.0%"
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 TOTAL_FONT = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=14)
 
+# words of the views that are not the catalogue's c_* words (xlplan/texts.py: cv_*)
+OWN_WORDS = {"blank", "plan", "actual", "variance", "ytd_plan", "ytd_actual", "ytd_achievement", "plan_year", "source",
+             "imported", "typed", "gap", "average", "year_person", "year_team", "review", "segment"}
+
+
 def w(key: str, lang: str) -> str:
     """A word of the consolidated workbook, from the one catalogue (xlplan/texts.py)."""
-    return texts.t(f"c_{key}", lang)
+    return texts.t(f"cv_{key}" if key in OWN_WORDS else f"c_{key}", lang)
 
 
-def month_label(m: int, lang: str) -> str:
-    return texts.month(m, lang)
+# -- the views as plain tables ------------------------------------------------------------
+@dataclass
+class Chart:
+    """What a view's chart shows: categories and named series of numbers (None where blank)."""
+
+    kind: str  # bar | line
+    title: str
+    categories: list[str]
+    series: list[tuple[str, list]]
+    # where the numbers sit in the table, for the workbook's chart: ("row", row index) — the
+    # series is a row over the value columns; ("columns", [column indexes]) — each series a column
+    place: tuple = ("row", -1)
 
 
-# -- data -----------------------------------------------------------------------------
+@dataclass
+class ViewTable:
+    """One view of one template, ready to render: a heading, rows and an optional totals row."""
+
+    template: str
+    view: View
+    title: str
+    heading: list[str]
+    keys: int  # the first `keys` columns are labels (period, unit, region ...), the rest numbers
+    rows: list[list]
+    total: list | None = None
+    fmt: str = FORMATS["number"]
+    formats: dict[int, str] = field(default_factory=dict)  # per column, where it differs from `fmt`
+    chart: Chart | None = None
+    extra: list["ViewTable"] = field(default_factory=list)  # more tables under this one (a year view)
+
+
 @dataclass
 class Data:
-    """The latest accepted submissions and their values in long form."""
+    """The plans in use of one template and their values in long form."""
 
-    submissions: pd.DataFrame  # one row per submission used
+    template: str
+    submissions: pd.DataFrame
     values: pd.DataFrame  # submission_id, unit, period, block, row, col, row_key, col_key, number, text
+    lang: str
 
     def block(self, name: str) -> pd.DataFrame:
         return self.values[self.values["block"] == name]
 
+    def keys(self) -> pd.MultiIndex:
+        return self.submissions.set_index(["period", "unit"]).index.sort_values()
 
-def load(store: Store, template: str, blocks) -> Data:
-    subs = pd.DataFrame(store.latest_accepted(template))
-    columns = ["submission_id", "unit", "period", "block", "row", "col", "row_key", "col_key", "number", "text"]
+
+VALUE_COLUMNS = ["submission_id", "unit", "period", "block", "row", "col", "row_key", "col_key", "number", "text"]
+
+
+def used(store: Store, template: str | None = None, basis: str = "approved") -> list[dict]:
+    """Each unit's plan in use: its latest approved version, or with basis 'accepted' its latest accepted one."""
+    if basis not in BASES:
+        raise XlplanError(f"basis {basis!r}: choose approved or accepted")
+    return store.latest_approved(template) if basis == "approved" else store.latest_accepted(template)
+
+
+def load(store: Store, template: str, blocks, lang: str = texts.DEFAULT, basis: str = "approved") -> Data:
+    subs = pd.DataFrame(used(store, template, basis))
     if subs.empty:
-        return Data(subs, pd.DataFrame(columns=columns))
-    rows = store.value_rows(subs["id"].tolist(), blocks, columns)
-    values = pd.DataFrame.from_records(rows, columns=columns)
-    for name in ("unit", "period", "block", "row_key", "col_key"):
-        values[name] = values[name].astype("category")  # a few distinct strings, repeated per value
-    return Data(subs, values)
+        return Data(template, subs, pd.DataFrame(columns=VALUE_COLUMNS), lang)
+    rows = store.value_rows(subs["id"].tolist(), list(blocks), VALUE_COLUMNS)
+    values = pd.DataFrame.from_records(rows, columns=VALUE_COLUMNS)
+    return Data(template, subs, values, lang)
 
 
-def monthly(data: Data, block: str, fill: float | None = 0.0) -> pd.DataFrame:
-    """(period, unit) × month 1..12 of a monthly block; blank months are `fill`."""
-    frame = data.block(block)
-    table = frame.pivot_table(index=["period", "unit"], columns="col", values="number", aggfunc="sum")
-    table = table.reindex(columns=list(MONTHS))
-    keys = data.submissions.set_index(["period", "unit"]).index
-    table = table.reindex(keys.sort_values())
-    return table.fillna(fill) if fill is not None else table
+def _label(template, name: str, lang: str) -> str:
+    block = template.blocks.get(name)
+    return text(block.label, lang) if block else name
 
 
-def scalar(data: Data, block: str) -> pd.Series:
-    """(period, unit) → a one-cell block's number (NaN where blank)."""
-    frame = data.block(block)
-    series = frame.set_index(["period", "unit"])["number"]
-    keys = data.submissions.set_index(["period", "unit"]).index.sort_values()
-    return series.groupby(level=[0, 1]).sum(min_count=1).reindex(keys)
+def _dim_label(template, dim: str, lang: str) -> str:
+    if dim in ("period", "unit"):
+        return w(dim, lang)
+    if "." in dim:
+        return _label(template, dim, lang)
+    return w(dim, lang) if dim in ("region", "segment") else dim
+
+
+def _num(v):
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f
+
+
+def _sum(values) -> float | None:
+    nums = [v for v in (_num(x) for x in values) if v is not None]
+    return sum(nums) if nums else None
+
+
+def _col_labels(template, dim: str, lang: str) -> list[str]:
+    d = template.dims[dim]
+    return [d.label(lang, i) for i in range(d.size)]
 
 
 def table_rows(data: Data, table: str, columns) -> pd.DataFrame:
-    """One row per used table row: period, unit, submission_id, row and the columns asked for."""
-    names = [f"{table}.{c}" for c in columns]
+    """One row per used table row: submission_id, period, unit, row and the columns asked for."""
+    names = [c if "." in c else f"{table}.{c}" for c in columns]
     frame = data.values[data.values["block"].isin(names)].copy()
+    short = [n.split(".", 1)[1] for n in names]
     if frame.empty:
-        return pd.DataFrame(columns=["submission_id", "period", "unit", "row", *columns])
-    frame["value"] = frame["number"].where(frame["number"].notna(), frame["text"])
+        return pd.DataFrame(columns=["submission_id", "period", "unit", "row", *short])
+    frame["value"] = frame["number"].astype(object).where(frame["number"].notna(), frame["text"])
     wide = frame.pivot_table(index=["submission_id", "period", "unit", "row"], columns="block",
-                             values="value", aggfunc="first")
-    wide.columns = [c.split(".", 1)[1] for c in wide.columns]
-    for c in columns:
+                             values="value", aggfunc="first", observed=True)
+    wide.columns = [str(c).split(".", 1)[1] for c in wide.columns]
+    for c in short:
         if c not in wide.columns:
             wide[c] = None
     return wide.reset_index()
 
 
-# -- writing --------------------------------------------------------------------------
+def view_sum(data: Data, template, view: View, lang: str) -> ViewTable:
+    a = view.args
+    block = template.blocks[a["value"]]
+    by = [str(b) for b in a.get("by", ["period", "unit"])]
+    across = str(a.get("across", block.cols or "none"))
+    total = a.get("total", "both")
+    if block.table:
+        frame = table_rows(data, block.table, [block.name] + [b for b in by if "." in b])
+        frame = frame.rename(columns={block.name.split(".", 1)[1]: "__value"})
+        for b in by:
+            if "." in b:
+                col = b.split(".", 1)[1]
+                frame[b] = frame[col].map(lambda v: w("blank", lang) if v is None or v == "" or v != v else str(v))
+        frame["__col"] = 1
+    else:
+        frame = data.block(block.name).copy()
+        frame["__value"] = frame["number"]
+        frame["__col"] = frame["col"]
+        if block.rows:
+            frame[block.rows] = frame["row_key"].astype(str)
+    if across == "unit":
+        columns = sorted(data.submissions["unit"].unique())
+        col_of = "unit"
+        labels = list(columns)
+    elif across == "none":
+        columns, col_of, labels = [1], "__col", [_label(template, block.name, lang)]
+    else:
+        size = template.dims[across].size
+        columns, col_of, labels = list(range(1, size + 1)), "__col", _col_labels(template, across, lang)
+    frame["__value"] = pd.to_numeric(frame["__value"], errors="coerce")
+    grid: dict[tuple, dict] = {}
+    for record in frame[by + [col_of, "__value"]].itertuples(index=False):
+        key, col, value = tuple(str(k) for k in record[:len(by)]), record[len(by)], record[len(by) + 1]
+        cells = grid.setdefault(key, {})
+        if value == value and value is not None:
+            cells[col] = cells.get(col, 0.0) + float(value)
+        else:
+            cells.setdefault(col, None)
+    if set(by) >= {"period", "unit"}:  # every unit in use has a row, even one with nothing here
+        for period, unit in data.keys():
+            prefix = {"period": str(period), "unit": str(unit)}
+            if len(by) == 2:
+                grid.setdefault(tuple(prefix[b] for b in by), {})
+    row_total = total in ("both", "columns") and len(columns) > 1
+    rows = []
+    for key in sorted(grid):
+        values = [grid[key].get(c) for c in columns]
+        rows.append(list(key) + values + ([_sum(values)] if row_total else []))
+    heading = [_dim_label(template, b, lang) for b in by] + labels + ([w("total", lang)] if row_total else [])
+    totals = None
+    if total in ("both", "rows") and rows:
+        totals = [w("total", lang)] + [""] * (len(by) - 1)
+        totals += [_sum(r[len(by) + k] for r in rows) for k in range(len(heading) - len(by))]
+    chart = None
+    if a.get("chart", "none") != "none" and rows:
+        title = f"{text(view.title, lang)} · {_label(template, block.name, lang)}"
+        if len(columns) > 1 and totals:
+            chart = Chart(a["chart"], title, labels, [(w("total", lang), totals[len(by):len(by) + len(columns)])],
+                          ("row",))
+        else:
+            last = len(heading) - 1
+            chart = Chart(a["chart"], title, [" ".join(r[:len(by)]) for r in rows],
+                          [(w("total", lang), [r[last] for r in rows])], ("columns", [last]))
+    return ViewTable(data.template, view, text(view.title, lang), heading, len(by), rows, totals,
+                     FORMATS[a.get("format", "number")], chart=chart)
+
+
+def view_figures(data: Data, template, view: View, lang: str) -> ViewTable:
+    a = view.args
+    columns = [str(c) for c in a["columns"]]
+    gap = [str(g) for g in a.get("gap", [])]
+    rows = []
+    for period, unit in data.keys():
+        mine = data.values[(data.values["unit"] == unit) & (data.values["period"] == period)]
+        figures = {c: _sum(mine[mine["block"] == c]["number"].tolist()) for c in set(columns + gap)}
+        row = [str(period), str(unit)] + [figures[c] for c in columns]
+        if gap:
+            x, y = figures[gap[0]], figures[gap[1]]
+            row.append(None if x is None or y is None else x - y)  # a blank target is no target, not zero
+        rows.append(row)
+    heading = [w("period", lang), w("unit", lang)] + [_label(template, c, lang) for c in columns]
+    if gap:
+        heading.append(f"{w('gap', lang)}: {_label(template, gap[0], lang)} − {_label(template, gap[1], lang)}")
+    totals = None
+    if rows:
+        totals = [w("total", lang), ""] + [_sum(r[k] for r in rows) for k in range(2, len(heading))]
+    return ViewTable(data.template, view, text(view.title, lang), heading, 2, rows, totals,
+                     FORMATS[a.get("format", "number")])
+
+
+def view_plan_actual(data: Data, template, view: View, lang: str, actuals: dict | None = None) -> ViewTable:
+    """Month by month: plan, actual, achievement, variance and the year to date, over all units;
+    then each unit's year. An imported actual (unit, period, month) replaces the typed one."""
+    a = view.args
+    plan_rows = data.block(a["plan"])
+    typed = data.block(a["actual"])
+    plan: dict[tuple, dict[int, float]] = {}
+    for r in plan_rows.itertuples(index=False):
+        if r.number == r.number and r.number is not None:
+            plan.setdefault((str(r.period), str(r.unit)), {})[int(r.col)] = float(r.number)
+    actual: dict[tuple, dict[int, float]] = {}
+    source: dict[tuple, str] = {}
+    for r in typed.itertuples(index=False):
+        if r.number == r.number and r.number is not None:
+            actual.setdefault((str(r.period), str(r.unit)), {})[int(r.col)] = float(r.number)
+            source[(str(r.period), str(r.unit))] = "typed"
+    for (unit, year, month), value in (actuals or {}).items():
+        key = (year, unit)
+        if key in {(str(p), str(u)) for p, u in data.keys()}:
+            actual.setdefault(key, {})[month] = value
+            source[key] = "imported"
+    labels = _col_labels(template, "month", lang)
+    rows = []
+    ytd_p = ytd_a = 0.0
+    months_with_actual = 0
+    for m in MONTHS:
+        p = _sum(plan.get(k, {}).get(m) for k in plan) or 0.0
+        got = [v[m] for v in actual.values() if m in v]
+        act = sum(got) if got else None
+        if act is not None:
+            ytd_p += p
+            ytd_a += act
+            months_with_actual += 1
+        rows.append([labels[m - 1], p, act, None if act is None or not p else act / p,
+                     None if act is None else act - p,
+                     ytd_p if act is not None else None, ytd_a if act is not None else None,
+                     (ytd_a / ytd_p if ytd_p else None) if act is not None else None])
+    heading = [w("month", lang), w("plan", lang), w("actual", lang), w("achievement", lang), w("variance", lang),
+               w("ytd_plan", lang), w("ytd_actual", lang), w("ytd_achievement", lang)]
+    per_unit = []
+    for period, unit in data.keys():
+        key = (str(period), str(unit))
+        year = _sum(plan.get(key, {}).values())
+        months = sorted(actual.get(key, {}))
+        to_date = _sum(plan.get(key, {}).get(m) for m in months) if months else None
+        done = _sum(actual[key][m] for m in months) if months else None
+        per_unit.append([key[0], key[1], year, to_date, done,
+                         None if done is None or not to_date else done / to_date,
+                         w(source[key], lang) if key in source else None])
+    unit_table = ViewTable(data.template, view, text(view.title, lang),
+                           [w("period", lang), w("unit", lang), w("plan_year", lang), w("ytd_plan", lang),
+                            w("ytd_actual", lang), w("ytd_achievement", lang), w("source", lang)], 2, per_unit,
+                           [w("total", lang), "", _sum(r[2] for r in per_unit), _sum(r[3] for r in per_unit),
+                            _sum(r[4] for r in per_unit), None, None] if per_unit else None,
+                           FORMATS[a.get("format", "number")], {5: PCT})
+    tot = unit_table.total
+    if tot and tot[3]:
+        tot[5] = (tot[4] or 0) / tot[3] if tot[4] is not None else None
+    chart = Chart(a.get("chart", "bar") if a.get("chart", "bar") != "none" else "bar",
+                  f"{text(view.title, lang)}", labels,
+                  [(w("plan", lang), [r[1] for r in rows]), (w("actual", lang), [r[2] for r in rows])],
+                  ("columns", [1, 2]))
+    table = ViewTable(data.template, view, text(view.title, lang), heading, 1, rows, None,
+                      FORMATS[a.get("format", "number")], {3: PCT, 7: PCT}, chart=chart, extra=[unit_table])
+    table.months_with_actual = months_with_actual  # type: ignore[attr-defined]
+    return table
+
+
+def _staff(data: Data, a: dict) -> tuple[list[list], dict]:
+    """period, unit, name, group, score, rank, overall rank, grade of every named row, best first."""
+    names = {k: str(a[k]) for k in ("name", "group", "score", "rank", "grade") if k in a}
+    staff = table_rows(data, names["name"].split(".", 1)[0], list(names.values()))
+    short = {k: v.split(".", 1)[1] for k, v in names.items()}
+    staff = staff[staff[short["name"]].notna() & (staff[short["name"]].astype(str) != "")].copy()
+    staff["score_"] = pd.to_numeric(staff[short["score"]], errors="coerce")
+    staff["overall_"] = staff.groupby("period")["score_"].rank(method="min", ascending=False)
+    staff = staff.sort_values(["period", "overall_", "unit", "row"])
+    rows = []
+    for r in staff.to_dict("records"):
+        group = r.get(short.get("group", ""), None)
+        rows.append([str(r["period"]), str(r["unit"]), str(r[short["name"]]),
+                     None if group is None or group != group else str(group), _num(r["score_"]),
+                     _num(r.get(short.get("rank", ""))), _num(r["overall_"]),
+                     r.get(short.get("grade", ""))])
+    return rows, short
+
+
+def view_ranking(data: Data, template, view: View, lang: str) -> ViewTable:
+    rows, _ = _staff(data, view.args)
+    heading = [w("period", lang), w("team", lang), w("name", lang), w("group", lang), w("score", lang),
+               w("team_rank", lang), w("overall_rank", lang), w("grade", lang)]
+    return ViewTable(data.template, view, text(view.title, lang), heading, 4, rows, None, FORMATS["score"],
+                     {5: FORMATS["count"], 6: FORMATS["count"]})
+
+
+def view_year(data: Data, template, view: View, lang: str) -> ViewTable:
+    """The monthly scorecards as a year: each person's total per month and average, each team's average."""
+    rows, _ = _staff(data, view.args)
+    periods = sorted({r[0] for r in rows})
+    people: dict[tuple, dict[str, float]] = {}
+    teams: dict[str, dict[str, list[float]]] = {}
+    for r in rows:
+        if r[4] is None:
+            continue
+        people.setdefault((r[1], r[2]), {})[r[0]] = r[4]
+        teams.setdefault(r[1], {}).setdefault(r[0], []).append(r[4])
+    year_person = [[u, n] + [s.get(p) for p in periods] + [sum(s.values()) / len(s)]
+                   for (u, n), s in sorted(people.items())]
+    year_team = [[u] + [(sum(s[p]) / len(s[p])) if p in s else None for p in periods]
+                 + [sum(sum(v) for v in s.values()) / sum(len(v) for v in s.values())]
+                 for u, s in sorted(teams.items())]
+    team_table = ViewTable(data.template, view, w("year_team", lang),
+                           [w("team", lang), *periods, w("average", lang)], 1, year_team, None, FORMATS["score"])
+    return ViewTable(data.template, view, w("year_person", lang),
+                     [w("team", lang), w("name", lang), *periods, w("average", lang)], 2, year_person, None,
+                     FORMATS["score"], extra=[team_table])
+
+
+def view_count(data: Data, template, view: View, lang: str) -> ViewTable:
+    name = str(view.args["value"])
+    frame = table_rows(data, name.split(".", 1)[0], [name])
+    col = name.split(".", 1)[1]
+    frame = frame[frame[col].notna() & (frame[col].astype(str) != "")]
+    values = sorted({str(v) for v in frame[col]})
+    counts: dict[tuple, dict[str, int]] = {(str(p), str(u)): {} for p, u in data.keys()}
+    for r in frame[["period", "unit", col]].itertuples(index=False):
+        cell = counts.setdefault((str(r[0]), str(r[1])), {})
+        cell[str(r[2])] = cell.get(str(r[2]), 0) + 1
+    rows = [[p, u] + [float(c.get(v, 0)) for v in values] + [float(sum(c.values()))]
+            for (p, u), c in sorted(counts.items())]
+    heading = [w("period", lang), w("unit", lang), *values, w("total", lang)]
+    totals = [w("total", lang), ""] + [_sum(r[k] for r in rows) for k in range(2, len(heading))] if rows else None
+    return ViewTable(data.template, view, f"{text(view.title, lang)} · {_label(template, name, lang)}", heading, 2,
+                     rows, totals, FORMATS["count"])
+
+
+def view_list(data: Data, template, view: View, lang: str) -> ViewTable:
+    columns = [str(c) for c in view.args["columns"]]
+    table = columns[0].split(".", 1)[0]
+    frame = table_rows(data, table, columns)
+    when = view.args.get("when")
+    if when:
+        wc = str(when).split(".", 1)[1]
+        frame = frame[frame[wc].notna() & (frame[wc].astype(str) != "")]
+    frame = frame.sort_values(["period", "unit", "row"])
+    rows = []
+    for r in frame.itertuples(index=False):
+        values = [getattr(r, c.split(".", 1)[1]) for c in columns]
+        rows.append([str(r.period), str(r.unit)] + [None if v is None or v != v else v for v in values])
+    heading = [w("period", lang), w("unit", lang)] + [_label(template, c, lang) for c in columns]
+    return ViewTable(data.template, view, text(view.title, lang), heading, 2, rows, None, FORMATS["number"])
+
+
+KIND_TABLES = {"sum": view_sum, "figures": view_figures, "ranking": view_ranking, "year": view_year,
+               "count": view_count, "list": view_list}
+
+
+def templates_in_use(store: Store, basis: str = "approved") -> list[str]:
+    return sorted({s["template"] for s in used(store, None, basis) if s["template"]})
+
+
+def tables(store: Store, lang: str = texts.DEFAULT, basis: str = "approved", only: str | None = None) -> list[ViewTable]:
+    """Every view of every template with plans in use, as plain tables (for the workbook and the web page)."""
+    from . import actuals as actuals_module
+
+    out: list[ViewTable] = []
+    for template_id in templates_in_use(store, basis):
+        if only and template_id != only or template_id not in spec.available():
+            continue
+        template = spec.load(template_id)
+        if not template.views:
+            continue
+        blocks = sorted({b for v in template.views for b in views.blocks_used(v)})
+        data = load(store, template_id, blocks, lang, basis)
+        if data.submissions.empty:
+            continue
+        for view in template.views:
+            if view.kind == "plan_actual":
+                measure = str(view.args.get("measure", view.args["actual"]))
+                out.append(view_plan_actual(data, template, view, lang,
+                                            actuals_module.monthly(store, measure)))
+            else:
+                out.append(KIND_TABLES[view.kind](data, template, view, lang))
+    return out
+
+
+# -- writing ------------------------------------------------------------------------------
 def put(ws, row: int, col: int, value, number_format: str | None = None, bold: bool = False):
     """Write one cell; text is stored as text whatever it starts with (no formula injection)."""
     cell = ws.cell(row, col)
@@ -136,72 +472,84 @@ def header(ws, row: int, labels, col: int = 1):
         cell.alignment = Alignment(wrap_text=True, vertical="center")
 
 
-def title(ws, text_: str, note: str = ""):
-    put(ws, 1, 1, text_).font = TITLE_FONT
-    if note:
-        put(ws, 2, 1, note)
-
-
-def widths(ws, first: float = 18, rest: float = 12, count: int = 16):
-    ws.column_dimensions["A"].width = first
-    for c in range(2, count + 1):
-        ws.column_dimensions[get_column_letter(c)].width = rest
-
-
-def write_matrix(ws, row: int, table: pd.DataFrame, index_labels, lang: str, fmt: str,
-                 column_labels=None, total_row: bool = True, total_col: bool = True) -> int:
-    """An index × columns table with a total column and a totals row; returns the next free row."""
-    column_labels = column_labels or [str(c) for c in table.columns]
-    header(ws, row, list(index_labels) + list(column_labels) + ([w("total", lang)] if total_col else []))
+def write_table(ws, row: int, t: ViewTable, caption: bool = True) -> int:
+    """One table at `row` (a caption, the heading, the rows, the totals, its chart); returns the next free row."""
+    if caption:
+        put(ws, row, 1, t.title).font = Font(bold=True, size=12)
+        row += 1
+    header(ws, row, t.heading)
+    head = row
     r = row + 1
-    nidx = len(index_labels)
-    for key, values in table.iterrows():
-        key = key if isinstance(key, tuple) else (key,)
-        for k, part in enumerate(key):
-            put(ws, r, 1 + k, part)
-        for k, v in enumerate(values.tolist()):
-            put(ws, r, nidx + 1 + k, v, fmt)
-        if total_col:
-            put(ws, r, nidx + 1 + len(column_labels), float(values.sum(min_count=1)), fmt, bold=True)
+    for values in t.rows + ([t.total] if t.total else []):
+        for c, v in enumerate(values, start=1):
+            fmt = t.formats.get(c - 1, t.fmt) if c > t.keys else None
+            put(ws, r, c, v, fmt, bold=values is t.total)
         r += 1
-    if total_row:
-        put(ws, r, 1, w("total", lang), bold=True)
-        sums = table.sum(min_count=1)
-        for k, v in enumerate(sums.tolist()):
-            put(ws, r, nidx + 1 + k, float(v), fmt, bold=True)
-        if total_col:
-            put(ws, r, nidx + 1 + len(column_labels), float(sums.sum(min_count=1)), fmt, bold=True)
-        r += 1
+    if t.chart is not None and t.rows:
+        r = _chart(ws, t, head, r)
+    for extra in t.extra:
+        r = write_table(ws, r + 1, extra)
     return r + 1
 
 
-# -- sheets ---------------------------------------------------------------------------
+def _chart(ws, t: ViewTable, head: int, r: int) -> int:
+    chart = BarChart() if t.chart.kind == "bar" else LineChart()
+    chart.title = t.chart.title
+    first, last = head + 1, head + len(t.rows)
+    if t.chart.place[0] == "row":
+        total_row = head + len(t.rows) + 1
+        chart.add_data(Reference(ws, min_col=t.keys + 1, max_col=t.keys + len(t.chart.categories),
+                                 min_row=total_row, max_row=total_row), from_rows=True, titles_from_data=False)
+        chart.set_categories(Reference(ws, min_col=t.keys + 1, max_col=t.keys + len(t.chart.categories),
+                                       min_row=head, max_row=head))
+        chart.legend = None
+    else:
+        cols = t.chart.place[1]
+        chart.add_data(Reference(ws, min_col=cols[0] + 1, min_row=head, max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=t.keys, min_row=first, max_row=last))
+        if len(cols) > 1:  # plan as bars, actual as a line with markers over them
+            line = LineChart()
+            line.add_data(Reference(ws, min_col=cols[1] + 1, min_row=head, max_row=last), titles_from_data=True)
+            for series in line.series:
+                series.smooth = False  # a smoothed line would invent values between the months
+                series.marker.symbol = "circle"
+            chart += line
+        else:
+            chart.legend = None
+    chart.height, chart.width = 7.5, 18
+    ws.add_chart(chart, f"A{r + 1}")
+    return r + 17
+
+
 def status_sheet(ws, st: report.Status, lang: str):
-    title(ws, f"{w('title', lang)} · {w('status', lang)}")
+    put(ws, 1, 1, f"{w('title', lang)} · {w('status', lang)}").font = TITLE_FONT
     cols = ["status_col", "unit", "template", "period", "due", "received", "version", "files", "errors",
-            "warnings", "first_finding", "submitter", "file", "sha"]
+            "warnings", "review", "first_finding", "submitter", "file", "sha"]
     header(ws, 3, [w(c, lang) for c in cols])
     r = 4
     for row in st.rows:
-        used, latest = row.used or {}, row.latest or {}
+        used_, latest = row.used or {}, row.latest or {}
         first = row.findings[0] if row.findings and row.findings[0]["severity"] == "error" else None
         values = [report.label(row.status, lang), row.unit, row.template, row.period,
                   row.due.isoformat() if row.due else None,
                   latest["received_at"].strftime("%Y-%m-%d %H:%M") if latest else None,
-                  used.get("version"), row.versions, latest.get("errors"), latest.get("warnings"),
-                  _finding_text(first), latest.get("submitter"), (used or latest).get("source"),
-                  (used or latest).get("sha256")]
+                  used_.get("version"), row.versions, latest.get("errors"), latest.get("warnings"),
+                  report.review_label(row.review, lang) if row.review else None,
+                  _finding_text(first), latest.get("submitter"), (used_ or latest).get("source"),
+                  (used_ or latest).get("sha256")]
         for c, v in enumerate(values, start=1):
             put(ws, r, c, v)
         r += 1
     for s in st.unreadable:
         first = s["findings"][0] if s.get("findings") else None
         for c, v in enumerate([report.label("rejected", lang), None, None, None, None,
-                               s["received_at"].strftime("%Y-%m-%d %H:%M"), None, 1, s["errors"], 0,
+                               s["received_at"].strftime("%Y-%m-%d %H:%M"), None, 1, s["errors"], 0, None,
                                _finding_text(first), s.get("submitter"), s["source"], s["sha256"]], start=1):
             put(ws, r, c, v)
         r += 1
-    widths(ws, 10, 14, len(cols))
+    ws.column_dimensions["A"].width = 10
+    for c in range(2, len(cols) + 1):
+        ws.column_dimensions[get_column_letter(c)].width = 14
     ws.column_dimensions[get_column_letter(cols.index("first_finding") + 1)].width = 48
     ws.column_dimensions[get_column_letter(cols.index("file") + 1)].width = 28
     ws.freeze_panes = "C4"
@@ -214,180 +562,41 @@ def _finding_text(f: dict | None) -> str | None:
     return f"{where}{f['message']} ({f['code']})"
 
 
-def plan_sheet(ws, data: Data, lang: str):
-    title(ws, w("plan_title", lang))
-    table = monthly(data, "target_month")
-    write_matrix(ws, 3, table, [w("period", lang), w("unit", lang)], lang, WAN,
-                 [month_label(m, lang) for m in MONTHS])
-    widths(ws, 10, 11)
-    ws.column_dimensions["B"].width = 18
-    ws.freeze_panes = "C4"
+def _sheet_title(name: str, template: str, taken: dict[str, str]) -> str:
+    """The view's title; where another template took it, the title with the template's id."""
+    name = ILLEGAL_CHARACTERS_RE.sub("", name)[:31]
+    if taken.get(name, template) == template:
+        taken[name] = template
+        return name
+    alt = f"{name} {template}"[:31]
+    taken[alt] = template
+    return alt
 
 
-def regions_sheet(ws, data: Data, lang: str):
-    title(ws, w("regions_title", lang))
-    frame = data.block("region_plan")
-    by_unit = frame.pivot_table(index=["period", "unit", "row_key"], columns="col", values="number",
-                                aggfunc="sum").reindex(columns=list(MONTHS)).fillna(0)
-    r = write_matrix(ws, 3, by_unit, [w("period", lang), w("unit", lang), w("region", lang)], lang, WAN,
-                     [month_label(m, lang) for m in MONTHS])
-    by_region = frame.pivot_table(index=["period", "row_key"], columns="col", values="number",
-                                  aggfunc="sum").reindex(columns=list(MONTHS)).fillna(0)
-    write_matrix(ws, r, by_region, [w("period", lang), w("region", lang)], lang, WAN,
-                 [month_label(m, lang) for m in MONTHS])
-    widths(ws, 10, 11)
-    ws.column_dimensions["B"].width = 18
-    ws.freeze_panes = "D4"
-
-
-def headcount_sheet(ws, data: Data, lang: str):
-    title(ws, w("headcount", lang))
-    table = monthly(data, "headcount")
-    r = write_matrix(ws, 3, table, [w("period", lang), w("unit", lang)], lang, COUNT,
-                     [month_label(m, lang) for m in MONTHS], total_col=False)
-    flows = pd.DataFrame({
-        w("opening", lang): scalar(data, "opening_headcount"),
-        w("recruits", lang): monthly(data, "recruits").sum(axis=1),
-        w("attrition", lang): monthly(data, "attrition").sum(axis=1),
-        w("closing", lang): table[12] if 12 in table else None,
-    })
-    write_matrix(ws, r, flows, [w("period", lang), w("unit", lang)], lang, COUNT, total_col=False)
-    widths(ws, 10, 11)
-    ws.column_dimensions["B"].width = 18
-
-
-def budget_sheet(ws, data: Data, lang: str):
-    title(ws, w("chart_budget", lang))
-    lines = table_rows(data, "actions", ["strategy", "amount"])
-    lines["strategy"] = lines["strategy"].where(lines["strategy"].notna() & (lines["strategy"] != ""),
-                                                w("no_strategy", lang)).astype(str)
-    lines["amount"] = pd.to_numeric(lines["amount"], errors="coerce").fillna(0.0)
-    units = sorted(data.submissions["unit"].unique()) if not data.submissions.empty else []
-    table = lines.pivot_table(index="strategy", columns="unit", values="amount", aggfunc="sum",
-                              fill_value=0.0).reindex(columns=units, fill_value=0.0)
-    r = write_matrix(ws, 3, table, [w("strategy", lang)], lang, YUAN, units)
-    if len(table):
-        chart = BarChart()
-        chart.type = "bar"
-        chart.style = 10
-        chart.title = w("chart_budget", lang)
-        chart.y_axis.title = w("budget_total", lang)
-        totals_col = 2 + len(units)
-        chart.add_data(Reference(ws, min_col=totals_col, min_row=3, max_row=3 + len(table)), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=4, max_row=3 + len(table)))
-        chart.legend = None
-        chart.height, chart.width = 7 + 0.5 * len(table), 18
-        ws.add_chart(chart, f"A{r + 1}")
-    by_month = monthly(data, "budget_month")
-    write_matrix(ws, r + 18 + len(table) // 2, by_month, [w("period", lang), w("unit", lang)], lang, YUAN,
-                 [month_label(m, lang) for m in MONTHS])
-    widths(ws, 22, 13, max(16, len(units) + 2))
-
-
-def gap_sheet(ws, data: Data, lang: str):
-    title(ws, w("gap", lang))
-    frame = pd.DataFrame({
-        w("hq_target", lang): scalar(data, "hq_target"),
-        w("year_target", lang): scalar(data, "year_target"),
-        w("months_sum", lang): scalar(data, "target_month_y"),
-    })
-    frame[w("gap_value", lang)] = frame[w("months_sum", lang)].fillna(0) - frame[w("hq_target", lang)].fillna(0)
-    write_matrix(ws, 3, frame, [w("period", lang), w("unit", lang)], lang, WAN, total_col=False)
-    widths(ws, 10, 20, 7)
-    ws.column_dimensions["B"].width = 18
-
-
-def actual_sheet(ws, data: Data, lang: str):
-    title(ws, w("actual", lang))
-    plan = monthly(data, "target_month").sum()
-    actual_by_unit = monthly(data, "actual_month", fill=None)
-    actual = actual_by_unit.sum(min_count=1)
-    header(ws, 3, [w("month", lang), w("plan_wan", lang), w("actual_wan", lang), w("achievement", lang),
-                   w("variance", lang)])
-    for k, m in enumerate(MONTHS):
-        r = 4 + k
-        a = actual.get(m)
-        a = None if a is None or a != a else float(a)
-        p = float(plan.get(m, 0.0))
-        put(ws, r, 1, month_label(m, lang))
-        put(ws, r, 2, p, WAN)
-        put(ws, r, 3, a, WAN)
-        put(ws, r, 4, None if a is None or not p else a / p, PCT)
-        put(ws, r, 5, None if a is None else a - p, WAN)
-    chart = BarChart()
-    chart.title = w("chart_plan", lang)
-    chart.add_data(Reference(ws, min_col=2, min_row=3, max_row=15), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=4, max_row=15))
-    line = LineChart()
-    line.add_data(Reference(ws, min_col=3, min_row=3, max_row=15), titles_from_data=True)
-    line.set_categories(Reference(ws, min_col=1, min_row=4, max_row=15))
-    for series in line.series:
-        series.smooth = False  # a smoothed line would invent values between the months
-        series.marker.symbol = "circle"
-    chart += line
-    chart.height, chart.width = 8, 18
-    ws.add_chart(chart, "G3")
-    r = 18
-    plan_by_unit = monthly(data, "target_month")
-    per_unit = pd.DataFrame({
-        w("plan_wan", lang): plan_by_unit.sum(axis=1),
-        w("plan_to_date", lang): plan_by_unit.where(actual_by_unit.notna()).sum(axis=1),
-        w("actual_wan", lang): actual_by_unit.sum(axis=1, min_count=1),
-    })
-    write_matrix(ws, r, per_unit, [w("period", lang), w("unit", lang)], lang, WAN, total_col=False)
-    widths(ws, 12, 14, 6)
-    ws.column_dimensions["B"].width = 18
-    ws.column_dimensions["D"].width = 22
-
-
-def scores_frame(data: Data) -> pd.DataFrame:
-    staff = table_rows(data, "staff", ["name", "group", "total", "rank", "grade"])
-    staff = staff[staff["name"].notna() & (staff["name"].astype(str) != "")].copy()
-    staff["total"] = pd.to_numeric(staff["total"], errors="coerce")
-    staff["overall"] = staff.groupby("period")["total"].rank(method="min", ascending=False)
-    return staff.sort_values(["period", "overall", "unit", "row"])
-
-
-def scores_sheet(ws, staff: pd.DataFrame, lang: str):
-    title(ws, w("scores", lang))
-    cols = ["period", "team", "name", "group", "score", "team_rank", "overall_rank", "grade"]
-    header(ws, 3, [w(c, lang) for c in cols])
-    r = 4
-    for row in staff.itertuples(index=False):
-        values = [row.period, row.unit, row.name, row.group, row.total, row.rank, row.overall, row.grade]
-        formats = [None, None, None, None, SCORE, COUNT, COUNT, None]
-        for c, (v, f) in enumerate(zip(values, formats), start=1):
-            put(ws, r, c, str(v) if c in (3, 4) and v is not None and v == v else v, f)
-        r += 1
-    widths(ws, 10, 12, len(cols))
-    ws.freeze_panes = "A4"
-
-
-def grades_sheet(ws, staff: pd.DataFrame, lang: str):
-    title(ws, w("grades", lang))
-    table = pd.crosstab([staff["period"], staff["unit"]], staff["grade"].fillna("?").astype(str))
-    write_matrix(ws, 3, table.astype(float), [w("period", lang), w("team", lang)], lang, COUNT)
-    widths(ws, 10, 9, len(table.columns) + 3)
-    ws.column_dimensions["B"].width = 18
-
-
-def write(store: Store, path: str | Path, lang: str = texts.DEFAULT, st: report.Status | None = None) -> Path:
+def write(store: Store, path: str | Path, lang: str = texts.DEFAULT, st: report.Status | None = None,
+          basis: str = "approved") -> Path:
     """Build the consolidated workbook from the store and save it at `path`."""
     path = Path(path)
     lang = texts.language(lang)
     wb = Workbook()
-    status_sheet(wb.active, st or report.status(store), lang)
+    status_sheet(wb.active, st or report.status(store, basis=basis), lang)
     wb.active.title = w("status", lang)
-    annual = load(store, ANNUAL, ANNUAL_BLOCKS)
-    if not annual.submissions.empty:
-        for key, fill in (("plan", plan_sheet), ("regions", regions_sheet), ("headcount", headcount_sheet),
-                          ("budget", budget_sheet), ("gap", gap_sheet), ("actual", actual_sheet)):
-            fill(wb.create_sheet(w(key, lang)), annual, lang)
-    kpi = load(store, KPI, KPI_BLOCKS)
-    if not kpi.submissions.empty:
-        staff = scores_frame(kpi)
-        scores_sheet(wb.create_sheet(w("scores", lang)), staff, lang)
-        grades_sheet(wb.create_sheet(w("grades", lang)), staff, lang)
+    taken: dict[str, str] = {}
+    sheets: dict[tuple[str, str], tuple] = {}  # (template, view title) → (worksheet, next row)
+    for t in tables(store, lang, basis):
+        key = (t.template, text(t.view.title, lang))
+        if key not in sheets:
+            ws = wb.create_sheet(_sheet_title(key[1], t.template, taken))
+            put(ws, 1, 1, f"{w('title', lang)} · {ws.title}").font = TITLE_FONT
+            ws.column_dimensions["A"].width = 14
+            ws.column_dimensions["B"].width = 18
+            for c in range(3, 30):
+                ws.column_dimensions[get_column_letter(c)].width = 12
+            ws.freeze_panes = "A4"
+            sheets[key] = (ws, write_table(ws, 3, t, caption=False))  # the sheet's title says what it is
+            continue
+        ws, row = sheets[key]
+        sheets[key] = (ws, write_table(ws, row, t))
     for ws in wb.worksheets:
         ws.page_setup.orientation = "landscape"
         ws.page_setup.fitToWidth = 1

@@ -27,6 +27,10 @@ HERE = Path(__file__).resolve().parent
 STATUSES = ("missing", "rejected", "late", "accepted", "unexpected")
 
 
+def review_label(state: str, lang: str = texts.DEFAULT) -> str:
+    return texts.t(f"rv_{state}", lang)
+
+
 @dataclass
 class StatusRow:
     unit: str
@@ -39,6 +43,8 @@ class StatusRow:
     latest: dict | None = None  # the latest submission, accepted or not
     findings: list[dict] = field(default_factory=list)  # of the latest submission, errors first
     files: list[str] = field(default_factory=list)  # the names the unit's files arrived as, in order received
+    review: str | None = None  # the latest submission's state in HQ's review: checked, approved, returned
+    approved: dict | None = None  # the latest approved submission
 
     @property
     def duplicate_files(self) -> list[str]:
@@ -77,8 +83,10 @@ def _late(sub: dict, due: dt.date | None) -> bool:
     return due is not None and sub["received_at"].date() > due
 
 
-def status(store: Store, max_findings: int = 5) -> Status:
+def status(store: Store, max_findings: int = 5, basis: str = "approved") -> Status:
+    """The status table; `basis` says which plan consolidation uses (approved or latest accepted)."""
     subs = store.submissions()
+    states = {sid: e["state"] for sid, e in store.states().items()}
     by_key: dict[tuple, list[dict]] = {}
     unreadable = []
     for s in subs:
@@ -94,13 +102,13 @@ def status(store: Store, max_findings: int = 5) -> Status:
         mine = [s for s in by_key.get((entry.unit, entry.template), ())
                 if not entry.period or s["period"] == entry.period]
         matched.update(s["id"] for s in mine)
-        rows.append(_row(entry, mine, findings, max_findings))
+        rows.append(_row(entry, mine, findings, max_findings, states, basis))
     rest: dict[tuple, list[dict]] = {}
     for s in subs:
         if s["unit"] is not None and s["id"] not in matched:
             rest.setdefault((s["unit"], s["template"], s["period"]), []).append(s)
     for (unit, template, period), mine in rest.items():
-        row = _row(RosterEntry(unit, template, period), mine, findings, max_findings)
+        row = _row(RosterEntry(unit, template, period), mine, findings, max_findings, states, basis)
         if entries:  # without a roster nobody is expected, so nobody is unexpected either
             row.status = "unexpected"
         rows.append(row)
@@ -111,7 +119,8 @@ def status(store: Store, max_findings: int = 5) -> Status:
     return Status(rows, unreadable, utcnow())
 
 
-def _row(entry: RosterEntry, mine: list[dict], findings: dict, max_findings: int) -> StatusRow:
+def _row(entry: RosterEntry, mine: list[dict], findings: dict, max_findings: int, states: dict | None = None,
+         basis: str = "accepted") -> StatusRow:
     mine = sorted(mine, key=lambda s: (s["received_at"], s["id"]))
     period = entry.period or (mine[-1]["period"] if mine else "")
     row = StatusRow(entry.unit, entry.template, period, entry.due, "missing", versions=len(mine),
@@ -120,12 +129,16 @@ def _row(entry: RosterEntry, mine: list[dict], findings: dict, max_findings: int
         return row
     row.latest = mine[-1]
     row.findings = findings.get(row.latest["id"], [])[:max_findings]
+    states = states or {}
+    row.review = states.get(row.latest["id"])
+    approved = [s for s in mine if states.get(s["id"]) == "approved"]
+    row.approved = approved[-1] if approved else None
     accepted = [s for s in mine if s["status"] == ACCEPTED]
     if not accepted:
         row.status = REJECTED
         return row
-    row.used = accepted[-1]
-    row.status = "late" if _late(row.used, entry.due) else "accepted"
+    row.used = row.approved if basis == "approved" else accepted[-1]
+    row.status = "late" if _late(row.used or accepted[-1], entry.due) else "accepted"
     return row
 
 

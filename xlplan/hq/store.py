@@ -48,6 +48,7 @@ from sqlalchemy import (
     event,
     func,
     inspect,
+    literal,
     select,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -143,6 +144,52 @@ roster = Table(
 
 V1_TABLES = (blobs, submissions, findings, plan_values, roster)
 
+# -- version 2: HQ's planning cycle (distribute, review, actuals) ---------------------------
+review_log = Table(
+    "review_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("state", String(16), nullable=False),  # received | checked | approved | returned
+    Column("actor", String(200), nullable=False),  # who: the submitter, "xlplan" (the checks), a reviewer
+    Column("at", DateTime, nullable=False),  # UTC
+    Column("note", Text),  # the overall comment, or what the checks found
+    Column("comments", Text),  # JSON list of {"sheet", "cell", "block", "text"}: comments on cells
+)
+
+issued = Table(
+    "issued", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch", String(40), nullable=False),  # one distribution run
+    Column("unit", String(200), nullable=False),
+    Column("template", String(100), nullable=False),
+    Column("period", String(40), nullable=False),
+    Column("block", String(100), nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("col", Integer, nullable=False),
+    Column("number", Float),
+    Column("text", Text),
+    Column("issued_at", DateTime, nullable=False),
+    Column("file", String(500), nullable=False),  # the workbook's name in the outbox
+    Index("ix_issued_key", "unit", "template", "period"),
+)
+
+actuals = Table(
+    "actuals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("unit", String(200), nullable=False),
+    Column("period", String(40), nullable=False),  # YYYY-MM
+    Column("measure", String(100), nullable=False),
+    Column("value", Float, nullable=False),
+    Column("version", Integer, nullable=False),  # 1, 2, ... per unit, period and measure
+    Column("imported_at", DateTime, nullable=False),
+    Column("source", String(500), nullable=False),  # file name and line
+    Index("ix_actuals_key", "unit", "period", "measure"),
+)
+
+V2_TABLES = (review_log, issued, actuals)
+APPEND_ONLY = ("review_log", "actuals")
+STATES = ("received", "checked", "approved", "returned")
+
 
 def _create_v1(conn: Connection) -> None:
     # Version 1 is the schema above. A later change appends a function here that
@@ -150,8 +197,36 @@ def _create_v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=list(V1_TABLES))
 
 
+def _create_v2(conn: Connection) -> None:
+    """The cycle's tables; the review log and the actuals refuse UPDATE and DELETE in the database itself."""
+    metadata.create_all(conn, tables=list(V2_TABLES))
+    c = submissions.c
+    for state, actor, at, note in (("received", func.coalesce(c.submitter, c.source), c.received_at, c.source),
+                                   ("checked", "xlplan", c.merged_at, c.status)):
+        # submissions stored before the log existed get their two events, in the order they came
+        conn.execute(review_log.insert().from_select(
+            ["submission_id", "state", "actor", "at", "note"],
+            select(c.id, literal(state), actor if not isinstance(actor, str) else literal(actor), at, note)
+            .order_by(c.id)))
+    for name in APPEND_ONLY:
+        if conn.dialect.name == "sqlite":
+            for op in ("UPDATE", "DELETE"):
+                conn.exec_driver_sql(
+                    f"CREATE TRIGGER {name}_no_{op.lower()} BEFORE {op} ON {name} "
+                    f"BEGIN SELECT RAISE(ABORT, '{name} is append-only: {op} refused'); END")
+        elif conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                f"CREATE OR REPLACE FUNCTION {name}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN RAISE EXCEPTION '{name} is append-only: %% refused', TG_OP; END $$")
+            conn.exec_driver_sql(f"CREATE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE ON {name} "
+                                 f"FOR EACH ROW EXECUTE FUNCTION {name}_append_only()")
+            conn.exec_driver_sql(f"CREATE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name} "
+                                 f"FOR EACH STATEMENT EXECUTE FUNCTION {name}_append_only()")
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "submissions, findings, plan values, blobs, roster", _create_v1),
+    (2, "review log, issued given values, actuals (append-only)", _create_v2),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -216,6 +291,7 @@ class RosterEntry:
 FINDING_COLUMNS = ("submission_id", "severity", "code", "message", "sheet", "cell", "block")
 VALUE_COLUMNS = ("submission_id", "unit", "period", "block", "row", "col", "row_key", "col_key", "number", "text",
                  "role")
+LOG_COLUMNS = ("submission_id", "state", "actor", "at", "note", "comments")
 DRIVER_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 # one statement per file: the database expands the packed rows (see pack_values)
 UNPACK_VALUES = {
@@ -414,6 +490,13 @@ class Store:
             _insert_many(conn, findings, FINDING_COLUMNS, finding_rows)
             _insert_values(conn, [(sid_of[item.sha256], item.unit or "", item.period or "", packed_values_of(item))
                                   for item, _ in fresh if item.values not in ("[]", ())])
+            events = []
+            for item, _ in fresh:
+                sid = sid_of[item.sha256]
+                events.append((sid, "received", item.submitter or item.source, item.received_at, item.source, None))
+                errors = sum(1 for f in item.findings if f[0] == "error")
+                events.append((sid, "checked", "xlplan", now, f"{item.status}: {errors} errors", None))
+            _insert_many(conn, review_log, LOG_COLUMNS, events)
             self._renumber(conn, {(item.unit, item.template, item.period) for item, _ in fresh
                                   if item.unit is not None})
             ids: list[int | None] = []
@@ -545,7 +628,86 @@ class Store:
         """Rows per table: what a test compares to prove that a second merge changed nothing."""
         with self.engine.connect() as conn:
             return {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
-                    for t in (blobs, submissions, findings, plan_values, roster)}
+                    for t in (blobs, submissions, findings, plan_values, roster, review_log, issued, actuals)}
+
+    # -- the review log (append-only: this class has no path that changes or removes a row) ----
+    def log(self, sid: int, state: str, actor: str, note: str | None = None, comments: str | None = None,
+            expect: str | None = None) -> dict:
+        """Append one state change; with `expect`, only if the submission's current state is that one
+        (checked in the same transaction, so two reviewers cannot both decide)."""
+        if state not in STATES:
+            raise StoreError(f"unknown state {state!r}")
+        with self.engine.begin() as conn:
+            if expect is not None:
+                current = conn.execute(select(review_log.c.state).where(review_log.c.submission_id == sid)
+                                       .order_by(review_log.c.id.desc()).limit(1)).scalar()
+                if current not in (expect if isinstance(expect, tuple) else (expect,)):
+                    return {"refused": current}
+            row = dict(submission_id=sid, state=state, actor=actor, at=utcnow(), note=note, comments=comments)
+            new_id = conn.execute(review_log.insert().values(**row)).inserted_primary_key[0]
+        return {"id": new_id, **row}
+
+    def review_events(self, sid: int | None = None) -> list[dict]:
+        """The log, oldest first (one submission's, or all)."""
+        query = select(review_log).order_by(review_log.c.id)
+        if sid is not None:
+            query = query.where(review_log.c.submission_id == sid)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def states(self) -> dict[int, dict]:
+        """submission id → its latest log entry (its current state)."""
+        out: dict[int, dict] = {}
+        for event in self.review_events():
+            out[event["submission_id"]] = event
+        return out
+
+    def latest_approved(self, template: str | None = None) -> list[dict]:
+        """Each unit's latest approved submission per template and period."""
+        states = self.states()
+        best: dict[tuple, dict] = {}
+        for s in self.submissions():
+            if template is not None and s["template"] != template:
+                continue
+            if states.get(s["id"], {}).get("state") != "approved":
+                continue
+            key = (s["unit"], s["template"], s["period"])
+            if key not in best or s["version"] > best[key]["version"]:
+                best[key] = s
+        return sorted(best.values(), key=lambda s: (s["template"], s["period"], s["unit"]))
+
+    # -- what HQ issued --------------------------------------------------------------------
+    def add_issued(self, rows: list[dict]) -> None:
+        with self.engine.begin() as conn:
+            if rows:
+                conn.execute(issued.insert(), rows)
+
+    def issued_values(self, unit: str, template: str, period: str) -> list[dict]:
+        """The given values last issued to a unit for a template and period (the latest batch)."""
+        c = issued.c
+        where = and_(c.unit == unit, c.template == template, c.period == (period or ""))
+        with self.engine.connect() as conn:
+            last = conn.execute(select(func.max(c.id)).where(where)).scalar()
+            if last is None:
+                return []
+            batch = conn.execute(select(c.batch).where(c.id == last)).scalar()
+            rows = conn.execute(select(issued).where(and_(where, c.batch == batch)).order_by(c.id))
+            return [dict(r._mapping) for r in rows]
+
+    def issued_keys(self) -> set[tuple[str, str, str]]:
+        with self.engine.connect() as conn:
+            return {tuple(r) for r in conn.execute(select(issued.c.unit, issued.c.template, issued.c.period)
+                                                  .distinct())}
+
+    # -- actuals (append-only: a changed figure is a new version) -------------------------------
+    def actual_rows(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(actuals).order_by(actuals.c.id))]
+
+    def add_actuals(self, rows: list[dict]) -> None:
+        with self.engine.begin() as conn:
+            if rows:
+                conn.execute(actuals.insert(), rows)
 
 
 

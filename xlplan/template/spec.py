@@ -30,9 +30,10 @@ from ..model import (
     Sheet,
     Template,
     TemplateError,
+    View,
 )
 from .. import texts
-from . import formula
+from . import formula, views
 
 TEMPLATE_DIR = shipped.folder("templates")
 
@@ -241,9 +242,10 @@ def build(data: dict, where: str) -> Template:
         dims[name] = _dim(name, spec, f"{where} › dims")
     sheets = tuple(_sheet(s, dims, f"{where} › sheets[{i}]") for i, s in enumerate(data["sheets"]))
     checks = tuple(_check(c, f"{where} › checks[{i}]") for i, c in enumerate(data.get("checks") or []))
+    views = tuple(_view(v, f"{where} › consolidation[{i}]") for i, v in enumerate(data.get("consolidation") or []))
     template = Template(
         id=str(data["id"]), version=str(data["version"]), title=_labels(data.get("title"), where),
-        dims=dims, sheets=sheets, checks=checks, source=where,
+        dims=dims, sheets=sheets, checks=checks, source=where, views=views,
     )
     validate(template)
     return template
@@ -360,6 +362,16 @@ def _check(spec: dict, where) -> Check:
                  message=_labels(spec["message"], where), args=args)
 
 
+def _view(spec: dict, where) -> View:
+    if not isinstance(spec, dict) or "id" not in spec or "kind" not in spec:
+        raise TemplateError(f"{where}: a consolidation view needs id and kind")
+    if spec["kind"] not in views.KINDS:
+        raise TemplateError(f"{where}: view kind {spec['kind']!r} is not one of {views.KINDS}")
+    args = {k: v for k, v in spec.items() if k not in ("id", "kind", "title")}
+    return View(id=str(spec["id"]), kind=str(spec["kind"]), title=_labels(spec.get("title", spec["id"]), where),
+                args=args)
+
+
 def validate(template: Template) -> None:
     """Names unique and valid, axes known, formulas that compile: fail at load, not in Excel."""
     where = template.source
@@ -395,3 +407,5 @@ def validate(template: Template) -> None:
     for block in template.blocks.values():
         if block.formula:
             formula.parse(str(block.formula), f"{where} › {block.name}")
+    for view in template.views:
+        views.validate(template, view)

@@ -1,0 +1,93 @@
+"""Consolidation views declared by the templates: every template is consolidated, none by name.
+
+The consolidated workbook's sheets come from each template's `consolidation:` list; the
+support plan (which no code names) gets its budget and its expected effects; a blank HQ
+target leaves the gap blank instead of showing the whole plan as the gap.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from plans import make
+
+from xlplan.hq import consolidate, merge
+from xlplan.hq.store import Store
+from xlplan.model import TemplateError
+from xlplan.template import spec
+from xlplan.workbook import recalculation as recalc
+
+SAMPLES = Path(__file__).resolve().parent.parent / "workbooks" / "samples"
+
+
+def sample(template_id: str) -> dict:
+    data = json.loads((SAMPLES / f"{template_id}.json").read_text(encoding="utf-8"))
+    data.pop("params", None)
+    data.pop("period", None)
+    return data
+
+
+def test_every_shipped_template_declares_views():
+    for template_id in spec.available():
+        template = spec.load(template_id)
+        assert template.views, f"{template_id} declares no consolidation views"
+
+
+def test_a_view_naming_an_unknown_block_fails_at_load(tmp_path):
+    text_ = (Path(spec.available()["kpi_scorecard"]).read_text(encoding="utf-8")
+             .replace("score: staff.total\n", "score: staff.totl\n", 1))
+    bad = tmp_path / "kpi_scorecard.yaml"
+    bad.write_text(text_, encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"consolidation › scores: names unknown block 'staff.totl'"):
+        spec.load_file(bad)
+
+
+def rows_by_label(ws, col: int = 2) -> dict:
+    out = {}
+    for row in ws.iter_rows(values_only=True):
+        if row[col - 1] is not None:
+            out.setdefault(row[col - 1], row)
+    return out
+
+
+@pytest.fixture()
+def merged(tmp_path):
+    inbox = tmp_path / "inbox"
+    make(inbox, "service", sample("support_plan"), template_id="support_plan", unit="客服部")
+    no_target = sample("annual_plan")
+    no_target.pop("hq_target", None)
+    for row in no_target["actions"]:
+        row.pop("stated", None)  # the sample's slip: this plan must be accepted
+    make(inbox, "north", no_target, unit="北区营业部")
+    store = Store(f"sqlite:///{tmp_path / 'hq.db'}")
+    summary = merge.merge([inbox], store, workers=0)
+    assert summary.new == 2
+    out = consolidate.write(store, tmp_path / "consolidated.xlsx", basis="accepted")
+    yield store, openpyxl.load_workbook(out), inbox
+    store.close()
+
+
+def test_the_support_plan_is_consolidated_from_its_declaration(merged):
+    store, wb, inbox = merged
+    own = recalc.check_file(inbox / "service.xlsx")
+    budget_sheets = [name for name in wb.sheetnames if name.startswith("预算")]
+    assert len(budget_sheets) == 2  # the annual plan's and the support plan's, each under its own name
+    support = wb["预算 support_plan"]
+    header = next(row for row in support.iter_rows(values_only=True) if row[0] == "策略")
+    total = rows_by_label(support, 1)["合计"]
+    assert round(total[header.index("客服部")]) == round(own.values["budget_total"][0][0])
+    effects = [row for row in wb["预期效果"].iter_rows(values_only=True) if row[1] == "客服部" and row[5]]
+    expected = [e for e in own.tables["actions.effect"] if e]
+    assert [row[5] for row in effects] == expected
+    met = rows_by_label(wb["预期效果"])["客服部"]
+    assert met is not None
+
+
+def test_a_blank_hq_target_is_blank_not_zero(merged):
+    _, wb, _ = merged
+    gap = rows_by_label(wb["目标差距"])["北区营业部"]
+    assert gap[2] is None  # no HQ target
+    assert gap[4] is not None and gap[4] > 0  # the unit's months
+    assert gap[5] is None  # no gap without a target: never the whole plan
