@@ -138,7 +138,7 @@ def hq_merge(folder: Path, results: list[recalc.Result], console: Printer, year:
             recalc.recalc_file(path)
             console.line(f"  {plan.unit} fixed {', '.join(sorted({f.code for f in result.errors}))}: {path}")
         outcome = merge.run(inputs, hq_store, roster=roster, output=hq / "consolidated.xlsx",
-                            report_path=hq / "status.html", workers=0)
+                            report_path=hq / "status.html", workers=0, basis="accepted")
     st = outcome.status
     console.line(f"HQ merge 2: {outcome.summary}; "
                   + ", ".join(f"{st.count(s)} {s}" for s in ("accepted", "late", "rejected", "missing")))
