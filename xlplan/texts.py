@@ -354,6 +354,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "cv_segment": {"zh-Hans": "分层", "zh-Hant": "分層", "en": "Segment"},
     "rv_received": {"zh-Hans": "已收到", "zh-Hant": "已收到", "en": "received"},
     "rv_checked": {"zh-Hans": "待审核", "zh-Hant": "待審核", "en": "checked"},
-    "rv_approved": {"zh-Hans": "已批准", "zh-Hant": "已批准", "en": "approved"},
+    "rv_approved": {"zh-Hans": "已批准", "zh-Hant": "已通過", "en": "approved"},
     "rv_returned": {"zh-Hans": "已退回修改", "zh-Hant": "已退回修改", "en": "returned"},
 }
