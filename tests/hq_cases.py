@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 
 from xlplan.template import generate, spec
 from xlplan.template.layout import Layout
-from xlplan.workbook import cached
+from xlplan.workbook import ooxml
 
 PLACEHOLDER = "UNITPLACEHOLDER"
 YEAR = 2027
@@ -143,7 +143,7 @@ def copy(b: Base, unit: str, data: dict) -> bytes:
     """The base workbook for `unit` with `data` typed into its input cells."""
     edits = cells_of(b, data)
     src = zipfile.ZipFile(io.BytesIO(b.data))
-    parts = cached.sheet_parts(src)
+    parts = ooxml.sheet_parts(src)
     by_part = {parts[s]: v for s, v in edits.items()}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:

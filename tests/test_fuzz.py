@@ -33,7 +33,7 @@ from plans import clean_annual_plan
 
 from xlplan.hq import merge
 from xlplan.model import XlplanError
-from xlplan.workbook import cached
+from xlplan.workbook import ooxml
 from xlplan.workbook import recalculation as recalc
 from xlplan.workbook.checks import NUMERIC_UNITS
 from xlplan.workbook.numbers import read_number
@@ -104,7 +104,7 @@ def cell_xml(address: str, attrs: str, kind: str, raw: str) -> str:
 def with_cell(data: bytes, sheet: str, address: str, kind: str, raw: str) -> bytes:
     files = parts(data)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        part = cached.sheet_parts(zf)[sheet]
+        part = ooxml.sheet_parts(zf)[sheet]
     xml = files[part].decode("utf-8")
     pattern = re.compile(rf'<c r="{address}"((?: [a-z]+="[^"]*")*) ?(?:/>|>.*?</c>)')
     assert pattern.search(xml), address

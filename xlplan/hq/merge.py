@@ -30,11 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from defusedxml import ElementTree as SafeET
-
 from ..model import WorkbookError, XlplanError
 from ..template.xlfuncs import XlErr
-from ..workbook import read, safety
+from ..workbook import ooxml, read, safety
 from ..workbook import recalculation as recalc
 from ..workbook.plan import Plan
 from .store import ACCEPTED, REJECTED, Incoming, RosterEntry, Store, StoreError, pack_values
@@ -79,23 +77,20 @@ def read_submission(name: str, data: bytes) -> tuple[Plan, str | None]:
 def submitter_of(data: bytes) -> str | None:
     """Who last saved the workbook, from its document properties (docProps/core.xml)."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except Exception:  # not even a zip: no one to name
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return _submitter_in(zf)
+    except Exception:  # meant: this runs while recording a file that failed, and must not fail itself
         return None
-    with zf:
-        return _submitter_in(zf)
 
 
 def _submitter_in(zf: zipfile.ZipFile) -> str | None:
     try:
-        root = SafeET.fromstring(zf.read("docProps/core.xml"))
-    except Exception:  # no properties is normal for some writers; never a reason to reject
+        found = ooxml.core_properties(zf)
+    except ooxml.DAMAGED:  # damaged properties are never a reason to reject; the reader judges the rest
         return None
-    for tag in ("{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}lastModifiedBy",
-                "{http://purl.org/dc/elements/1.1/}creator"):
-        node = root.find(tag)
-        if node is not None and node.text and node.text.strip() and node.text.strip() != "openpyxl":
-            return node.text.strip()[:200]
+    for key in ("lastModifiedBy", "creator"):
+        if found.get(key, "openpyxl") != "openpyxl":
+            return found[key][:200]
     return None
 
 

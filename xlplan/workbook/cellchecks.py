@@ -14,23 +14,14 @@ import re
 import zipfile
 from xml.sax.saxutils import escape as xml_escape
 
-from defusedxml import ElementTree as SafeET
-from openpyxl.formula.translate import Translator
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.formula.translate import Translator, TranslatorError
+from openpyxl.formula.tokenizer import TokenizerError
 
 from ..model import Cell, Finding, Template, WorkbookError, text
 from ..template.layout import excel_formulas, layout_for
 from ..texts import t
-from .plan import RANGE, Area, CalamineSource, OpenpyxlSource, Plan, area_of, cell_value
-
-XML_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"([^>]*)>\s*'
-                              rb'<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)')
-XML_PLAIN_FORMULA = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*>\s*<f>([^<]*)</f>')
-XML_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]+(?::[A-Z]{1,3}[0-9]+)?)"')
-XML_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>',
-                            re.S)
-XML_VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
-A1_REF = re.compile(r"(?:('(?:[^']|'')+'|[^\s!'(),=+\-*/&^<>:;{}]+)!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
+from . import ooxml
+from .plan import Area, CalamineSource, OpenpyxlSource, Plan, area_of, cell_value
 
 
 def missing_sheets(plan: Plan, sheets: set[str]) -> None:
@@ -102,20 +93,17 @@ def _sheet_xml_cells(path, sheets: list[str]) -> dict[str, dict[str, tuple[str |
     and t="e" marks, not by walking every cell. A shared formula (Excel writes one for a
     row filled to the right) is stored once; the other cells are translated from it.
     """
-    from .cached import sheet_parts
-
     out, merged = {}, {}
     try:
         with zipfile.ZipFile(path) as zf:
-            parts = sheet_parts(zf)
+            parts = ooxml.sheet_parts(zf)
             for sheet in sheets:
                 part = parts.get(sheet)
-                xml = zf.read(part) if part else b""
+                xml = ooxml.read_part(zf, part) if part else b""
                 out[sheet] = _xml_cells(xml)
-                merged[sheet] = [area_of(sheet, m.group(1).decode()) for m in XML_MERGE.finditer(xml)]
+                merged[sheet] = [area_of(sheet, m.group(1).decode()) for m in ooxml.MERGE_CELL.finditer(xml)]
                 merged[sheet] = [a for a in merged[sheet] if a is not None]
-    except (KeyError, zipfile.BadZipFile, zipfile.zlib.error, NotImplementedError, EOFError, OSError, ValueError,
-            SafeET.ParseError) as exc:
+    except ooxml.DAMAGED as exc:
         raise WorkbookError(f"{path.name}: a sheet cannot be read ({exc})") from None
     return out, merged
 
@@ -123,27 +111,24 @@ def _sheet_xml_cells(path, sheets: list[str]) -> dict[str, dict[str, tuple[str |
 def _xml_cells(xml: bytes) -> dict[str, tuple[str | None, str | None]]:
     out: dict[str, tuple[str | None, str | None]] = {}
     shared: dict[bytes, tuple[str, str]] = {}
-    for m in XML_FORMULA_CELL.finditer(xml):  # <f> is a cell's first child when it has one
+    for m in ooxml.FORMULA_CELL.finditer(xml):
         address = m.group(1).decode()
-        fattrs, raw = m.group(3), m.group(4) or b""
-        if b"&" in raw:
-            raw = raw.replace(b"&quot;", b'"').replace(b"&lt;", b"<").replace(b"&gt;", b">").replace(b"&apos;", b"'")
-            raw = raw.replace(b"&amp;", b"&") if b"&#" not in raw else html.unescape(raw.decode()).encode()
-        formula = raw.decode("utf-8", "replace")
+        fattrs = m.group(3)
+        formula = ooxml.formula_text(m.group(4) or b"")
         if b"shared" in fattrs:
-            si = re.search(rb'\bsi="(\d+)"', fattrs)
+            si = ooxml.SHARED_INDEX.search(fattrs)
             if si and formula:
                 shared[si.group(1)] = (address, formula)
             elif si and si.group(1) in shared:
                 origin, master = shared[si.group(1)]
                 try:
                     formula = Translator("=" + master, origin=origin).translate_formula(address)[1:]
-                except Exception:  # openpyxl's tokenizer on a formula it does not know: keep it as found
+                except (TokenizerError, TranslatorError):  # a formula openpyxl cannot move: keep it as found
                     formula = master
         out[address] = (formula, None)
     if b't="e"' in xml:
-        for m in XML_ERROR_CELL.finditer(xml):
-            v = XML_VALUE.search(m.group(3) or b"")
+        for m in ooxml.ERROR_CELL.finditer(xml):
+            v = ooxml.VALUE.search(m.group(3) or b"")
             error = html.unescape(v.group(1).decode("utf-8", "replace")) if v else "#VALUE!"
             out[m.group(1).decode()] = (out.get(m.group(1).decode(), (None, None))[0], error)
     return out
@@ -157,7 +142,7 @@ def merged_ranges(source, sheet: str) -> list[Area]:
     if isinstance(source, CalamineSource):
         try:
             ranges = source.book.get_sheet_by_name(sheet).merged_cell_ranges or []
-        except Exception:  # calamine's own error types; the values were read, merges are a bonus
+        except ooxml.DAMAGED:  # the values were read, merges are a bonus
             return []
         return [Area(sheet, r0 + 1, c0 + 1, r1 - r0 + 1, c1 - c0 + 1) for (r0, c0), (r1, c1) in ranges]
     return []
@@ -169,8 +154,8 @@ def _block_positions(plan: Plan, name: str, block) -> list[tuple[int, int, str, 
         area = plan.table_areas.get(block.table)
         if area is None or name not in area.columns:
             return []
-        letter = get_column_letter(area.columns[name])
-        return [(i, 1, area.sheet, f"{letter}{area.header_row + i}") for i in range(1, area.nrows + 1)]
+        col = area.columns[name]
+        return [(i, 1, area.sheet, ooxml.address(area.header_row + i, col)) for i in range(1, area.nrows + 1)]
     area = plan.areas.get(name)
     if area is None:
         return []
@@ -197,14 +182,14 @@ def _normal_formula(formula: str) -> str:
 
 def _refers_to(formula: str, sheet: str, row: int, col: int) -> bool:
     """Does a formula typed into (sheet, row, col) refer to that very cell (a circular reference)?"""
-    for m in A1_REF.finditer(formula.upper()):
+    for m in ooxml.FORMULA_REF.finditer(formula.upper()):
         where, c0, r0, c1, r1 = m.groups()
         if where:
             where = where[1:-1].replace("''", "'") if where.startswith("'") else where
             if where != sheet.upper():
                 continue
-        c0n, r0n = column_index_from_string(c0), int(r0)
-        c1n, r1n = (column_index_from_string(c1), int(r1)) if c1 else (c0n, r0n)
+        c0n, r0n = ooxml.column_number(c0), int(r0)
+        c1n, r1n = (ooxml.column_number(c1), int(r1)) if c1 else (c0n, r0n)
         if min(r0n, r1n) <= row <= max(r0n, r1n) and min(c0n, c1n) <= col <= max(c0n, c1n):
             return True
     return False
@@ -249,7 +234,7 @@ def check_cells(plan: Plan, source, grid) -> None:
                 error = "#REF!"  # a reference that was deleted, whatever result the file kept
             if error is not None:
                 _put_input(plan, name, block, r, c, error)
-            if formula and _refers_to(formula, sheet, *_row_col(address)):
+            if formula and _refers_to(formula, sheet, *ooxml.row_col(address)):
                 plan.findings.append(Finding("error", "CIRCULAR_REFERENCE",
                                              t("circular", lang).format(label=label, formula="=" + formula),
                                              Cell(plan.file, sheet, address), block=name, actual="=" + formula))
@@ -283,7 +268,7 @@ def _template_formula_xml(template: Template, lang: str) -> dict[str, dict[bytes
             cells = {(place.row + r, place.col + c): f for r, row in enumerate(rows) for c, f in enumerate(row)}
         target = out.setdefault(sheet, {})
         for (row, col), formula in cells.items():
-            target[f"{get_column_letter(col)}{row}".encode()] = xml_escape(formula[1:]).encode("utf-8")
+            target[ooxml.address(row, col).encode()] = xml_escape(formula[1:]).encode("utf-8")
     return out
 
 
@@ -293,25 +278,22 @@ def _sheets_as_made(plan: Plan, source, sheets: list[str]) -> set[str]:
     regular expression each, and the detailed look (`_xml_cells`) is skipped."""
     if not isinstance(source, CalamineSource):
         return set()
-    from .cached import sheet_parts
-
     made = _template_formula_xml(plan.template, plan.lang)
     out = set()
     try:
         with zipfile.ZipFile(source.path) as zf:
-            parts = sheet_parts(zf)
+            parts = ooxml.sheet_parts(zf)
             for sheet in sheets:
                 part = parts.get(sheet)
                 if part is None or sheet not in made:
                     continue
-                xml = zf.read(part)
+                xml = ooxml.read_part(zf, part)
                 if b't="e"' in xml or b"mergeCell" in xml or b'shared' in xml:
                     continue
-                found = dict(XML_PLAIN_FORMULA.findall(xml))
+                found = dict(ooxml.WRITTEN_FORMULA.findall(xml))
                 if len(found) == len(made[sheet]) and found == made[sheet]:
                     out.add(sheet)
-    except (KeyError, zipfile.BadZipFile, zipfile.zlib.error, NotImplementedError, EOFError, OSError, ValueError,
-            SafeET.ParseError):
+    except ooxml.DAMAGED:
         return set()  # the detailed look reports what is wrong
     return out
 
@@ -330,11 +312,6 @@ def _as_in_template(plan: Plan, name: str, contents, formulas) -> bool:
     return True
 
 
-def _row_col(address: str) -> tuple[int, int]:
-    m = RANGE.match(address)
-    return int(m.group(2)), column_index_from_string(m.group(1))
-
-
 def _put_input(plan, name, block, r, c, value):
     if block.table:
         column = plan.tables.get(name)
@@ -349,7 +326,7 @@ def _put_input(plan, name, block, r, c, value):
 def _check_merged(plan, name, label, positions, merged):
     reported = set()
     for r, c, sheet, address in positions:
-        row, col = _row_col(address)
+        row, col = ooxml.row_col(address)
         for area in merged.get(sheet, ()):
             if (area.nrows, area.ncols) == (1, 1) or id(area) in reported:
                 continue
@@ -367,7 +344,7 @@ def _check_overwritten(plan, name, block, label, positions, contents, grid, expe
     for r, c, sheet, address in positions:
         formula, _ = contents[sheet].get(address, (None, None))
         if formula is None:
-            row, col = _row_col(address)
+            row, col = ooxml.row_col(address)
             typed = cell_value(grid(sheet), row, col)
             what = t("typed_value", plan.lang).format(value=typed) if typed is not None else t("cleared", plan.lang)
         elif template_formulas is not None and not block.table and formula != template_formulas[r - 1][c - 1][1:] \

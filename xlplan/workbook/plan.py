@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from defusedxml import ElementTree as SafeET
-from openpyxl.utils import column_index_from_string, get_column_letter
-
 from ..model import Cell, Finding, Template, WorkbookError
-
-NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
-RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+from . import ooxml
+from .ooxml import parse_ref  # noqa: F401  (where the reader's callers have always found it)
 
 
 @dataclass(frozen=True)
@@ -34,7 +29,7 @@ class Area:
     ncols: int
 
     def address(self, r: int = 1, c: int = 1) -> str:
-        return f"{get_column_letter(self.col + c - 1)}{self.row + r - 1}"
+        return ooxml.address(self.row + r - 1, self.col + c - 1)
 
 
 @dataclass(frozen=True)
@@ -86,7 +81,7 @@ class Plan:
             area = self.table_areas.get(b.table)
             if area is None or block not in area.columns:
                 return None
-            return Cell(self.file, area.sheet, f"{get_column_letter(area.columns[block])}{area.header_row + r}")
+            return Cell(self.file, area.sheet, ooxml.address(area.header_row + r, area.columns[block]))
         area = self.areas.get(block)
         if area is None:
             return None
@@ -147,9 +142,9 @@ class CalamineSource:
         self.path = path
         try:
             self.book = python_calamine.CalamineWorkbook.from_filelike(path, load_tables=True)
-        except Exception as exc:  # calamine raises its own error types for broken files
+        except ooxml.DAMAGED as exc:
             raise WorkbookError(f"{path.name}: cannot be read as an .xlsx workbook ({exc})") from None
-        self._names = _defined_names(zf)
+        self._names = ooxml.defined_names(zf)
 
     def sheet_names(self):
         return list(self.book.sheet_names)
@@ -162,41 +157,23 @@ class CalamineSource:
         for name in self.book.table_names:
             table = self.book.get_table_by_name(name)
             (r0, c0), (r1, c1) = table.start, table.end
-            ref = f"{get_column_letter(c0 + 1)}{r0}:{get_column_letter(c1 + 1)}{r1 + 1}"
+            ref = f"{ooxml.address(r0, c0 + 1)}:{ooxml.address(r1 + 1, c1 + 1)}"
             out[name] = (table.sheet, ref, [str(c) for c in table.columns])
         return out
 
     def grid(self, sheet):
         try:
             return self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        except Exception as exc:  # calamine's own error types for damaged sheet XML
+        except ooxml.DAMAGED as exc:
             raise WorkbookError(f"{self.path.name} › {sheet}: the sheet cannot be read ({exc})") from None
 
 
-def _defined_names(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Workbook-level defined names → their reference text, from xl/workbook.xml."""
-    root = SafeET.fromstring(zf.read("xl/workbook.xml"))
-    return {dn.get("name"): dn.text or "" for dn in root.iterfind("m:definedNames/m:definedName", NS)
-            if dn.get("localSheetId") is None}
-
-
-def parse_ref(text_ref: str) -> tuple[str, str] | None:
-    """`'Sheet name'!$C$5:$N$5` → (sheet, "C5:N5")."""
-    if "!" not in text_ref:
-        return None
-    sheet, ref = text_ref.rsplit("!", 1)
-    if sheet.startswith("'") and sheet.endswith("'"):
-        sheet = sheet[1:-1].replace("''", "'")
-    return sheet, ref.replace("$", "")
-
-
 def area_of(sheet: str, ref: str) -> Area | None:
-    m = RANGE.match(ref)
-    if not m:
+    """The area of "C5:N6" (or one cell) on a sheet; None when `ref` is no such range."""
+    found = ooxml.bounds(ref)
+    if found is None:
         return None
-    c0, r0 = column_index_from_string(m.group(1)), int(m.group(2))
-    c1 = column_index_from_string(m.group(3)) if m.group(3) else c0
-    r1 = int(m.group(4)) if m.group(4) else r0
+    r0, c0, r1, c1 = found
     return Area(sheet, r0, c0, r1 - r0 + 1, c1 - c0 + 1)
 
 

@@ -14,15 +14,12 @@ import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from defusedxml import ElementTree as SafeET
-from openpyxl.utils import get_column_letter
-
 from ..model import Cell, Finding, Template, TemplateError, WorkbookError, text
 from ..template import spec
 from ..template.layout import META_SHEET, layout_for
 from .. import texts
 from ..texts import t
-from . import cellchecks, safety
+from . import cellchecks, ooxml, safety
 from .plan import (
     Area,
     CalamineSource,
@@ -101,23 +98,13 @@ def template_for(meta: dict, file: str) -> Template:
         raise WorkbookError(f"{file}: {exc}") from None
 
 
-def _library_errors() -> tuple[type[Exception], ...]:
-    """What the reading libraries raise for a damaged file (not for a bug of ours)."""
-    import python_calamine
-    from defusedxml import DefusedXmlException
-
-    return (python_calamine.CalamineError, python_calamine.PasswordError, python_calamine.XmlError,
-            python_calamine.ZipError, zipfile.BadZipFile, zipfile.zlib.error, SafeET.ParseError, EOFError,
-            DefusedXmlException)
-
-
 @contextmanager
 def damaged_inside(file: str):
     """A file damaged inside (its XML, a table or a cell the libraries cannot decode) is a
     WorkbookError naming the file, like a file that is no workbook at all."""
     try:
         yield
-    except _library_errors() as exc:
+    except ooxml.DAMAGED as exc:
         raise WorkbookError(f"{file}: the workbook is damaged inside and cannot be read "
                             f"({type(exc).__name__}: {exc}); ask the sender to save it again") from None
 
@@ -219,11 +206,11 @@ def _read_table(plan, table, section, tables, grid):
             plan.findings.append(Finding(
                 "warning", "COLUMN_RENAMED",
                 t("column_renamed", lang).format(expected=label, found=headers[k]),
-                Cell(plan.file, sheet, f"{get_column_letter(area.col + k)}{area.row}"), block=block.name))
+                Cell(plan.file, sheet, ooxml.address(area.row, area.col + k)), block=block.name))
         else:
             plan.findings.append(Finding(
                 "error", "COLUMN_MISSING", t("column_missing", lang).format(label=label, table=table),
-                Cell(plan.file, sheet, f"{get_column_letter(area.col)}{area.row}"), block=block.name))
+                Cell(plan.file, sheet, ooxml.address(area.row, area.col)), block=block.name))
     plan.table_areas[table] = TableArea(sheet, area.row, area.col, nrows, columns)
     rows = grid(sheet)
     for block in section.blocks:
@@ -245,4 +232,4 @@ def _template_cell(plan: Plan, name: str) -> Cell:
         return Cell(plan.file, "", "")
     row = getattr(place, "row", None) or place.header_row
     col = getattr(place, "col", None) or place.first_col
-    return Cell(plan.file, place.sheet, f"{get_column_letter(col)}{row}")
+    return Cell(plan.file, place.sheet, ooxml.address(row, col))

@@ -9,15 +9,14 @@ what to do; `check_size` refuses an oversized file before its bytes are read.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from dataclasses import dataclass
 
 from ..model import WorkbookError
+from . import ooxml
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTION_MARK = "EncryptionInfo".encode("utf-16-le")
-DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 
 
 @dataclass(frozen=True)
@@ -30,13 +29,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-
-
-def _column(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
 
 
 def _describe_non_zip(name: str, head: bytes, data_tail: bytes) -> str:
@@ -103,7 +95,7 @@ def _check_parts(name, zf, infos, limits):
     if len(infos) > limits.parts:
         raise WorkbookError(f"{name}: {len(infos)} parts inside the file, over the limit of {limits.parts}")
     names = {i.filename for i in infos}
-    if "xl/workbook.xml" not in names:
+    if ooxml.WORKBOOK not in names:
         raise WorkbookError(f"{name}: a zip file but not an Excel workbook (no xl/workbook.xml)")
     total = 0
     for info in infos:
@@ -116,15 +108,23 @@ def _check_parts(name, zf, infos, limits):
                             f"{limits.uncompressed_bytes / 2**20:.0f} MiB")
     cells = 0
     for info in infos:
-        if info.filename.startswith("xl/worksheets/sheet") and info.filename.endswith(".xml"):
+        if info.filename.startswith(ooxml.WORKSHEETS + "sheet") and info.filename.endswith(".xml"):
             try:
-                with zf.open(info) as part:
-                    head = part.read(2048)
-            except (zipfile.BadZipFile, zipfile.zlib.error, NotImplementedError, EOFError, OSError, ValueError) as exc:
-                raise WorkbookError(f"{name}: the part {info.filename} is damaged ({exc}); "
-                                    "ask the sender to send the file again") from None
-            m = DIMENSION.search(head)
+                head = ooxml.read_part(zf, info.filename, 2048)
+            except ooxml.PartUnreadable as exc:
+                raise WorkbookError(f"{name}: {exc}; ask the sender to send the file again") from None
+            m = ooxml.DIMENSION.search(head)
             if m and m.group(3):
-                cells += (int(m.group(4)) - int(m.group(2)) + 1) * (_column(m.group(3)) - _column(m.group(1)) + 1)
+                cells += _declared_cells(name, info.filename, m)
     if cells > limits.cells:
         raise WorkbookError(f"{name}: its sheets declare {cells:,} cells, over the limit of {limits.cells:,}")
+
+
+def _declared_cells(name: str, part: str, m) -> int:
+    """Cells in the range a sheet's <dimension> declares."""
+    try:
+        c0, c1 = ooxml.column_number(m.group(1).decode()), ooxml.column_number(m.group(3).decode())
+    except ValueError:  # past column XFD: no program writes that
+        raise WorkbookError(f"{name}: the part {part} declares columns past the last one; "
+                            "ask the sender to send the file again") from None
+    return (int(m.group(4)) - int(m.group(2)) + 1) * (c1 - c0 + 1)
