@@ -16,12 +16,14 @@ import zlib
 import python_calamine
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
+from openpyxl.utils.exceptions import CellCoordinatesException
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter, range_boundaries
 
 # -- parts --------------------------------------------------------------------------
 WORKBOOK = "xl/workbook.xml"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 CORE_PROPERTIES = "docProps/core.xml"
+CONTENT_TYPES = "[Content_Types].xml"
 WORKSHEETS = "xl/worksheets/"
 
 # -- namespaces: (Transitional, Strict) ----------------------------------------------
@@ -29,8 +31,12 @@ MAIN = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
         "http://purl.oclc.org/ooxml/spreadsheetml/main")
 RELATIONSHIPS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
                  "http://purl.oclc.org/ooxml/officeDocument/relationships")
-CORE = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"  # the same in both
+# the package's own namespaces are the same in both dialects
+PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+PACKAGE_CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
+CORE = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
 DUBLIN_CORE = "http://purl.org/dc/elements/1.1/"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
 # -- the errors of a damaged file ----------------------------------------------------
@@ -115,8 +121,11 @@ def address(row: int, col: int) -> str:
 
 
 def row_col(a1: str) -> tuple[int, int]:
-    """"C5" or "$C$5" → (5, 3)."""
-    letters, row = coordinate_from_string(a1)
+    """"C5" or "$C$5" → (5, 3); ValueError for anything else."""
+    try:
+        letters, row = coordinate_from_string(a1)
+    except CellCoordinatesException:
+        raise ValueError(f"not a cell address: {a1!r}") from None
     return row, column_index_from_string(letters)
 
 

@@ -31,14 +31,10 @@ from lxml import etree
 from ..model import WorkbookError
 from ..template.layout import META_SHEET
 from ..template.xlfuncs import XlErr
+from . import ooxml
 from . import writeback as wbk
-from .plan import RANGE
 
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
-NS_REL_DOC = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-              "http://purl.oclc.org/ooxml/officeDocument/relationships")
-NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 REL_COMMENTS = "/comments"
 REL_VML = "/vmlDrawing"
 REL_SHARED_STRINGS = "/sharedStrings"
@@ -68,16 +64,6 @@ def clean_text(s: str) -> str:
     return BAD_XML_CHARS.sub("", str(s))[:MAX_CELL_TEXT]
 
 
-def split_address(address: str) -> tuple[int, int]:
-    m = RANGE.match(address)
-    if not m:
-        raise ValueError(f"not a cell address: {address!r}")
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
-
-
 def column_letters(col: int) -> str:
     s = ""
     while col:
@@ -98,10 +84,10 @@ class Package:
         self.texts: dict[str, str] = {}  # parts edited as text (VML, which is not always well-formed XML)
         self.changed: set[str] = set()
         self.added: list[str] = []
-        book = self.tree("xl/workbook.xml")
+        book = self.tree(ooxml.WORKBOOK)
         self.main = etree.QName(book).namespace
-        self.rel_ns = next((ns for ns in NS_REL_DOC if ns in (book.nsmap or {}).values()), NS_REL_DOC[0])
-        rels = self.rels_of("xl/workbook.xml")
+        self.rel_ns = next((ns for ns in ooxml.RELATIONSHIPS if ns in (book.nsmap or {}).values()), ooxml.RELATIONSHIPS[0])
+        rels = self.rels_of(ooxml.WORKBOOK)
         self.sheet_part = {}
         for sheet in book.iter(f"{{{self.main}}}sheet"):
             rid = sheet.get(f"{{{self.rel_ns}}}id") or next(
@@ -163,13 +149,13 @@ class Package:
         if path in self.names:
             root = self.tree(path)
         else:
-            root = etree.Element(f"{{{NS_PKG_REL}}}Relationships", nsmap={None: NS_PKG_REL})
+            root = etree.Element(f"{{{ooxml.PACKAGE_RELATIONSHIPS}}}Relationships", nsmap={None: ooxml.PACKAGE_RELATIONSHIPS})
             self.new_tree(path, root)
         ids = {rel.get("Id") for rel in root}
         n = 1
         while f"rId{n}" in ids:
             n += 1
-        rel = etree.SubElement(root, f"{{{NS_PKG_REL}}}Relationship")
+        rel = etree.SubElement(root, f"{{{ooxml.PACKAGE_RELATIONSHIPS}}}Relationship")
         rel.set("Id", f"rId{n}")
         rel.set("Type", rel_type)
         rel.set("Target", "/" + target)
@@ -177,23 +163,21 @@ class Package:
         return f"rId{n}"
 
     def rel_type(self, kind: str) -> str:
-        base = ("http://purl.oclc.org/ooxml/officeDocument/relationships" if self.rel_ns == NS_REL_DOC[1]
-                else "http://schemas.openxmlformats.org/officeDocument/2006/relationships")
-        return base + kind
+        return self.rel_ns + kind
 
     def content_type(self, part: str | None, extension: str | None, value: str) -> None:
-        root = self.tree("[Content_Types].xml")
+        root = self.tree(ooxml.CONTENT_TYPES)
         if extension:
             if any(d.get("Extension", "").lower() == extension for d in root if local(d.tag) == "Default"):
                 return
-            el = etree.Element(f"{{{NS_CT}}}Default")
+            el = etree.Element(f"{{{ooxml.PACKAGE_CONTENT_TYPES}}}Default")
             el.set("Extension", extension)
             root.insert(0, el)
         else:
-            el = etree.SubElement(root, f"{{{NS_CT}}}Override")
+            el = etree.SubElement(root, f"{{{ooxml.PACKAGE_CONTENT_TYPES}}}Override")
             el.set("PartName", "/" + part)
         el.set("ContentType", value)
-        self.touch("[Content_Types].xml")
+        self.touch(ooxml.CONTENT_TYPES)
 
     def free_name(self, pattern: str) -> str:
         n = 1
@@ -205,7 +189,7 @@ class Package:
         """The shared strings, read only (xlplan writes its own text as inline strings)."""
         if self.shared_strings is None:
             self.shared_strings = []
-            for _, (kind, target) in self.rels_of("xl/workbook.xml").items():
+            for _, (kind, target) in self.rels_of(ooxml.WORKBOOK).items():
                 if kind.endswith(REL_SHARED_STRINGS) and target in self.names:
                     root = self.tree(target)
                     self.shared_strings = ["".join(t.text or "" for t in si.iter() if local(t.tag) == "t"
@@ -261,7 +245,7 @@ class Sheet:
         return self._rows
 
     def cell(self, address: str, create: bool = False):
-        r, c = split_address(address)
+        r, c = ooxml.row_col(address)
         row = self.rows().get(r)
         if row is None:
             if not create:
@@ -277,7 +261,7 @@ class Sheet:
         last = 0
         for cell in row.iterchildren(self.q("c")):
             ref = cell.get("r")
-            col = split_address(ref)[1] if ref else last + 1
+            col = ooxml.row_col(ref)[1] if ref else last + 1
             if not ref:
                 cell.set("r", f"{column_letters(col)}{r}")
             last = col
@@ -362,7 +346,7 @@ def _put_text(cell, text: str, q) -> None:
     is_ = etree.SubElement(cell, q("is"))
     t = etree.SubElement(is_, q("t"))
     t.text = clean_text(text)
-    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    t.set(ooxml.XML_SPACE, "preserve")
 
 
 def set_cached(sheet: Sheet, address: str, value) -> bool:
@@ -403,7 +387,7 @@ def fill_checks(package: Package, edit: wbk.ChecksRows, styles: "Styles") -> Non
         for link in list(links):
             ref = link.get("ref") or ""
             try:
-                if split_address(ref.split(":")[0])[0] >= edit.first_row:
+                if ooxml.row_col(ref.split(":")[0])[0] >= edit.first_row:
                     links.remove(link)
             except ValueError:
                 continue
@@ -446,7 +430,7 @@ def fill_checks(package: Package, edit: wbk.ChecksRows, styles: "Styles") -> Non
 class Styles:
     def __init__(self, package: Package):
         self.package = package
-        self.part = next((target for kind, target in package.rels_of("xl/workbook.xml").values()
+        self.part = next((target for kind, target in package.rels_of(ooxml.WORKBOOK).values()
                           if kind.endswith("/styles")), None)
         self.root = package.tree(self.part) if self.part and self.part in package.names else None
         self.cache: dict[tuple, int | None] = {}
@@ -630,7 +614,7 @@ class Notes:
             author = authors[int(aid)] if aid.isdigit() and int(aid) < len(authors) else ""
             if wbk.is_mark_note(_comment_text(c), author):
                 c.getparent().remove(c)
-                gone.append(split_address(c.get("ref")))
+                gone.append(ooxml.row_col(c.get("ref")))
         if not gone:
             return
         self.package.touch(self.comments)
@@ -669,7 +653,7 @@ class Notes:
         text_el = etree.SubElement(comment, f"{{{main}}}text")
         t = etree.SubElement(etree.SubElement(text_el, f"{{{main}}}r"), f"{{{main}}}t")
         t.text = clean_text(note)
-        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        t.set(ooxml.XML_SPACE, "preserve")
         self.package.touch(self.comments)
         text = self._vml_text(create=True)
         if 'id="_x0000_t202"' not in text:
@@ -678,7 +662,7 @@ class Notes:
         idmap = re.search(r'idmap[^>]*data="(\d+)', text)
         first = int(idmap.group(1)) * 1024 + 1 if idmap else 1025
         spid = max(ids + [first - 1]) + 1
-        r, c = split_address(address)
+        r, c = ooxml.row_col(address)
         shape = (f'<v:shape id="_x0000_s{spid}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
                  f'margin-top:1.5pt;width:240pt;height:90pt;z-index:{spid % 1024};visibility:hidden" '
                  f'fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/>'
