@@ -19,47 +19,78 @@ Rules of the language:
 - ``table.column`` is a whole column of an Excel table; inside a table's own column
   formula, ``column`` alone is the same row, and ``row`` the row's number.
 - ``blank`` is the empty text Excel shows for "nothing to show".
-- Functions: sum, min, max, average, count, abs, round, roundup, rounddown, clamp,
-  sumif, countif, rank, index, rows; ``and``, ``or``, ``not``; ``a if c else b``.
+- Functions: those in FUNCTIONS below; ``and``, ``or``, ``not``; ``a if c else b``.
 
-`to_excel` renders a formula for one cell of the workbook; `to_python` renders Python
-source that the engine compiles once per template (see compute.py).
+`Compiler` walks a formula's syntax tree once for one cell: it resolves names and
+indexes, folds what is fixed, and checks functions and their arguments. It hands each
+result to an emitter that only spells it: `ExcelRenderer` as Excel formula text (for the
+workbook), `PythonRenderer` as a Python expression over xlfuncs (compiled by compute.py).
 """
 from __future__ import annotations
 
 import ast
+import operator
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Generic, NoReturn, Protocol, TypeVar
 
 from ..model import TemplateError
 
-# name in the language -> (Excel function, Python function in xlfuncs)
-FUNCTIONS = {
-    "sum": ("SUM", "SUM"),
-    "min": ("MIN", "MIN"),
-    "max": ("MAX", "MAX"),
-    "average": ("AVERAGE", "AVERAGE"),
-    "count": ("COUNT", "COUNT"),
-    "abs": ("ABS", "ABS"),
-    "round": ("ROUND", "ROUND"),
-    "roundup": ("ROUNDUP", "ROUNDUP"),
-    "rounddown": ("ROUNDDOWN", "ROUNDDOWN"),
-    "sumif": ("SUMIF", "SUMIF"),
-    "countif": ("COUNTIF", "COUNTIF"),
-    "rank": ("RANK", "RANK"),
-    "index": ("INDEX", "INDEX"),
-    "rows": ("ROWS", "ROWS"),
-}
-# arguments that take a range as it is (no SUM-style skipping needed, just the cells)
-RANGE_ARGS = {"sumif": (0, 2), "countif": (0,), "rank": (1,), "index": (0,), "rows": (0,)}
-# Excel skips empty cells and text in a *reference* argument of these, even a single
-# cell: MIN(A1, 5) is 5 and COUNT(A1) is 0 when A1 is empty, SUM(A1) is 0 when A1 holds "".
-REFERENCE_SKIPPING = ("sum", "min", "max", "average", "count")
 
-BINOPS = {ast.Add: ("+", "add", 4), ast.Sub: ("-", "sub", 4), ast.Mult: ("*", "mul", 5),
-          ast.Div: ("/", "div", 5), ast.Pow: ("^", "power", 6)}
-CMPOPS = {ast.Eq: ("=", "eq"), ast.NotEq: ("<>", "ne"), ast.Lt: ("<", "lt"),
-          ast.LtE: ("<=", "le"), ast.Gt: (">", "gt"), ast.GtE: (">=", "ge")}
+@dataclass(frozen=True)
+class Function:
+    """A function of the formula language, as each target spells it."""
+
+    excel: str  # Excel's function, or a pattern over the arguments: "MAX({1},MIN({2},{0}))"
+    python: str  # the function in xlfuncs that computes it
+    ranges: tuple[int, ...] = ()  # arguments (0-based) that take a range as it is, never a value
+    skips_references: bool = False  # Excel skips blanks and text in a reference argument, even one cell
+    arity: int | None = None  # the number of arguments, where it is fixed by a pattern
+
+    def excel_call(self, args: list[str]) -> str:
+        return self.excel.format(*args) if "{" in self.excel else f"{self.excel}({','.join(args)})"
+
+
+# Every function of the language. Adding one: its entry here and, if Excel's semantics
+# need Python code, the function in xlfuncs.py.
+FUNCTIONS: dict[str, Function] = {
+    "sum": Function("SUM", "SUM", skips_references=True),
+    "min": Function("MIN", "MIN", skips_references=True),
+    "max": Function("MAX", "MAX", skips_references=True),
+    "average": Function("AVERAGE", "AVERAGE", skips_references=True),
+    "count": Function("COUNT", "COUNT", skips_references=True),
+    "abs": Function("ABS", "ABS"),
+    "round": Function("ROUND", "ROUND"),
+    "roundup": Function("ROUNDUP", "ROUNDUP"),
+    "rounddown": Function("ROUNDDOWN", "ROUNDDOWN"),
+    # clamp(x, lo, hi): Excel has no CLAMP; its MAX and MIN skip a blank or text reference, so CLAMP does
+    "clamp": Function("MAX({1},MIN({2},{0}))", "CLAMP", skips_references=True, arity=3),
+    "sumif": Function("SUMIF", "SUMIF", ranges=(0, 2)),
+    "countif": Function("COUNTIF", "COUNTIF", ranges=(0,)),
+    "rank": Function("RANK", "RANK", ranges=(1,)),
+    "index": Function("INDEX", "INDEX", ranges=(0,)),
+    "rows": Function("ROWS", "ROWS", ranges=(0,)),
+}
+
+
+@dataclass(frozen=True)
+class Operator:
+    excel: str  # Excel's operator
+    python: str  # the function in xlfuncs with Excel's semantics
+    precedence: int = 2  # Excel's, higher binds tighter
+
+
+BINOPS = {ast.Add: Operator("+", "add", 4), ast.Sub: Operator("-", "sub", 4), ast.Mult: Operator("*", "mul", 5),
+          ast.Div: Operator("/", "div", 5), ast.Pow: Operator("^", "power", 6)}
+CMPOPS = {ast.Eq: Operator("=", "eq"), ast.NotEq: Operator("<>", "ne"), ast.Lt: Operator("<", "lt"),
+          ast.LtE: Operator("<=", "le"), ast.Gt: Operator(">", "gt"), ast.GtE: Operator(">=", "ge")}
+LOGICAL = {ast.And: "AND", ast.Or: "OR"}  # the same name in Excel and in xlfuncs
+
+# what `static` can work out at compile time
+FIXED_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+                    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
+FIXED_COMPARISON = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+                    ast.Gt: operator.gt, ast.GtE: operator.ge}
 
 
 class Layout(Protocol):
@@ -104,32 +135,110 @@ def names_used(tree: ast.expr) -> set[str]:
     return out
 
 
-class _Ref:
+def referenced_blocks(tree: ast.expr, table: str | None, blocks: set[str]) -> set[str]:
+    """The blocks a formula reads, table columns named in full."""
+    out = set()
+    for name in names_used(tree):
+        if table and f"{table}.{name}" in blocks:
+            out.add(f"{table}.{name}")
+        elif name in blocks:
+            out.add(name)
+    return out
+
+
+@dataclass(frozen=True)
+class Ref:
     """A resolved reference: one cell or a range of a block."""
 
-    def __init__(self, block, cells=None, whole_column=False, same_row=False):
-        self.block = block
-        self.cells = cells  # list of (r, c), 1-based, for fixed blocks
-        self.whole_column = whole_column
-        self.same_row = same_row
+    block: str
+    cells: tuple[tuple[int, int], ...] = ()  # (r, c), 1-based, for fixed blocks
+    whole_column: bool = False  # a table column, every row
+    same_row: bool = False  # a table column, the row being computed
 
     @property
-    def is_range(self):
-        return self.whole_column or (self.cells is not None and len(self.cells) != 1)
+    def is_range(self) -> bool:
+        return self.whole_column or (not self.same_row and len(self.cells) != 1)
 
 
-class Compiler:
-    """Walks a formula for one cell and renders it for Excel or Python."""
+Out = TypeVar("Out")  # what an emitter makes of one node
+
+
+class Compiler(ABC, Generic[Out]):
+    """The walk over a formula's syntax tree for one cell; a subclass spells each node (an emitter).
+
+    Everything that decides what a formula means is here: names, indexes and ranges,
+    conditions fixed at compile time, the function table and its argument kinds, and
+    every error a template author sees. The emitters below only write text.
+    """
 
     def __init__(self, layout: Layout, blocks: set[str], where: str):
         self.layout = layout
         self.blocks = blocks
         self.where = where
 
-    def fail(self, message: str):
+    def fail(self, message: str) -> NoReturn:
         raise TemplateError(f"{self.where}: {message}")
 
-    # -- static evaluation of indexes and conditions --------------------------------
+    def render(self, node: ast.expr, ctx: Context) -> str:
+        return self.text(self.walk(node, ctx))
+
+    # -- the walk ---------------------------------------------------------------------
+    def walk(self, node: ast.expr, ctx: Context) -> Out:
+        ref = self.resolve(node, ctx)
+        if ref is not None:
+            return self.reference(ref, ctx)
+        if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+            return self.boolean(node.value)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return self.number(node.value)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return self.string(node.value)
+        if isinstance(node, ast.Name):
+            if node.id == "blank":
+                return self.blank()
+            if node.id in ctx.bindings:
+                return self.number(ctx.bindings[node.id])
+            return self.row(ctx)  # resolve() leaves no other name unresolved
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return self.negative(self.walk(node.operand, ctx))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return self.logical("NOT", [self.walk(node.operand, ctx)])
+        if isinstance(node, ast.BinOp) and type(node.op) in BINOPS:
+            return self.binary(BINOPS[type(node.op)], self.walk(node.left, ctx), self.walk(node.right, ctx))
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            return self.compare(CMPOPS[type(node.ops[0])], self.walk(node.left, ctx),
+                                self.walk(node.comparators[0], ctx))
+        if isinstance(node, ast.BoolOp):
+            return self.logical(LOGICAL[type(node.op)], [self.walk(v, ctx) for v in node.values])
+        if isinstance(node, ast.IfExp):
+            fixed = self.static(node.test, ctx)
+            if fixed is not None:
+                return self.walk(node.body if fixed else node.orelse, ctx)
+            return self.condition(self.walk(node.test, ctx), self.walk(node.body, ctx), self.walk(node.orelse, ctx))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+            return self.call(node.func.id, node.args, ctx)
+        self.fail(f"cannot use {ast.unparse(node)!r} in a formula")
+
+    def call(self, name: str, args: list[ast.expr], ctx: Context) -> Out:
+        function = FUNCTIONS.get(name)
+        if function is None:
+            self.fail(f"unknown function {name}()")
+        if function.arity is not None and len(args) != function.arity:
+            self.fail(f"{name}() takes {function.arity} arguments, {len(args)} given")
+        out = []
+        for k, arg in enumerate(args):
+            ref = self.resolve(arg, ctx)
+            if k in function.ranges:
+                if ref is None:
+                    self.fail(f"{name}() needs a range as argument {k + 1}")
+                out.append(self.range_argument(ref, ctx))
+            elif function.skips_references and ref is not None:
+                out.append(self.reference_argument(ref, ctx))
+            else:
+                out.append(self.walk(arg, ctx))
+        return self.function(function, out)
+
+    # -- what is fixed when the formula is compiled ------------------------------------
     def static(self, node, ctx: Context):
         """The value of an expression made only of numbers and bound axis names, else None."""
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
@@ -139,20 +248,12 @@ class Compiler:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             v = self.static(node.operand, ctx)
             return None if v is None else -v
-        if isinstance(node, ast.BinOp):
+        if isinstance(node, ast.BinOp) and type(node.op) in FIXED_ARITHMETIC:
             a, b = self.static(node.left, ctx), self.static(node.right, ctx)
-            if a is None or b is None:
-                return None
-            ops = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
-                   ast.FloorDiv: lambda: a // b, ast.Mod: lambda: a % b}
-            return ops[type(node.op)]() if type(node.op) in ops else None
+            return None if a is None or b is None else FIXED_ARITHMETIC[type(node.op)](a, b)
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
             a, b = self.static(node.left, ctx), self.static(node.comparators[0], ctx)
-            if a is None or b is None:
-                return None
-            cmp = {ast.Eq: a == b, ast.NotEq: a != b, ast.Lt: a < b, ast.LtE: a <= b,
-                   ast.Gt: a > b, ast.GtE: a >= b}
-            return cmp[type(node.ops[0])]
+            return None if a is None or b is None else FIXED_COMPARISON[type(node.ops[0])](a, b)
         if isinstance(node, ast.BoolOp):
             values = [self.static(v, ctx) for v in node.values]
             if any(v is None for v in values):
@@ -161,18 +262,18 @@ class Compiler:
         return None
 
     # -- references --------------------------------------------------------------
-    def resolve(self, node, ctx: Context) -> _Ref | None:
+    def resolve(self, node, ctx: Context) -> Ref | None:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             name = f"{node.value.id}.{node.attr}"
             if name not in self.blocks:
                 self.fail(f"unknown table column {name!r}")
-            return _Ref(name, whole_column=True)
+            return Ref(name, whole_column=True)
         if isinstance(node, ast.Name):
             if node.id in ctx.bindings or node.id in ("blank", "row"):
                 return None
             name = node.id
             if ctx.table and f"{ctx.table}.{name}" in self.blocks:
-                return _Ref(f"{ctx.table}.{name}", same_row=True)
+                return Ref(f"{ctx.table}.{name}", same_row=True)
             if name not in self.blocks:
                 self.fail(f"unknown name {name!r}")
             if self.layout.table_of(name):
@@ -185,28 +286,23 @@ class Compiler:
             return self.subscript(base.id, node.slice, ctx)
         return None
 
-    def broadcast(self, name, ctx):
-        axes = [a for a in self.layout.axes(name) if a]
+    def broadcast(self, name: str, ctx: Context) -> Ref:
         rows_dim, cols_dim = self.layout.axes(name)
-        if all(a in ctx.bindings for a in axes):
+        if all(a in ctx.bindings for a in (rows_dim, cols_dim) if a):
             r = ctx.bindings[rows_dim] if rows_dim else 1
             c = ctx.bindings[cols_dim] if cols_dim else 1
-            return _Ref(name, cells=[(r, c)])
-        return _Ref(name, cells=self.all_cells(name))
-
-    def all_cells(self, name):
-        rows_dim, cols_dim = self.layout.axes(name)
+            return Ref(name, cells=((r, c),))
         nr = self.layout.size(rows_dim) if rows_dim else 1
         nc = self.layout.size(cols_dim) if cols_dim else 1
-        return [(r, c) for r in range(1, nr + 1) for c in range(1, nc + 1)]
+        return Ref(name, cells=tuple((r, c) for r in range(1, nr + 1) for c in range(1, nc + 1)))
 
-    def subscript(self, name, index, ctx):
+    def subscript(self, name: str, index: ast.expr, ctx: Context) -> Ref:
         rows_dim, cols_dim = self.layout.axes(name)
         axes = [a for a in (rows_dim, cols_dim) if a]
         parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
         if len(parts) != len(axes):
             self.fail(f"{name} has {len(axes)} axes, indexed with {len(parts)}")
-        spans = []
+        spans = {}
         for part, axis in zip(parts, axes):
             size = self.layout.size(axis)
             if isinstance(part, ast.Slice):
@@ -214,193 +310,189 @@ class Compiler:
                 hi = size if part.upper is None else self.static(part.upper, ctx)
                 if lo is None or hi is None:
                     self.fail(f"range bounds must be fixed: {ast.unparse(part)}")
-                spans.append(range(int(lo), int(hi) + 1))
             else:
-                i = self.static(part, ctx)
-                if i is None:
+                lo = hi = self.static(part, ctx)
+                if lo is None:
                     self.fail(f"index must be fixed: {ast.unparse(part)}")
-                spans.append(range(int(i), int(i) + 1))
-            if spans[-1].start < 1 or spans[-1].stop - 1 > size:
+            span = range(int(lo), int(hi) + 1)
+            if span.start < 1 or span.stop - 1 > size:
                 self.fail(f"index out of range: {ast.unparse(part)} on {axis} (1..{size})")
-        by_axis = dict(zip(axes, spans))
-        rs = by_axis.get(rows_dim, range(1, 2)) if rows_dim else range(1, 2)
-        cs = by_axis.get(cols_dim, range(1, 2)) if cols_dim else range(1, 2)
-        return _Ref(name, cells=[(r, c) for r in rs for c in cs])
+            spans[axis] = span
+        rs = spans[rows_dim] if rows_dim else range(1, 2)
+        cs = spans[cols_dim] if cols_dim else range(1, 2)
+        return Ref(name, cells=tuple((r, c) for r in rs for c in cs))
+
+    # -- the emitter's part: how each target spells a node ------------------------------
+    @abstractmethod
+    def text(self, out: Out) -> str: ...
+    @abstractmethod
+    def reference(self, ref: Ref, ctx: Context) -> Out: ...
+    @abstractmethod
+    def range_argument(self, ref: Ref, ctx: Context) -> Out: ...
+    @abstractmethod
+    def reference_argument(self, ref: Ref, ctx: Context) -> Out: ...
+    @abstractmethod
+    def number(self, value: int | float) -> Out: ...
+    @abstractmethod
+    def string(self, value: str) -> Out: ...
+    @abstractmethod
+    def boolean(self, value: bool) -> Out: ...
+    @abstractmethod
+    def blank(self) -> Out: ...
+    @abstractmethod
+    def row(self, ctx: Context) -> Out: ...
+    @abstractmethod
+    def negative(self, operand: Out) -> Out: ...
+    @abstractmethod
+    def binary(self, op: Operator, left: Out, right: Out) -> Out: ...
+    @abstractmethod
+    def compare(self, op: Operator, left: Out, right: Out) -> Out: ...
+    @abstractmethod
+    def logical(self, name: str, operands: list[Out]) -> Out: ...
+    @abstractmethod
+    def condition(self, test: Out, body: Out, orelse: Out) -> Out: ...
+    @abstractmethod
+    def function(self, function: Function, args: list[Out]) -> Out: ...
 
 
-class ExcelRenderer(Compiler):
-    """Renders the formula of one cell as Excel text (without the leading '=')."""
+ATOM = 9  # the precedence of what never needs parentheses
+NEGATION = 7
 
-    def __init__(self, layout, blocks, where, structured=False):
+
+class ExcelRenderer(Compiler[tuple[str, int]]):
+    """Spells a formula as Excel text (without the leading '='): each node as (text, precedence)."""
+
+    def __init__(self, layout: Layout, blocks: set[str], where: str, structured: bool = False):
         super().__init__(layout, blocks, where)
         self.structured = structured  # table rows as [#This Row] (calculated column formula)
 
-    def render(self, node, ctx: Context) -> str:
-        return self.expr(node, ctx)[0]
+    def text(self, out):
+        return out[0]
 
-    def ref_text(self, ref: _Ref, ctx: Context) -> str:
+    def reference(self, ref, ctx):
         if ref.whole_column:
-            return self.layout.excel_column(ref.block)
+            return self.layout.excel_column(ref.block), ATOM
         if ref.same_row:
-            return self.layout.excel_row_cell(ref.block, ctx.row, self.structured)
+            return self.layout.excel_row_cell(ref.block, ctx.row, self.structured), ATOM
         rs = [r for r, _ in ref.cells]
         cs = [c for _, c in ref.cells]
         if len(ref.cells) == 1:
-            return self.layout.excel_cell(ref.block, rs[0], cs[0], ctx.sheet)
-        return self.layout.excel_range(ref.block, min(rs), max(rs), min(cs), max(cs), ctx.sheet)
+            return self.layout.excel_cell(ref.block, rs[0], cs[0], ctx.sheet), ATOM
+        return self.layout.excel_range(ref.block, min(rs), max(rs), min(cs), max(cs), ctx.sheet), ATOM
 
-    def expr(self, node, ctx) -> tuple[str, int]:
-        """Text and precedence (higher binds tighter) of an expression."""
-        atom = 9
-        ref = self.resolve(node, ctx)
-        if ref is not None:
-            return self.ref_text(ref, ctx), atom
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, bool):
-                return ("TRUE" if node.value else "FALSE"), atom
-            if isinstance(node.value, (int, float)):
-                return repr(node.value), atom
-            if isinstance(node.value, str):
-                return '"' + node.value.replace('"', '""') + '"', atom
-        if isinstance(node, ast.Name):
-            if node.id == "blank":
-                return '""', atom
-            if node.id in ctx.bindings:
-                return str(ctx.bindings[node.id]), atom
-            if node.id == "row":
-                return str(ctx.row), atom
-        if isinstance(node, ast.UnaryOp):
-            if isinstance(node.op, ast.USub):
-                text, prec = self.expr(node.operand, ctx)
-                return f"-{text if prec >= 7 else f'({text})'}", 7
-            if isinstance(node.op, ast.Not):
-                return f"NOT({self.expr(node.operand, ctx)[0]})", atom
-        if isinstance(node, ast.BinOp) and type(node.op) in BINOPS:
-            op, _, prec = BINOPS[type(node.op)]
-            left, lp = self.expr(node.left, ctx)
-            right, rp = self.expr(node.right, ctx)
-            if lp < prec or (op == "^" and lp <= prec):
-                left = f"({left})"
-            if rp <= prec:
-                right = f"({right})"
-            return f"{left}{op}{right}", prec
-        if isinstance(node, ast.Compare) and len(node.ops) == 1:
-            op = CMPOPS[type(node.ops[0])][0]
-            left, lp = self.expr(node.left, ctx)
-            right, rp = self.expr(node.comparators[0], ctx)
-            left = left if lp > 2 else f"({left})"
-            right = right if rp > 2 else f"({right})"
-            return f"{left}{op}{right}", 2
-        if isinstance(node, ast.BoolOp):
-            fn = "AND" if isinstance(node.op, ast.And) else "OR"
-            return f"{fn}({','.join(self.expr(v, ctx)[0] for v in node.values)})", atom
-        if isinstance(node, ast.IfExp):
-            fixed = self.static(node.test, ctx)
-            if fixed is not None:
-                return self.expr(node.body if fixed else node.orelse, ctx)
-            test = self.expr(node.test, ctx)[0]
-            body = self.expr(node.body, ctx)[0]
-            orelse = self.expr(node.orelse, ctx)[0]
-            return f"IF({test},{body},{orelse})", atom
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            name = node.func.id
-            args = [self.expr(a, ctx)[0] for a in node.args]
-            if name == "clamp" and len(args) == 3:
-                return f"MAX({args[1]},MIN({args[2]},{args[0]}))", atom
-            if name not in FUNCTIONS:
-                self.fail(f"unknown function {name}()")
-            return f"{FUNCTIONS[name][0]}({','.join(args)})", atom
-        self.fail(f"cannot use {ast.unparse(node)!r} in a formula")
+    def range_argument(self, ref, ctx):
+        return self.reference(ref, ctx)
+
+    def reference_argument(self, ref, ctx):
+        return self.reference(ref, ctx)
+
+    def number(self, value):
+        return repr(value), ATOM
+
+    def string(self, value):
+        return '"' + value.replace('"', '""') + '"', ATOM
+
+    def boolean(self, value):
+        return ("TRUE" if value else "FALSE"), ATOM
+
+    def blank(self):
+        return '""', ATOM
+
+    def row(self, ctx):
+        return str(ctx.row), ATOM
+
+    def negative(self, operand):
+        text, prec = operand
+        return f"-{text if prec >= NEGATION else f'({text})'}", NEGATION
+
+    def binary(self, op, left, right):
+        (lt, lp), (rt, rp) = left, right
+        if lp < op.precedence or (op.excel == "^" and lp <= op.precedence):
+            lt = f"({lt})"
+        if rp <= op.precedence:
+            rt = f"({rt})"
+        return f"{lt}{op.excel}{rt}", op.precedence
+
+    def compare(self, op, left, right):
+        (lt, lp), (rt, rp) = left, right
+        lt = lt if lp > op.precedence else f"({lt})"
+        rt = rt if rp > op.precedence else f"({rt})"
+        return f"{lt}{op.excel}{rt}", op.precedence
+
+    def logical(self, name, operands):
+        return f"{name}({','.join(text for text, _ in operands)})", ATOM
+
+    def condition(self, test, body, orelse):
+        return f"IF({test[0]},{body[0]},{orelse[0]})", ATOM
+
+    def function(self, function, args):
+        return function.excel_call([text for text, _ in args]), ATOM
 
 
-class PythonRenderer(Compiler):
-    """Renders the formula of one cell as a Python expression over V (blocks) and T (tables).
+class PythonRenderer(Compiler[str]):
+    """Spells a formula as a Python expression over V (blocks) and T (tables), calling xlfuncs.
 
     Fixed blocks are V[name][r][c] (0-based); a table column is T[name], a list; inside
-    a table's loop the current row is `i` (0-based).
+    a table's loop the current row is `i` (0-based). A range is `Rng(cells)`.
     """
 
-    def render(self, node, ctx: Context) -> str:
-        return self.expr(node, ctx)
+    def text(self, out):
+        return out
 
-    def cell(self, block, r, c):
+    @staticmethod
+    def cell(block: str, r: int, c: int) -> str:
         return f"V[{block!r}][{r - 1}][{c - 1}]"
 
-    def ref_text(self, ref: _Ref, ctx, as_range=False) -> str:
+    def cells(self, ref: Ref) -> str:
+        """A range's cells: a table column (a list), or a tuple of cells."""
         if ref.whole_column:
             return f"T[{ref.block!r}]"
         if ref.same_row:
             return f"T[{ref.block!r}][i]"
-        if len(ref.cells) == 1 and not as_range:
-            return self.cell(ref.block, *ref.cells[0])
         return "(" + "".join(self.cell(ref.block, r, c) + "," for r, c in ref.cells) + ")"
 
-    def expr(self, node, ctx) -> str:
-        ref = self.resolve(node, ctx)
-        if ref is not None:
-            if ref.is_range:
-                return f"Rng({self.ref_text(ref, ctx, as_range=True)})"
-            return self.ref_text(ref, ctx)
-        if isinstance(node, ast.Constant):
-            return repr(node.value)
-        if isinstance(node, ast.Name):
-            if node.id == "blank":
-                return "''"
-            if node.id in ctx.bindings:
-                return str(ctx.bindings[node.id])
-            if node.id == "row":
-                return "(i+1)"
-        if isinstance(node, ast.UnaryOp):
-            if isinstance(node.op, ast.USub):
-                return f"neg({self.expr(node.operand, ctx)})"
-            if isinstance(node.op, ast.Not):
-                return f"NOT({self.expr(node.operand, ctx)})"
-        if isinstance(node, ast.BinOp) and type(node.op) in BINOPS:
-            fn = BINOPS[type(node.op)][1]
-            return f"{fn}({self.expr(node.left, ctx)},{self.expr(node.right, ctx)})"
-        if isinstance(node, ast.Compare) and len(node.ops) == 1:
-            fn = CMPOPS[type(node.ops[0])][1]
-            return f"{fn}({self.expr(node.left, ctx)},{self.expr(node.comparators[0], ctx)})"
-        if isinstance(node, ast.BoolOp):
-            fn = "AND" if isinstance(node.op, ast.And) else "OR"
-            return f"{fn}({','.join(self.expr(v, ctx) for v in node.values)})"
-        if isinstance(node, ast.IfExp):
-            fixed = self.static(node.test, ctx)
-            if fixed is not None:
-                return self.expr(node.body if fixed else node.orelse, ctx)
-            return (f"({self.expr(node.body, ctx)} if truth({self.expr(node.test, ctx)}) "
-                    f"else {self.expr(node.orelse, ctx)})")
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            name = node.func.id
-            if name == "clamp":
-                return f"CLAMP({','.join(self.expr(a, ctx) for a in node.args)})"
-            if name not in FUNCTIONS:
-                self.fail(f"unknown function {name}()")
-            args = []
-            for k, arg in enumerate(node.args):
-                if k in RANGE_ARGS.get(name, ()):
-                    ref = self.resolve(arg, ctx)
-                    if ref is None:
-                        self.fail(f"{name}() needs a range as argument {k + 1}")
-                    args.append(self.ref_text(ref, ctx, as_range=True))
-                elif name in REFERENCE_SKIPPING and (ref := self.resolve(arg, ctx)) is not None:
-                    cells = f"(T[{ref.block!r}][i],)" if ref.same_row else self.ref_text(ref, ctx, as_range=True)
-                    args.append(f"Rng({cells})")
-                else:
-                    args.append(self.expr(arg, ctx))
-            return f"{FUNCTIONS[name][1]}({','.join(args)})"
-        self.fail(f"cannot use {ast.unparse(node)!r} in a formula")
+    def reference(self, ref, ctx):
+        if ref.is_range:
+            return f"Rng({self.cells(ref)})"
+        if ref.same_row:
+            return f"T[{ref.block!r}][i]"
+        return self.cell(ref.block, *ref.cells[0])
 
+    def range_argument(self, ref, ctx):
+        return self.cells(ref)
 
-def referenced_blocks(tree: ast.expr, table: str | None, blocks: set[str]) -> set[str]:
-    """The blocks a formula reads, table columns named in full."""
-    out = set()
-    for name in names_used(tree):
-        if table and f"{table}.{name}" in blocks:
-            out.add(f"{table}.{name}")
-        elif name in blocks:
-            out.add(name)
-    return out
+    def reference_argument(self, ref, ctx):
+        return f"Rng((T[{ref.block!r}][i],))" if ref.same_row else f"Rng({self.cells(ref)})"
 
+    def number(self, value):
+        return repr(value)
 
-Renderer = Callable[[ast.expr, Context], str]
+    def string(self, value):
+        return repr(value)
+
+    def boolean(self, value):
+        return repr(value)
+
+    def blank(self):
+        return "''"
+
+    def row(self, ctx):
+        return "(i+1)"
+
+    def negative(self, operand):
+        return f"neg({operand})"
+
+    def binary(self, op, left, right):
+        return f"{op.python}({left},{right})"
+
+    def compare(self, op, left, right):
+        return f"{op.python}({left},{right})"
+
+    def logical(self, name, operands):
+        return f"{name}({','.join(operands)})"
+
+    def condition(self, test, body, orelse):
+        return f"({body} if truth({test}) else {orelse})"
+
+    def function(self, function, args):
+        return f"{function.python}({','.join(args)})"
