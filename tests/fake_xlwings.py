@@ -52,15 +52,22 @@ class Rule:  # a FormatCondition
 
 
 class FormatConditions:
+    """A cell's rules, or (cell None) every rule of the sheet, as Cells.FormatConditions gives them."""
+
     def __init__(self, sheet, cell):
         self.sheet, self.cell = sheet, cell
 
+    def _rules(self):
+        if self.cell is None:
+            return [rule for rules in self.sheet.rules.values() for rule in rules]
+        return self.sheet.rules.get(self.cell, [])
+
     @property
     def Count(self):
-        return len(self.sheet.rules.get(self.cell, []))
+        return len(self._rules())
 
     def Item(self, i):
-        return self.sheet.rules[self.cell][i - 1]
+        return self._rules()[i - 1]
 
     def Add(self, Type, Formula1):
         self.sheet.refuse_if_protected("add a conditional format")
@@ -113,6 +120,14 @@ class SheetApi:
     @property
     def ProtectContents(self):
         return self.sheet.protected
+
+    @property
+    def Cells(self):
+        return type("Cells", (), {"FormatConditions": FormatConditions(self.sheet, None)})()
+
+    @property
+    def Comments(self):
+        return list(self.sheet.comments.values())
 
     ProtectDrawingObjects = False
     ProtectScenarios = False
@@ -353,7 +368,7 @@ class Book:
 
     def marks(self):
         return sorted([s.name, f"{get_column_letter(c)}{r}"] for s in self.sheets for (r, c), rules in s.rules.items()
-                      if any(rule.Formula1 == "=TRUE" for rule in rules))
+                      if any("xlplan-mark" in rule.Formula1.lower() or rule.Formula1 == "=TRUE" for rule in rules))
 
     def notes(self):
         return {f"{s.name}!{get_column_letter(c)}{r}": (n.Author, n.text) for s in self.sheets

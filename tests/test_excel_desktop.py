@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "js"))
 import fake_xlwings  # noqa: E402
 import serve  # noqa: E402  (tests/js/serve.py: the plans and what xlplan recalc makes of them)
 
-from xlplan.excel import desktop, ribbon  # noqa: E402
+from xlplan.excel import desktop, livebook  # noqa: E402
+from xlplan.workbook import writeback  # noqa: E402
 
 CASES = ["slips", "clean_en", "no_checks", "total_row", "marked", "errors", "many_slips"]
 
@@ -32,7 +33,7 @@ def plans(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def windows(monkeypatch):
-    monkeypatch.setattr(ribbon, "DESKTOP_COM", True)  # conditional formats and notes through COM
+    monkeypatch.setattr(livebook, "DESKTOP_COM", True)  # conditional formats and notes through COM
 
 
 def same(shown, expected) -> bool:
@@ -72,7 +73,7 @@ def test_desktop_recalculate_leaves_the_book_as_xlplan_recalc_leaves_the_file(pl
     notes = book.notes()
     for sheet, address in case["expected"]["marks"]:
         author, text = notes[f"{sheet}!{address}"]
-        assert text.startswith(f"{ribbon.NOTE_HEAD}\n") or author == "王经理", (sheet, address, text)
+        assert text.startswith(writeback.NOTE_PREFIX) or author == "王经理", (sheet, address, text)
     assert "个错误" in book.app.alerts[-1][1] or "errors" in book.app.alerts[-1][1]
 
 
@@ -106,7 +107,7 @@ def test_a_write_excel_refuses_still_leaves_every_sheet_protected(plans, monkeyp
     def refused(*args):
         raise fake_xlwings.ComError("Excel refused the write")
 
-    monkeypatch.setattr(ribbon, "mark_findings", refused)
+    monkeypatch.setattr(livebook, "mark_desktop", refused)
     with pytest.raises(fake_xlwings.ComError):
         desktop.recalculate(book)
     assert book.protected() == protected
@@ -117,8 +118,3 @@ def test_error_cells_read_as_the_office_add_in_reads_them(plans):
     data = desktop.book_json_of(book)
     shown = {v for s in data["sheets"] for row in s["values"] for v in row if isinstance(v, str) and v.startswith("#")}
     assert {"#DIV/0!", "#REF!"} <= shown
-
-
-def test_the_js_client_and_the_desktop_know_xlplan_s_notes_by_the_same_first_line():
-    client = (Path(ribbon.__file__).parent / "static" / "xlplan.js").read_text(encoding="utf-8")
-    assert f'const NOTE_HEAD = "{ribbon.NOTE_HEAD}";' in client

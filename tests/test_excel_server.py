@@ -22,7 +22,8 @@ from plans import clean_annual_plan  # noqa: E402
 
 from xlplan.excel.auth import Tokens  # noqa: E402
 from xlplan.excel.bookjson import apply_actions, book_json, plan_from_book  # noqa: E402
-from xlplan.excel.ribbon import _split, workbook_bytes  # noqa: E402
+from xlplan.excel.livebook import split as _split  # noqa: E402
+from xlplan.excel.ribbon import workbook_bytes  # noqa: E402
 from xlplan.excel.server import Settings, create_app  # noqa: E402
 from xlplan.template import generate, spec
 from xlplan.template.layout import quote  # noqa: E402
@@ -117,11 +118,10 @@ def test_findings_appear_on_the_checks_sheet_and_their_cells_are_marked(server):
     assert "6,400" in stated_row[2] and "64,000" in stated_row[2] and "57,600" in stated_row[2]
     plan = plan_from_book(data)
     stated = plan.cell("actions.stated", 1)
-    marks = {(data["sheets"][a["sheet_position"]]["name"], a["start_row"], a["start_column"]): a["args"]
-             for a in other["xlplanMark"]}
-    r, c = _split(stated.address)
-    colour, note = marks[(stated.sheet, r - 1, c - 1)]
-    assert colour == "#FFC7CE" and note.startswith("STATED_NOT_COMPUTED")
+    [marking] = [a["args"][0] for a in other["xlplanMarks"]]
+    marks = {(m["sheet"], m["address"]): m for m in marking["mark"]}
+    mark = marks[(stated.sheet, stated.address)]
+    assert mark["colour"] == "#FFC7CE" and mark["note"].startswith("xlplan › STATED_NOT_COMPUTED")
     links = [a["args"][0] for a in other["addHyperlink"]]
     assert f"#{quote(stated.sheet)}!{stated.address}" in links
     assert "2 个错误" in other["alert"][0]["args"][0]
@@ -137,9 +137,10 @@ def test_a_second_run_unmarks_what_the_first_marked(server):
     r, c = _split(stated.address)
     sheet_values(data_fixed, stated.sheet)[r - 1][c - 1] = 64000
     other = apply_actions(data_fixed, run_script(server, "recalculate", copy.deepcopy(data_fixed)))
-    unmarked = {(a["start_row"], a["start_column"]) for a in other["xlplanUnmark"]}
-    assert (r - 1, c - 1) in unmarked
-    assert "xlplanMark" not in other  # the clean plan has no findings left
+    [marking] = [a["args"][0] for a in other["xlplanMarks"]]
+    assert [stated.sheet, stated.address] in marking["unmark"]
+    assert marking["mark"] == []  # the clean plan has no findings left
+    assert stated.sheet in marking["sheets"]  # xlplan's marks are swept off every sheet
     assert sheet_values(data_fixed, "检查")[4][0] == "没有发现问题。"
 
 
@@ -165,7 +166,7 @@ def test_check_lists_findings_without_changing_values(server):
     meta_position = [s["name"] for s in data["sheets"]].index("_xlplan")
     writes = {a["sheet_position"] for a in actions if a["func"] == "setValues"}
     assert writes <= {checks_position, meta_position}
-    assert any(a["func"] == "xlplanMark" for a in actions)
+    assert any(a["func"] == "xlplanMarks" and a["args"][0]["mark"] for a in actions)
 
 
 def test_a_book_that_is_not_a_plan_gets_a_message_not_a_crash(server):

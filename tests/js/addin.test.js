@@ -57,7 +57,7 @@ test("Recalculate gives the values, Checks rows and marks of xlplan recalc, and 
   for (const [sheet, address] of server.cases.slips.expected.marks) {
     const note = notes[`${sheet}!${address}`];
     assert.ok(note, `no note at ${sheet}!${address}`);
-    assert.match(note.content, /^xlplan\n[A-Z_]+: /);
+    assert.match(note.content, /^xlplan › [A-Z_]+: /);
   }
 });
 
@@ -86,6 +86,7 @@ test("marks from an earlier run: the fixed cell loses its mark and note, the cle
   const addin = await opened("marked");
   const notesBefore = h.notesOf(addin.book);
   const own = Object.entries(notesBefore).filter(([, n]) => n.authorName !== "xlplan");
+  assert.ok(Object.values(notesBefore).some((n) => n.authorName === "xlplan"), "xlplan recalc left notes");
   assert.equal(own.length, 1, "the plan carries one note of the clerk's own");
   const [ownCell, ownNote] = own[0];
   const protectedBefore = h.protectedSheets(addin.book);
@@ -99,7 +100,7 @@ test("marks from an earlier run: the fixed cell loses its mark and note, the cle
     if (cell !== ownCell && !markedNow.has(cell)) assert.ok(!(cell in notesAfter), `the old note at ${cell} stayed`);
   }
   for (const cell of markedNow) {
-    if (cell !== ownCell) assert.match(notesAfter[cell].content, /^xlplan\n/, cell);
+    if (cell !== ownCell) assert.match(notesAfter[cell].content, /^xlplan › /, cell);
   }
 });
 

@@ -318,8 +318,9 @@ class Worksheet extends ClientObject {
                                             area: { r0: row, c0: col, r1: row + rows - 1, c1: col + cols - 1 } }));
   }
 
-  getRange(address) {
-    return new Range(this.context, () => ({ sheet: this._resolve(), area: parseArea(address) }));
+  getRange(address) { // no address: the whole sheet
+    const area = address === undefined ? { r0: 0, c0: 0, r1: 1048575, c1: 16383 } : parseArea(address);
+    return new Range(this.context, () => ({ sheet: this._resolve(), area }));
   }
 
   getUsedRangeOrNullObject() {
@@ -525,6 +526,7 @@ class ConditionalFormat extends ClientObject {
     this._queue(() => {
       const { sheet, cf } = this._resolve();
       sheet.refuseIfProtected("Delete a conditional format", cf.area, false);
+      if (!sheet.cfs.includes(cf)) throw new OfficeError("ItemNotFound", "The conditional format does not exist.");
       sheet.cfs.splice(sheet.cfs.indexOf(cf), 1);
     });
   }

@@ -117,11 +117,13 @@ function checksRows(book, title) {
     .filter((row) => row.some((v) => v !== ""));
 }
 
-function markedCells(book) { // [sheet, A1] of every "=TRUE" conditional format
+function markedCells(book) { // [sheet, A1] of every mark: a rule holding "xlplan-mark" (or an old "=TRUE")
   const { areaAddress } = require("./fake_office.js");
   const out = [];
   for (const s of book.sheets) {
-    for (const cf of s.cfs) if (cf.formula === "=TRUE") out.push([s.name, areaAddress(cf.area)]);
+    for (const cf of s.cfs) {
+      if (/xlplan-mark/i.test(cf.formula) || cf.formula === "=TRUE") out.push([s.name, areaAddress(cf.area)]);
+    }
   }
   return out.sort();
 }

@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE.parent))  # tests/: plans.py
 from plans import clean_annual_plan, make  # noqa: E402
 
 from xlplan.workbook import recalculation as recalc  # noqa: E402
+from xlplan.workbook import writeback  # noqa: E402
 from xlplan.excel import use_development_license  # noqa: E402
 from xlplan.template.layout import META_SHEET, checks_sheet_title  # noqa: E402
 from xlplan.template.xlfuncs import XlErr  # noqa: E402
@@ -170,8 +171,12 @@ def file_recalc(path: Path, tmp: Path) -> dict:
     result = recalc.recalc_file(path, out)
     lang = result.plan.lang
     title = checks_sheet_title(lang)
-    ws = openpyxl.load_workbook(out, data_only=True)[title]
-    checks = [[plain(ws.cell(r, c).value) for c in range(1, 6)] for r in range(5, ws.max_row + 1)]
+    book = openpyxl.load_workbook(out, data_only=True)
+    if title in book.sheetnames:
+        ws = book[title]
+        checks = [[plain(ws.cell(r, c).value) for c in range(1, 6)] for r in range(5, ws.max_row + 1)]
+    else:  # a deleted Checks sheet stays deleted in a file; a live book gets one with these rows
+        checks = [list(row.values) for row in writeback.checks_rows(result).rows]
     meta = openpyxl.load_workbook(out)[META_SHEET]
     marks = next(json.loads(row[1]) for row in meta.iter_rows(values_only=True) if row[0] == recalc.MARKS_KEY)
     computed = {sheet: {a: plain(v) for a, v in cells.items()} for sheet, cells in recalc.computed_cells(result).items()}

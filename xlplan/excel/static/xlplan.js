@@ -13,10 +13,10 @@
 //   in a fresh batch, whatever failed;
 // - a collection's items are a snapshot: after a sheet is added the sheet list is loaded
 //   again before the next action addresses a sheet by position;
-// - a cell holds one note: a note is added only where none is, and removed only where it
-//   is xlplan's own (its first line is NOTE_HEAD, or its author is xlplan);
-// - the marks of a run (unmark the last run's cells, mark this run's) take a fixed number
-//   of round trips, however many cells are marked.
+// - a cell holds one note: a note is added only where none is or xlplan's was, and only
+//   xlplan's notes are removed (the server says how to know them: livebook.mark_remote);
+// - the marks of a run (sweep the last run's, mark this run's) take a fixed number of
+//   round trips, however many cells are marked.
 /* global Office, Excel */
 "use strict";
 
@@ -24,9 +24,6 @@ const xlplan = (function () {
   const TOKEN_KEY = "xlplan.token";
   const XLWINGS_VERSION = "{{XLWINGS_VERSION}}";
   const ISO_DATE_CATEGORIES = ["Date", "Time"];
-  const NOTE_HEAD = "xlplan";
-  const NOTE_AUTHOR = "xlplan"; // the author `xlplan recalc` gives the notes it writes into a file
-  const MARK_FORMULA = "=TRUE";
   const SHEET_ACTIONS = new Set(["addSheet", "sheetDelete", "setSheetName"]);
 
   const ready = new Promise((resolve) => Office.onReady(resolve));
@@ -209,77 +206,61 @@ const xlplan = (function () {
     return sheets;
   }
 
-  function isOurNote(note) {
-    if (note.isNullObject) return false;
-    return note.authorName === NOTE_AUTHOR || String(note.content).split("\n")[0] === NOTE_HEAD;
-  }
-
-  function a1(a) { // the top-left cell of an action's range, "C7"
-    let col = "";
-    for (let n = a.start_column + 1; n > 0; n = Math.floor((n - 1) / 26)) {
-      col = String.fromCharCode(65 + ((n - 1) % 26)) + col;
-    }
-    return col + (a.start_row + 1);
-  }
-
-  // Unmark the last run's cells and mark this run's: three round trips in all.
-  async function applyMarks(context, sheets, unmarks, marks, withNotes) {
-    const noteAt = (ws, a) => {
-      if (!withNotes) return null;
-      const note = ws.notes.getItemOrNullObject(a1(a));
-      note.load("content,authorName");
-      return note;
-    };
-    const old = unmarks.map((a) => {
-      const formats = rangeOf(sheets, a).conditionalFormats;
-      formats.load("items/type");
-      return { a, formats, note: noteAt(sheets.items[a.sheet_position], a) };
+  // The marks of a run, as one xlplanMarks action (livebook.mark_remote): sweep xlplan's
+  // marks off every sheet (rules whose formula holds mark_text, notes that start with
+  // note_prefix or are by note_author), the legacy "=TRUE" rules off the cells recorded
+  // last time, then mark this run's cells. Three round trips, however many cells.
+  async function applyMarks(context, m, withNotes) {
+    const isOurs = (note) => !note.isNullObject && (note.authorName === m.note_author ||
+      String(note.content).trimStart().startsWith(m.note_prefix));
+    const sheets = m.sheets.map((name) => {
+      const ws = context.workbook.worksheets.getItem(name);
+      const rules = ws.getRange().conditionalFormats;
+      rules.load("items/type");
+      if (withNotes) ws.notes.load("items/content,items/authorName");
+      return { ws, rules };
     });
-    const fresh = marks.map((a) => {
-      const ws = sheets.items[a.sheet_position];
-      return { a, ws, range: rangeOf(sheets, a), note: noteAt(ws, a) };
+    const legacy = m.unmark.map(([sheet, address]) => {
+      const rules = context.workbook.worksheets.getItem(sheet).getRange(address).conditionalFormats;
+      rules.load("items/type");
+      return rules;
+    });
+    const fresh = m.mark.map((mark) => {
+      const ws = context.workbook.worksheets.getItem(mark.sheet);
+      const note = withNotes ? ws.notes.getItemOrNullObject(mark.address) : null;
+      if (note) note.load("content,authorName");
+      return { mark, ws, note };
     });
     await context.sync();
-    const rules = [];
-    for (const { formats } of old) {
-      for (const cf of formats.items) {
-        if (cf.type === "Custom") {
-          cf.custom.rule.load("formula");
-          rules.push(cf);
-        }
-      }
-    }
+    const custom = (rules) => rules.items.filter((cf) => cf.type === "Custom").map((cf) => {
+      cf.custom.rule.load("formula");
+      return cf;
+    });
+    const swept = sheets.map(({ rules }) => custom(rules));
+    const old = legacy.map(custom);
     await context.sync();
-    rules.filter((cf) => cf.custom.rule.formula === MARK_FORMULA).forEach((cf) => cf.delete());
-    const cellKey = (a) => `${a.sheet_position}:${a.start_row}:${a.start_column}`;
-    const marked = new Set(marks.map(cellKey));
-    for (const { a, note } of old) {
-      if (note && isOurNote(note) && !marked.has(cellKey(a))) note.delete(); // fixed: its note goes
-    }
-    for (const { a, ws, range, note } of fresh) {
-      const cf = range.conditionalFormats.add(Excel.ConditionalFormatType.custom);
-      cf.custom.rule.formula = MARK_FORMULA;
-      cf.custom.format.fill.color = a.args[0];
-      if (!note) continue;
-      const text = NOTE_HEAD + "\n" + a.args[1];
-      if (note.isNullObject) {
-        ws.notes.add(range, text);
-      } else if (isOurNote(note)) {
-        note.content = text; // our note from the last run, rewritten in place: a cell holds one note
-      } // else a note of the user's own stays as it is; the Checks sheet lists the finding
+    const text = m.mark_text.toLowerCase();
+    swept.flat().filter((cf) => cf.custom.rule.formula.toLowerCase().includes(text)).forEach((cf) => cf.delete());
+    old.flat().filter((cf) => cf.custom.rule.formula.replace(/ /g, "").toUpperCase() === m.legacy_formula)
+      .forEach((cf) => cf.delete());
+    if (withNotes) sheets.forEach(({ ws }) => ws.notes.items.filter(isOurs).forEach((note) => note.delete()));
+    for (const { mark, ws, note } of fresh) {
+      const cf = ws.getRange(mark.address).conditionalFormats.add(Excel.ConditionalFormatType.custom);
+      cf.custom.rule.formula = m.formula;
+      cf.custom.format.fill.color = mark.colour;
+      // a cell holds one note: ours was deleted above; someone else's stays, and the cell gets none
+      if (note && (note.isNullObject || isOurs(note))) ws.notes.add(ws.getRange(mark.address), mark.note);
     }
   }
 
   // Generated plan sheets are protected (no password) so that formulas stay put: lift
   // the protection of the sheets the actions touch while they apply, then restore it.
-  async function unprotect(context, sheets, positions) {
-    const protections = positions
-      .filter((p) => sheets.items[p])
-      .map((p) => {
-        const prot = sheets.items[p].protection;
-        prot.load("protected,options");
-        return { name: sheets.items[p].name, prot };
-      });
+  async function unprotect(context, names) {
+    const protections = names.map((name) => {
+      const prot = context.workbook.worksheets.getItem(name).protection;
+      prot.load("protected,options");
+      return { name, prot };
+    });
     await context.sync();
     const lifted = protections.filter(({ prot }) => prot.protected)
       .map(({ name, prot }) => ({ name, options: prot.options }));
@@ -309,13 +290,13 @@ const xlplan = (function () {
     try {
       await Excel.run(async (context) => {
         let sheets = await loadSheets(context);
-        const touched = [...new Set(actions.map((a) => a.sheet_position)
-          .filter((p) => p !== null && p !== undefined))];
-        lifted = await unprotect(context, sheets, touched);
-        const unmarks = [], marks = [];
+        const marks = actions.filter((a) => a.func === "xlplanMarks").map((a) => a.args[0]);
+        const touched = new Set(actions.map((a) => a.sheet_position)
+          .filter((p) => p !== null && p !== undefined && sheets.items[p]).map((p) => sheets.items[p].name));
+        marks.forEach((m) => m.sheets.forEach((name) => touched.add(name)));
+        lifted = await unprotect(context, [...touched]);
         for (const a of actions) {
-          if (a.func === "xlplanUnmark") { unmarks.push(a); continue; }
-          if (a.func === "xlplanMark") { marks.push(a); continue; }
+          if (a.func === "xlplanMarks") continue;
           const apply = ACTIONS[a.func];
           if (!apply) {
             console.warn("xlplan: action not supported by this client:", a.func);
@@ -328,9 +309,9 @@ const xlplan = (function () {
           }
         }
         await context.sync();
-        if (unmarks.length || marks.length) {
-          const withNotes = Office.context.requirements.isSetSupported("ExcelApi", "1.18");
-          await applyMarks(context, sheets, unmarks, marks, withNotes);
+        const withNotes = Office.context.requirements.isSetSupported("ExcelApi", "1.18");
+        for (const m of marks) {
+          await applyMarks(context, m, withNotes);
           await context.sync();
         }
       });
@@ -389,5 +370,5 @@ const xlplan = (function () {
     }
   });
 
-  return { ready, runScript, readBook, applyActions, token, setToken, authHeaders, showMessage, NOTE_HEAD };
+  return { ready, runScript, readBook, applyActions, token, setToken, authHeaders, showMessage };
 })();

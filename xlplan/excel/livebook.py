@@ -1,0 +1,212 @@
+"""The one write-back (workbook/writeback.py) applied to a book open in Excel.
+
+`writeback.edits(result, shown)` says what a recalculation changes; `writefile.apply`
+applies that list to an .xlsx, and `apply(book, source, edits)` here applies the same
+list to a live book, through xlwings' Book API:
+
+- the remote book of an Office.js client (xlwings' server side): each edit becomes
+  actions the client (static/xlplan.js) applies — `setValues` for values, formulas, the
+  Checks rows and the metadata row, xlwings' own actions for the Checks sheet's colours
+  and links, and one `xlplanMarks` action for every mark, which the client applies in a
+  fixed number of round trips;
+- a book in Excel desktop through COM (desktop.py, the classic add-in): the same
+  edits as xlwings calls, the marks through the COM object model.
+
+Marks are found as `writefile` finds them in a file: every conditional-format rule whose
+formula holds `writeback.MARK_TEXT` and every note that starts with `writeback.NOTE_PREFIX`
+(or whose author is `writeback.NOTE_AUTHOR`) is xlplan's, wherever it sits; the cells
+recorded last time (`Unmark`) also lose marks of older versions (formula `=TRUE`). A
+note of someone else's stays, and its cell gets no note of xlplan's.
+
+One difference from the file: a book whose Checks sheet was deleted gets a new one (in
+a file the findings go to the report instead), since in Excel the sheet is the only
+place the clerk reads them.
+"""
+from __future__ import annotations
+
+import math
+import sys
+
+from ..template.layout import META_SHEET
+from ..template.xlfuncs import XlErr
+from ..workbook import writeback as wbk
+from .bookjson import BookJsonSource
+
+DESKTOP_COM = sys.platform == "win32"  # Excel for Mac through AppleScript has no FormatConditions
+LEGACY_MARK = "=TRUE"  # the formula of marks made before writeback.MARK_FORMULA
+XL_EXPRESSION = 2  # Excel's XlFormatConditionType.xlExpression
+
+
+def split(address: str) -> tuple[int, int]:
+    """"C7" → (7, 3)."""
+    letters = "".join(ch for ch in address if ch.isalpha())
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch.upper()) - 64
+    return int(address[len(letters):]), col
+
+
+def cell_value(value):
+    """What to write into a cell for an engine value."""
+    if isinstance(value, XlErr):
+        return value.code
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return value
+
+
+def is_remote(book) -> bool:
+    return hasattr(book.impl, "append_json_action")
+
+
+def apply(book, source: BookJsonSource, edits: list) -> int:
+    """Apply `edits` to `book`; returns how many cells got a value or a formula."""
+    cells: dict[str, dict[tuple[int, int], object]] = {}
+    for e in edits:
+        if isinstance(e, wbk.CachedValue) and e.sheet in source.sheet_names():
+            cells.setdefault(e.sheet, {})[split(e.address)] = cell_value(e.value)
+        elif isinstance(e, wbk.RestoreFormula) and e.sheet in source.sheet_names():
+            cells.setdefault(e.sheet, {})[split(e.address)] = e.formula  # Excel reads "=..." as a formula
+    written = write_cells(book, cells)
+    for e in edits:
+        if isinstance(e, wbk.ChecksRows):
+            fill_checks(book, source, e)
+        elif isinstance(e, wbk.SetMeta) and META_SHEET in source.sheet_names():
+            row = meta_row(source, e.key)
+            book.sheets[META_SHEET].range(f"A{row}").value = [[e.key, e.value]]
+    if any(isinstance(e, wbk.SetMeta) and e.key == wbk.MARKS_KEY for e in edits):
+        unmarks = [e for e in edits if isinstance(e, wbk.Unmark) and e.sheet in source.sheet_names()]
+        marks = [e for e in edits if isinstance(e, wbk.Mark) and e.sheet in source.sheet_names()]
+        (mark_remote if is_remote(book) else mark_desktop)(book, source, unmarks, marks)
+    return written
+
+
+# -- values ---------------------------------------------------------------------------------
+def write_cells(book, cells: dict[str, dict[tuple[int, int], object]]) -> int:
+    """Write the cells, one write per horizontal run of adjacent cells."""
+    count = 0
+    for sheet, found in cells.items():
+        ws = book.sheets[sheet]
+        run: list = []
+        for (r, c) in sorted(found):
+            if run and (r, c) != (run[0][0], run[-1][1] + 1):
+                _write_run(book, ws, run, found)
+                run = []
+            run.append((r, c))
+        if run:
+            _write_run(book, ws, run, found)
+        count += len(found)
+    return count
+
+
+def _write_run(book, ws, run, found):
+    r, c = run[0]
+    values = [[found[pos] for pos in run]]
+    if is_remote(book):
+        # the setValues action `Range.value = ...` makes, without building a Range per run
+        # (xlwings' remote Range costs ~1 ms each; a plan has hundreds)
+        book.impl.append_json_action(func="setValues", args=[None], values=values,
+                                     sheet_position=_position(book, ws.name), start_row=r - 1,
+                                     start_column=c - 1, row_count=1, column_count=len(run))
+    else:
+        ws.range((r, c), (r, c + len(run) - 1)).value = values
+
+
+def _position(book, sheet: str) -> int:
+    return next(i for i, s in enumerate(book.api["sheets"]) if s["name"] == sheet)
+
+
+def meta_row(source: BookJsonSource, key: str) -> int:
+    """The `_xlplan` row holding `key`, or the first row after the last one used."""
+    grid = source.grid(META_SHEET) if META_SHEET in source.sheet_names() else []
+    last = 0
+    for r, row in enumerate(grid, start=1):
+        if row and row[0] == key:
+            return r
+        if any(v not in (None, "") for v in row):
+            last = r
+    return last + 1
+
+
+# -- the Checks sheet ---------------------------------------------------------------------------
+def fill_checks(book, source: BookJsonSource, edit: wbk.ChecksRows) -> None:
+    width = len(edit.columns)
+    last_column = chr(64 + width)
+    first = edit.first_row
+    if edit.sheet not in source.sheet_names():
+        book.sheets.add(edit.sheet, after=book.sheets[-1])
+        used = 0
+    else:
+        used = len(source.grid(edit.sheet))
+    ws = book.sheets[edit.sheet]
+    last = max(used, first + len(edit.rows) - 1)
+    if last >= first:
+        ws.range(f"A{first}:{last_column}{last}").clear()
+    ws.range(f"A{first}").value = [list(row.values) for row in edit.rows]
+    start = 0
+    rows = edit.rows
+    for i in range(1, len(rows) + 1):  # one fill per run of the same severity
+        if i == len(rows) or rows[i].severity != rows[start].severity:
+            if rows[start].severity:
+                ws.range(f"A{first + start}:A{first + i - 1}").color = "#" + wbk.COLOURS[rows[start].severity]
+            start = i
+    link_column = chr(65 + edit.columns.index("cell"))
+    for i, row in enumerate(rows):
+        if row.link:
+            text = row.values[edit.columns.index("cell")]
+            tip = f"{row.values[edit.columns.index('code')]}: {row.values[edit.columns.index('message')]}"[:250]
+            ws.range(f"{link_column}{first + i}").add_hyperlink(f"#{row.link}", text, tip)
+
+
+# -- marks: Office.js ---------------------------------------------------------------------------
+def mark_remote(book, source, unmarks, marks) -> None:
+    """One action for every mark: the client sweeps xlplan's marks off every sheet and adds this run's."""
+    book.impl.append_json_action(func="xlplanMarks", args=[{
+        "mark_text": wbk.MARK_TEXT,
+        "formula": "=" + wbk.MARK_FORMULA,
+        "legacy_formula": LEGACY_MARK,
+        "note_prefix": wbk.NOTE_PREFIX.strip(),
+        "note_author": wbk.NOTE_AUTHOR,
+        "sheets": [s for s in source.sheet_names() if s != META_SHEET],
+        "unmark": [[u.sheet, u.address] for u in unmarks],
+        "mark": [{"sheet": m.sheet, "address": m.address, "colour": "#" + m.colour, "note": m.note}
+                 for m in marks],
+    }])
+
+
+# -- marks: Excel desktop through COM ---------------------------------------------------------------
+def _is_mark_rule(rule, legacy: bool) -> bool:
+    if rule.Type != XL_EXPRESSION:
+        return False
+    formula = rule.Formula1 or ""
+    return wbk.is_mark_formula(formula) or (legacy and formula.replace(" ", "").upper() == LEGACY_MARK)
+
+
+def mark_desktop(book, source, unmarks, marks) -> None:
+    if not DESKTOP_COM:
+        return  # Excel for Mac through AppleScript: no conditional formats; the Checks sheet lists them
+    legacy = {(u.sheet, u.address) for u in unmarks}
+    for title in source.sheet_names():
+        if title == META_SHEET:
+            continue
+        sheet = book.sheets[title].api
+        rules = sheet.Cells.FormatConditions
+        for i in range(rules.Count, 0, -1):
+            rule = rules.Item(i)
+            if _is_mark_rule(rule, legacy=False):
+                rule.Delete()
+        for comment in list(sheet.Comments):
+            if wbk.is_mark_note(comment.Text(), comment.Author):
+                comment.Delete()
+    for sheet, address in legacy:
+        rules = book.sheets[sheet].range(address).api.FormatConditions
+        for i in range(rules.Count, 0, -1):
+            if _is_mark_rule(rules.Item(i), legacy=True):
+                rules.Item(i).Delete()
+    for m in marks:
+        rng = book.sheets[m.sheet].range(m.address).api
+        rule = rng.FormatConditions.Add(Type=XL_EXPRESSION, Formula1="=" + wbk.MARK_FORMULA)
+        red, green, blue = (int(m.colour[i:i + 2], 16) for i in (0, 2, 4))
+        rule.Interior.Color = red + green * 256 + blue * 65536
+        if rng.Comment is None:  # a cell holds one note; someone else's stays
+            rng.AddComment(m.note)
