@@ -388,8 +388,9 @@ def _say_skipped(skipped: list[tuple[str, str]], listed: int = 20) -> None:
 class _progress:
     """A rich progress bar on a terminal; nothing when output goes to a file or a pipe."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int, what: str = "merging"):
         self.total = total
+        self.what = what
         self.bar = None
 
     def __enter__(self):
@@ -404,7 +405,7 @@ class _progress:
             self.bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                                 TimeRemainingColumn(), console=err.console, transient=True)
             self.bar.start()
-            self.task = self.bar.add_task("merging", total=self.total)
+            self.task = self.bar.add_task(self.what, total=self.total)
             return lambda n: self.bar.advance(self.task, n)
         return None
 
@@ -543,6 +544,191 @@ def token_list(tokens: Path = TOKENS_OPTION, as_json: bool = JSON_FLAG):
         return
     out.table(("unit", "issued", "revoked"), [(e["unit"], e["issued"], e["revoked"] or "") for e in entries])
 # -- end of Excel commands -----------------------------------------------------------------------
+
+# -- HQ's planning cycle: distribute, review, diff, actuals (xlplan/hq) -------------------------
+HQ_DB_OPTION = typer.Option("sqlite:///hq.db", "--db", metavar="URL", envvar="XLPLAN_DB", show_envvar=True,
+                            help="HQ's database (SQLAlchemy URL)")
+
+
+def _store(url: str):
+    from .hq.store import Store
+
+    return Store(url)
+
+
+@app.command(epilog="""
+\b
+Examples:
+  xlplan distribute --roster roster.csv --given given.csv -o outbox/
+  xlplan distribute --roster roster.csv -o outbox/ --tokens xlplan_tokens.json --zip-by-region
+\b
+roster.csv: unit, template, period (2027 or 2027-01), and optionally due, region, lang, year.
+given.csv: unit, block, value, and optionally row, col (1-based); unit * is every unit.
+""")
+def distribute(roster: Path = typer.Option(..., "--roster", metavar="FILE.csv", dir_okay=False, exists=True,
+                                           help="who gets which template for which period"),
+               given: Optional[Path] = typer.Option(None, "--given", metavar="FILE.csv", dir_okay=False, exists=True,
+                                                    help="HQ's given values (targets, weights) by unit"),
+               output: Path = typer.Option(..., "-o", "--output", metavar="FOLDER", file_okay=False,
+                                           help="the outbox: one workbook per roster line"),
+               db: str = HQ_DB_OPTION,
+               tokens: Optional[Path] = typer.Option(None, "--tokens", metavar="FILE.json", dir_okay=False,
+                                                     help="also issue each unit a token (kept here as hashes; "
+                                                          "the tokens go to OUTBOX/tokens.csv)"),
+               zip_by_region: bool = typer.Option(False, "--zip-by-region", help="one zip per roster region")):
+    """Write every unit's personalised workbook and record what HQ issued.
+
+    Given cells (grey, locked) are filled from the given file; the store keeps every
+    issued given value, and a merge rejects a submission whose given cells differ.
+    """
+    from .hq import distribute as distribute_module
+
+    lines = distribute_module.read_roster(roster)
+    with _store(db) as hq, _progress(len(lines), "writing") as advance:
+        issued = distribute_module.distribute(hq, roster, output, given, tokens=tokens,
+                                              zip_by_region=zip_by_region, progress=advance)
+    out.line(f"wrote {len(issued.files)} workbooks to {output}; {issued.cells} given cells recorded in {db}")
+    for z in issued.zips:
+        out.line(f"wrote {z}")
+    if issued.tokens:
+        out.line(f"wrote {issued.tokens} (one token per unit: hand each unit its own, then delete the file)")
+
+
+review_app = App(help="HQ's review: list, approve, return with comments, the log.")
+app.add_typer(review_app, name="review")
+
+
+def _pick(hq, unit: str, template: Optional[str], period: Optional[str], version: Optional[int]) -> dict:
+    from .hq import review as review_module
+
+    return review_module.find(hq, unit, template, period, version)
+
+
+@review_app.command("list")
+def review_list(db: str = HQ_DB_OPTION, state: Optional[str] = typer.Option(None, "--state",
+                                                                           help="only this state, e.g. checked"),
+                as_json: bool = JSON_FLAG):
+    """Every submission with its review state (received, checked, approved, returned)."""
+    with _store(db) as hq:
+        states = hq.states()
+        rows = [{"unit": s["unit"], "template": s["template"], "period": s["period"], "version": s["version"],
+                 "status": s["status"], "errors": s["errors"], "state": states.get(s["id"], {}).get("state"),
+                 "by": states.get(s["id"], {}).get("actor"), "at": states.get(s["id"], {}).get("at")}
+                for s in hq.submissions() if s["unit"]]
+    rows = [r for r in rows if state is None or r["state"] == state]
+    if as_json:
+        out.json(rows)
+        return
+    out.table(["unit", "template", "period", "version", "checks", "errors", "review", "by", "at"],
+              [[r["unit"], r["template"], r["period"], r["version"], r["status"], r["errors"], r["state"], r["by"],
+                r["at"]] for r in rows])
+
+
+REVIEWER_OPTION = typer.Option(..., "--reviewer", envvar="XLPLAN_REVIEWER", help="who reviews (kept in the log)")
+TEMPLATE_OPTION = typer.Option(None, "--template", help="when the unit has plans of several templates")
+PERIOD_OPTION = typer.Option(None, "--period", help="when the unit has plans of several periods")
+VERSION_OPTION = typer.Option(None, "--version", help="a version (default: the latest)")
+
+
+@review_app.command("approve")
+def review_approve(unit: str = typer.Argument(..., help="the unit"), reviewer: str = REVIEWER_OPTION,
+                   note: str = typer.Option("", "--note", help="an overall comment"),
+                   template: Optional[str] = TEMPLATE_OPTION, period: Optional[str] = PERIOD_OPTION,
+                   version: Optional[int] = VERSION_OPTION, db: str = HQ_DB_OPTION):
+    """Approve a checked plan without errors: the consolidated plan uses it."""
+    from .hq import review as review_module
+
+    with _store(db) as hq:
+        sub = _pick(hq, unit, template, period, version)
+        review_module.approve(hq, sub, reviewer, note)
+    out.line(f"approved {unit} v{sub['version']} ({sub['template']} {sub['period']}) by {reviewer}")
+
+
+@review_app.command("return", epilog="""
+\b
+Example:
+  xlplan review return 北区营业部 --reviewer 张经理 --note "一月目标偏高" \\
+      --comment "计划进度!C10: 一月目标比去年高 40%，请说明" -o returned/
+""")
+def review_return(unit: str = typer.Argument(..., help="the unit"), reviewer: str = REVIEWER_OPTION,
+                  note: str = typer.Option("", "--note", help="an overall comment"),
+                  comment: List[str] = typer.Option([], "--comment", metavar="SHEET!CELL: TEXT",
+                                                    help="a comment on a cell (repeat for more)"),
+                  output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FOLDER", file_okay=False,
+                                                        help="write the unit's workbook with the comments here"),
+                  template: Optional[str] = TEMPLATE_OPTION, period: Optional[str] = PERIOD_OPTION,
+                  version: Optional[int] = VERSION_OPTION, db: str = HQ_DB_OPTION):
+    """Return a plan to its unit with comments; write them into the unit's workbook."""
+    from .hq import review as review_module
+
+    comments = [review_module.parse_comment(c) for c in comment]
+    with _store(db) as hq:
+        sub = _pick(hq, unit, template, period, version)
+        event = review_module.return_(hq, sub, reviewer, note, comments)
+        path = review_module.returned_workbook(hq, sub, event, output / sub["source"]) if output else None
+    out.line(f"returned {unit} v{sub['version']} with {len(comments)} cell comment(s) by {reviewer}")
+    if path:
+        out.line(f"wrote {path}")
+
+
+@review_app.command("log")
+def review_log(unit: Optional[str] = typer.Argument(None, help="one unit (default: all)"), db: str = HQ_DB_OPTION,
+               as_json: bool = JSON_FLAG):
+    """The review log: every state change, who, when, what (it is never edited)."""
+    with _store(db) as hq:
+        subs = {s["id"]: s for s in hq.submissions()}
+        events = [e for e in hq.review_events() if unit is None or subs[e["submission_id"]]["unit"] == unit]
+    rows = [{"at": e["at"], "unit": subs[e["submission_id"]]["unit"], "version": subs[e["submission_id"]]["version"],
+             "state": e["state"], "by": e["actor"], "note": e["note"], "comments": e["comments"]} for e in events]
+    if as_json:
+        out.json(rows)
+        return
+    out.table(["at", "unit", "version", "state", "by", "note"],
+              [[r["at"], r["unit"], r["version"], r["state"], r["by"], r["note"]] for r in rows])
+
+
+@app.command("diff")
+def diff_cmd(unit: str = typer.Argument(..., help="the unit"),
+             old: Optional[int] = typer.Option(None, "--from", help="the older version (default: the one before)"),
+             new: Optional[int] = typer.Option(None, "--to", help="the newer version (default: the latest)"),
+             template: Optional[str] = TEMPLATE_OPTION, period: Optional[str] = PERIOD_OPTION,
+             db: str = HQ_DB_OPTION, as_json: bool = JSON_FLAG):
+    """What changed between two versions of a unit's plan: every input, and the totals."""
+    from .hq import diff as diff_module
+
+    with _store(db) as hq:
+        a, b = diff_module.pick(hq, unit, old, new, template, period)
+        d = diff_module.compare(hq, a, b)
+    if as_json:
+        out.json(d.as_dict())
+        return
+    out.line(f"{unit} {d.template} {d.period}: version {d.old_version} → {d.new_version}: "
+             f"{len(d.inputs)} inputs changed")
+
+    def where(c):
+        return f"{c.sheet} › {c.cell}" if c.cell else c.block
+
+    out.table(["cell", "what", "row", "column", "old", "new", "change"],
+              [[where(c), c.label, c.row_key, c.col_key, c.old, c.new, c.delta] for c in d.inputs])
+    if d.totals:
+        out.table(["total", "what", "old", "new", "change"],
+                  [[c.block, c.label, c.old, c.new, c.delta] for c in d.totals], title="effect on the totals")
+
+
+actuals_app = App(help="Actual figures from the company's systems, month by month.")
+app.add_typer(actuals_app, name="actuals")
+
+
+@actuals_app.command("import")
+def actuals_import(file: Path = typer.Argument(..., metavar="FILE.csv", help="unit, period, measure, value"),
+                   db: str = HQ_DB_OPTION):
+    """Import actuals (idempotent; a changed figure is a new version, the old one stays)."""
+    from .hq import actuals as actuals_module
+
+    with _store(db) as hq:
+        outcome = actuals_module.import_file(hq, file)
+    out.line(f"{file.name}: {outcome}")
+# -- end of HQ's planning cycle -----------------------------------------------------------------
 
 
 def main():

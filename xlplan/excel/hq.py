@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import threading
 
+from ..hq.distribute import GivenCheck
 from ..hq.merge import process
 from ..hq.store import Store, utcnow
 from .inbox import Rejected, WrongUnit, _safe_name
@@ -41,6 +42,7 @@ class StoreInbox:
         if processed.unit != unit:
             raise WrongUnit(f"the workbook belongs to {processed.unit!r}, the token to {unit!r}")
         processed = dataclasses.replace(processed, submitter=submitter or unit)
+        processed = GivenCheck(self.store)(processed)  # HQ's grey cells must hold what was issued
         with self._lock:
             (sid,) = self.store.add([(processed, data)])
         if sid is None:  # the same bytes came before

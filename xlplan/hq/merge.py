@@ -463,12 +463,15 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
     # (a few hundred files in memory, not more: memory stays flat)
     depth = max(2 * run.width + 2, batch // chunk + run.width)
     pending: list[tuple[Incoming, bytes]] = []
+    from .distribute import GivenCheck
+
+    given_as_issued = GivenCheck(store)  # HQ's grey cells must hold what distribute issued
 
     def collect(block: bool):
         while inflight and (block or len(inflight) >= depth):
             future, items = inflight.popleft()
             for processed, (_, data, _) in zip(future.result(), items):
-                pending.append((processed, data))
+                pending.append((given_as_issued(processed), data))
             if progress:
                 progress(len(items))
             if len(pending) >= batch:

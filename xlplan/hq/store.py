@@ -172,6 +172,9 @@ issued = Table(
     Column("file", String(500), nullable=False),  # the workbook's name in the outbox
     Index("ix_issued_key", "unit", "template", "period"),
 )
+ISSUED_V3 = (Column("sheet", String(200)), Column("cell", String(20)))  # where the given cell sits
+for _column in ISSUED_V3:
+    issued.append_column(_column)
 
 actuals = Table(
     "actuals", metadata,
@@ -224,9 +227,18 @@ def _create_v2(conn: Connection) -> None:
                                  f"FOR EACH STATEMENT EXECUTE FUNCTION {name}_append_only()")
 
 
+def _issued_cells_v3(conn: Connection) -> None:
+    have = {c["name"] for c in inspect(conn).get_columns("issued")}
+    for column in ISSUED_V3:
+        if column.name not in have:  # a database made at version 2 before the columns existed
+            conn.exec_driver_sql(f"ALTER TABLE issued ADD COLUMN {column.name} "
+                                 f"{column.type.compile(conn.dialect)}")
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "submissions, findings, plan values, blobs, roster", _create_v1),
     (2, "review log, issued given values, actuals (append-only)", _create_v2),
+    (3, "issued given values: their sheet and cell", _issued_cells_v3),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -531,6 +543,11 @@ class Store:
         if changes:
             conn.execute(submissions.update().where(c.id == bindparam("sid")).values(version=bindparam("n")),
                          changes)
+
+    def set_roster_lines(self, lines: Iterable[tuple[str, str, str]]) -> int:
+        """Roster entries (unit, template, period) without a due date, added where missing."""
+        existing = {(e.unit, e.template, e.period) for e in self.roster()}
+        return self.set_roster(RosterEntry(u, t, p or "") for u, t, p in lines if (u, t, p or "") not in existing)
 
     def set_roster(self, entries: Iterable[RosterEntry]) -> int:
         """Add or update roster entries (a unit expected to submit a template for a period)."""
