@@ -54,7 +54,7 @@ def clean():
             continue
         if block.table:
             tplace = base.layout.tables[block.table]
-            col = tplace.first_col + tplace.columns.index(name)
+            col = tplace.columns[name]
             cells += [(name, tplace.sheet, f"{get_column_letter(col)}{tplace.header_row + i}", block.unit)
                       for i in (1, 2, 3)]
         else:

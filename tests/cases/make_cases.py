@@ -27,7 +27,8 @@ from plans import clean_annual_plan, make  # noqa: E402
 
 from xlplan.template.xlfuncs import XlErr  # noqa: E402
 from xlplan.workbook import cached  # noqa: E402
-from xlplan.workbook.plan import area_of, parse_ref  # noqa: E402
+from xlplan.workbook.ooxml import parse_ref  # noqa: E402
+from xlplan.workbook.plan import area_of  # noqa: E402
 from xlplan.workbook.safety import OLE_MAGIC  # noqa: E402
 
 SCHEDULE = "计划进度"  # the monthly schedule sheet of the Chinese annual plan

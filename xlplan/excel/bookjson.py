@@ -19,7 +19,8 @@ import datetime as dt
 import re
 
 from ..template.layout import quote
-from ..workbook.plan import Plan, area_of, parse_ref
+from ..workbook.ooxml import parse_ref
+from ..workbook.plan import Plan, area_of
 from ..workbook.read import assemble
 
 CLIENT = "Office.js"

@@ -269,9 +269,9 @@ def _section_table(ws, template, layout, place, lang):
     tplace = layout.tables[section.table]
     columns = []
     for k, block in enumerate(section.blocks):
-        _header(ws, tplace.header_row, tplace.first_col + k, tplace.headers[k])
+        _header(ws, tplace.header_row, tplace.first_col + k, layout.header(block.name))
         _widen(ws, tplace.first_col + k, block.width or 11)
-        column = TableColumn(id=k + 1, name=tplace.headers[k])
+        column = TableColumn(id=k + 1, name=layout.header(block.name))
         if block.formula:
             renderer = formula.ExcelRenderer(layout, set(template.blocks), block.name, structured=True)
             ctx = formula.Context(block.name, block.table, {}, ws.title, row=1)
@@ -428,10 +428,10 @@ def _fill_table(wb, template, layout, table, rows, where):
     tplace = layout.tables[table]
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise TemplateError(f"{where}: {table!r} takes a list of rows, each a mapping column → value")
-    if len(rows) > tplace.size:
-        raise TemplateError(f"{where}: {table!r} has room for {tplace.size} rows, {len(rows)} given")
+    if len(rows) > tplace.nrows:
+        raise TemplateError(f"{where}: {table!r} has room for {tplace.nrows} rows, {len(rows)} given")
     ws = wb[tplace.sheet]
-    short = {name.split(".", 1)[1]: k for k, name in enumerate(tplace.columns)}
+    short = {name.split(".", 1)[1]: col for name, col in tplace.columns.items()}
     for i, row in enumerate(rows):
         for column, v in row.items():
             if column not in short:
@@ -440,5 +440,5 @@ def _fill_table(wb, template, layout, table, rows, where):
             block = template.blocks[f"{table}.{column}"]
             if block.role == "computed":
                 raise TemplateError(f"{where}: {table}.{column} is computed; it cannot be pre-filled")
-            _put_value(ws.cell(tplace.header_row + 1 + i, tplace.first_col + short[column]), v)
+            _put_value(ws.cell(tplace.header_row + 1 + i, short[column]), v)
 

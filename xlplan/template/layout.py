@@ -26,8 +26,12 @@ META_SHEET = "_xlplan"  # the hidden sheet with the template, version, unit and 
 
 
 @dataclass(frozen=True)
-class Place:
-    """A block's top-left cell (1-based row and column) on a sheet."""
+class Area:
+    """A rectangle of cells on a sheet, 1-based and inclusive: where a block sits.
+
+    The generator's layout places blocks with it, and the reader describes with it where it
+    found each block in a workbook (by its defined name), which may differ.
+    """
 
     sheet: str
     row: int
@@ -35,20 +39,26 @@ class Place:
     nrows: int
     ncols: int
 
+    def address(self, r: int = 1, c: int = 1) -> str:
+        """The A1 address of cell (r, c) of the area, counting from 1."""
+        return f"{get_column_letter(self.col + c - 1)}{self.row + r - 1}"
+
 
 @dataclass(frozen=True)
-class TablePlace:
+class TableArea:
+    """An Excel table on a sheet: its header row, its first column, its data rows and the
+    sheet column of each block (a reader finds columns by their headers, wherever they are)."""
+
     sheet: str
     header_row: int
     first_col: int
-    size: int
-    columns: tuple[str, ...]  # block names, in order
-    headers: tuple[str, ...]  # header texts in the workbook's language
+    nrows: int
+    columns: dict[str, int]  # block name → 1-based column on the sheet, left to right
 
     @property
     def ref(self) -> str:
         last_col = get_column_letter(self.first_col + len(self.columns) - 1)
-        return f"{get_column_letter(self.first_col)}{self.header_row}:{last_col}{self.header_row + self.size}"
+        return f"{get_column_letter(self.first_col)}{self.header_row}:{last_col}{self.header_row + self.nrows}"
 
 
 @dataclass
@@ -75,8 +85,8 @@ class Layout:
     def __init__(self, template: Template, lang: str):
         self.template = template
         self.lang = lang
-        self.places: dict[str, Place] = {}
-        self.tables: dict[str, TablePlace] = {}
+        self.places: dict[str, Area] = {}
+        self.tables: dict[str, TableArea] = {}
         self.sections: list[SectionPlace] = []
         self.blocks = template.blocks
         for sheet in template.sheets:
@@ -98,7 +108,7 @@ class Layout:
         first = row
         for block in section.blocks:
             n = self._size(block.rows)
-            self.places[block.name] = Place(sheet, row, VALUE_COL, n, self._size(block.cols))
+            self.places[block.name] = Area(sheet, row, VALUE_COL, n, self._size(block.cols))
             row += n
         self.sections.append(SectionPlace(section, sheet, title_row, None, first, row - 1))
         return row - 1
@@ -111,12 +121,12 @@ class Layout:
         col_of = {}
         for k, block in enumerate(section.blocks):
             col_of[block.name] = VALUE_COL + k
-            self.places[block.name] = Place(sheet, first, VALUE_COL + k, n, 1)
+            self.places[block.name] = Area(sheet, first, VALUE_COL + k, n, 1)
         last = first + n - 1
         if section.totals:
             last += 1
             for block in section.totals:
-                self.places[block.name] = Place(sheet, last, col_of[block.under], 1, 1)
+                self.places[block.name] = Area(sheet, last, col_of[block.under], 1, 1)
         self.sections.append(SectionPlace(section, sheet, title_row, header, first, last))
         return last
 
@@ -131,9 +141,9 @@ class Layout:
             if block.beside:
                 parent = self.places[block.beside]
                 offset = ncols if block.cols == "quarter" else ncols + self._size("quarter")
-                self.places[block.name] = Place(sheet, parent.row, parent.col + offset, n, self._size(block.cols))
+                self.places[block.name] = Area(sheet, parent.row, parent.col + offset, n, self._size(block.cols))
                 continue
-            self.places[block.name] = Place(sheet, row, VALUE_COL, n, self._size(block.cols))
+            self.places[block.name] = Area(sheet, row, VALUE_COL, n, self._size(block.cols))
             row += n
         self.sections.append(SectionPlace(section, sheet, title_row, header, first, row - 1))
         return row - 1
@@ -141,12 +151,10 @@ class Layout:
     def _place_table(self, section, sheet, row):
         title_row = row if section.title else None
         header = row + (1 if section.title else 0)
-        names = tuple(b.name for b in section.blocks)
-        headers = tuple(text(b.label, self.lang) for b in section.blocks)
-        place = TablePlace(sheet, header, 1, section.size, names, headers)
-        self.tables[section.table] = place
+        self.tables[section.table] = TableArea(sheet, header, 1, section.size,
+                                               {b.name: 1 + k for k, b in enumerate(section.blocks)})
         for k, block in enumerate(section.blocks):
-            self.places[block.name] = Place(sheet, header + 1, 1 + k, section.size, 1)
+            self.places[block.name] = Area(sheet, header + 1, 1 + k, section.size, 1)
         self.sections.append(SectionPlace(section, sheet, title_row, header, header + 1, header + section.size))
         return header + section.size
 
@@ -175,9 +183,8 @@ class Layout:
         return self._prefix(p.sheet, home_sheet) + f"{start}:{end}"
 
     def header(self, block) -> str:
-        b = self.blocks[block]
-        place = self.tables[b.table]
-        return place.headers[place.columns.index(block)]
+        """A table column's header in the workbook's language."""
+        return text(self.blocks[block].label, self.lang)
 
     def excel_column(self, block):
         return f"{self.blocks[block].table}[{self.header(block)}]"
@@ -192,7 +199,7 @@ class Layout:
     # -- addresses for people ---------------------------------------------------
     def address(self, block: str, r: int = 1, c: int = 1) -> tuple[str, str]:
         p = self.places[block]
-        return p.sheet, f"{get_column_letter(p.col + c - 1)}{p.row + r - 1}"
+        return p.sheet, p.address(r, c)
 
     def defined_name(self, block: str) -> str:
         p = self.places[block]

@@ -21,7 +21,8 @@ from ..model import Cell, Finding, Template, WorkbookError, text
 from ..template.layout import excel_formulas, layout_for
 from ..texts import t
 from . import ooxml
-from .plan import Area, CalamineSource, OpenpyxlSource, Plan, area_of, cell_value
+from ..template.layout import Area
+from .plan import CalamineSource, OpenpyxlSource, Plan, area_of, cell_value
 
 
 def missing_sheets(plan: Plan, sheets: set[str]) -> None:
@@ -260,7 +261,7 @@ def _template_formula_xml(template: Template, lang: str) -> dict[str, dict[bytes
         block = template.blocks[name]
         if block.table:
             tplace = layout.tables[block.table]
-            sheet, col = tplace.sheet, tplace.first_col + tplace.columns.index(name)
+            sheet, col = tplace.sheet, tplace.columns[name]
             cells = {(tplace.header_row + r, col): row[0] for r, row in enumerate(rows, start=1)}
         else:
             place = layout.places[name]

@@ -14,31 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..model import Cell, Finding, Template, WorkbookError
+from ..template.layout import Area, TableArea
 from . import ooxml
-from .ooxml import parse_ref  # noqa: F401  (where the reader's callers have always found it)
-
-
-@dataclass(frozen=True)
-class Area:
-    """A rectangle on a sheet, 1-based and inclusive."""
-
-    sheet: str
-    row: int
-    col: int
-    nrows: int
-    ncols: int
-
-    def address(self, r: int = 1, c: int = 1) -> str:
-        return ooxml.address(self.row + r - 1, self.col + c - 1)
-
-
-@dataclass(frozen=True)
-class TableArea:
-    sheet: str
-    header_row: int
-    first_col: int
-    nrows: int
-    columns: dict[str, int]  # block name -> 1-based column on the sheet
 
 
 @dataclass

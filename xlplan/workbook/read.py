@@ -16,22 +16,12 @@ from pathlib import Path
 
 from ..model import Cell, Finding, Template, TemplateError, WorkbookError, text
 from ..template import spec
-from ..template.layout import META_SHEET, layout_for
+from ..template.layout import META_SHEET, Area, TableArea, layout_for
 from .. import texts
 from ..texts import t
 from . import cellchecks, ooxml, safety
-from .plan import (
-    Area,
-    CalamineSource,
-    NamedBytes,
-    OpenpyxlSource,
-    Plan,
-    Source,
-    TableArea,
-    area_of,
-    cell_value,
-    parse_ref,
-)
+from .ooxml import parse_ref
+from .plan import CalamineSource, NamedBytes, OpenpyxlSource, Plan, Source, area_of, cell_value
 
 
 # -- reading ---------------------------------------------------------------------
@@ -227,9 +217,10 @@ ERROR_CODES = ("#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!
 def _template_cell(plan: Plan, name: str) -> Cell:
     """Where the template put a block or table: the cell a finding about a lost name points at."""
     layout = layout_for(plan.template, plan.lang)
-    place = layout.places.get(name) or layout.tables.get(name)
-    if place is None:
-        return Cell(plan.file, "", "")
-    row = getattr(place, "row", None) or place.header_row
-    col = getattr(place, "col", None) or place.first_col
-    return Cell(plan.file, place.sheet, ooxml.address(row, col))
+    if name in layout.places:
+        area = layout.places[name]
+        return Cell(plan.file, area.sheet, area.address())
+    if name in layout.tables:
+        table = layout.tables[name]
+        return Cell(plan.file, table.sheet, ooxml.address(table.header_row, table.first_col))
+    return Cell(plan.file, "", "")
