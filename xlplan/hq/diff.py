@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from openpyxl.utils import get_column_letter
 
 from ..model import XlplanError, text
 from ..template.layout import Layout
@@ -67,13 +66,9 @@ def _value(row: dict):
 def _cell(layout: Layout | None, block: str, row: int, col: int) -> tuple[str | None, str | None]:
     if layout is None:
         return None, None
-    if block in layout.places:
-        p = layout.places[block]
-        return p.sheet, f"{get_column_letter(p.col + col - 1)}{p.row + row - 1}"
-    table = block.split(".", 1)[0]
-    if table in layout.tables and block in layout.tables[table].columns:
-        t = layout.tables[table]
-        return t.sheet, f"{get_column_letter(t.first_col + t.columns.index(block))}{t.header_row + row}"
+    if block in layout.places:  # a table's column too: its area starts at the first data row
+        area = layout.places[block]
+        return area.sheet, area.address(row, col)
     return None, None
 
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from openpyxl.utils import get_column_letter
 
 from .. import texts
 from ..model import TemplateError, XlplanError, text
@@ -219,7 +218,7 @@ def distribute(store: Store, roster: str | Path, outbox: str | Path, given: str 
                                         number=v if isinstance(v, (int, float)) and not isinstance(v, bool) else None,
                                         text=v if isinstance(v, str) else None, issued_at=now, file=path.name,
                                         sheet=place.sheet,
-                                        cell=f"{get_column_letter(place.col + c - 1)}{place.row + r - 1}"))
+                                        cell=place.address(r, c)))
         result.files.append(path)
         if progress:
             progress(1)
