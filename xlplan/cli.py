@@ -454,7 +454,10 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
           certfile: Optional[Path] = typer.Option(None, "--ssl-certfile", metavar="FILE",
                                                   help="TLS certificate (Office needs https)"),
           keyfile: Optional[Path] = typer.Option(None, "--ssl-keyfile", metavar="FILE", help="TLS private key"),
-          dev: bool = typer.Option(False, "--dev", help="use xlwings' free noncommercial key: development only")):
+          dev: bool = typer.Option(False, "--dev", help="use xlwings' free noncommercial key: development only"),
+          hq_password_file: Optional[Path] = typer.Option(None, "--hq-password-file", metavar="FILE", dir_okay=False,
+                                                          exists=True, help="HQ's web page at /hq (with --db): the "
+                                                          "password, first line of FILE (or XLPLAN_HQ_PASSWORD)")):
     """Run the Excel add-in server (pip install 'xlplan[excel]').
 
     Serves the custom functions, the ribbon's scripts, the task pane, the manifest and
@@ -473,8 +476,12 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
         fail(f"the add-in server needs extra packages ({exc.name} is missing): pip install 'xlplan[excel]'")
     except LicenseMissing as exc:
         fail(str(exc))
+    hq_password = (hq_password_file.read_text(encoding="utf-8").splitlines() or [""])[0].strip() \
+        if hq_password_file else os.environ.get("XLPLAN_HQ_PASSWORD", "")
+    if hq_password and not db:
+        fail("HQ's web page needs HQ's database: give --db as well")
     application = create_app(Settings(public_url=public_url or f"https://{host}:{port}", tokens=tokens,
-                                      inbox=inbox, hq_url=hq_url, db=db))
+                                      inbox=inbox, hq_url=hq_url, db=db, hq_password=hq_password or None))
     uvicorn.run(application, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
                 ssl_keyfile=str(keyfile) if keyfile else None)
 

@@ -14,6 +14,8 @@ calls, script runs, submissions: each needs a unit's token, `Authorization: Bear
     POST /xlwings/custom-scripts-call/{name}    book JSON → {"actions": [...]}
     POST /api/submissions                       a workbook (multipart "file") → receipt
     GET  /api/submissions[/{id}]                the unit's own submissions
+    GET  /api/review                            HQ's decisions and cell comments on the unit's plans (with --db)
+    /hq/...                                     HQ's web page (xlplan/hq/web.py; with --db and an HQ password)
 """
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ class Settings:
     hq_url: str | None = None  # submissions go to this HQ server instead of this server's inbox
     db: str | None = None  # SQLAlchemy URL of HQ's database: submissions go there (xlplan.store)
     receiver: Callable | None = field(default=None, repr=False)  # receive_submission(data, name, unit, submitter)
+    hq_password: str | None = field(default=None, repr=False)  # HQ's web page at /hq (with db): its password
 
 
 class LimitRequestSize:
@@ -233,6 +236,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if record["unit"] != unit:
             raise HTTPException(403, "a unit can read only its own submissions")
         return record
+
+    @app.get("/api/review")
+    def review_comments(unit: str = Depends(unit_of)):
+        """What the task pane shows a unit: each plan's latest decision, the reviewer, the cell comments."""
+        if not settings.db:
+            raise HTTPException(404, "this server keeps no review (start it with --db)")
+        from ..hq import review
+
+        return {"unit": unit, "reviews": review.comments_for(inbox.store, unit)}
+
+    if settings.db and settings.hq_password:
+        from ..hq import web
+
+        app.mount("/hq", web.create_app(inbox.store, settings.hq_password))
 
     @app.exception_handler(XlplanError)
     async def xlplan_error(request: Request, exc: XlplanError):
