@@ -273,6 +273,19 @@ def _template_formula_xml(template: Template, lang: str) -> dict[str, dict[bytes
     return out
 
 
+@functools.lru_cache(maxsize=32)
+def template_formulas(template: Template, lang: str) -> dict[str, bytes]:
+    """sheet → every formula the template puts on it, in the sheet's order, normalised as
+    scan.normal_formulas normalises a sheet's (what the merge's fast path compares)."""
+    from .scan import normal_formulas
+
+    out = {}
+    for sheet, cells in _template_formula_xml(template, lang).items():
+        order = sorted(cells, key=lambda a: ooxml.row_col(a.decode()))
+        out[sheet] = normal_formulas((a, cells[a]) for a in order)
+    return out
+
+
 def _sheets_as_made(plan: Plan, source, sheets: list[str]) -> set[str]:
     """The sheets whose XML holds exactly the template's formulas and nothing to look at: no other
     formula, no error value, no merged cell, no shared formula. Most sheets of most files: one

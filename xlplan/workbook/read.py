@@ -3,12 +3,15 @@
 Blocks are found by their defined names and tables, never by coordinates, so rows a
 user inserted elsewhere do not matter. Two readers give the same Plan:
 - `read_openpyxl` works on an openpyxl Workbook (the one recalc writes back into);
-- `read_fast` reads with python-calamine, an order of magnitude faster, for merges.
-Both read only values typed by people; computed values cached in the file are ignored:
+- `read_fast` reads with python-calamine, an order of magnitude faster, for merges;
+  a file plainly as the template made it is read faster still, from the XML of the
+  sheets its blocks live on (`read_scanned`, see scan.py), and any other by calamine.
+All read only values typed by people; computed values cached in the file are ignored:
 the engine recomputes them.
 """
 from __future__ import annotations
 
+import functools
 import json
 import zipfile
 from contextlib import contextmanager
@@ -19,7 +22,7 @@ from ..template import spec
 from ..template.layout import META_SHEET, Area, TableArea, layout_for
 from .. import texts
 from ..texts import t
-from . import cellchecks, ooxml, safety
+from . import cellchecks, ooxml, safety, scan
 from .ooxml import parse_ref
 from .plan import CalamineSource, NamedBytes, OpenpyxlSource, Plan, Source, area_of, cell_value
 
@@ -49,9 +52,150 @@ def read_bytes(name: str, data: bytes, zf: zipfile.ZipFile | None = None) -> Pla
     if zf is None:
         with safety.admit_bytes(name, data) as zf:
             return read_bytes(name, data, zf)
+    try:
+        return read_scanned(name, zf)
+    except scan.Unusual:
+        pass  # not plainly as made: the detailed reader reads it and says what is wrong
     with damaged_inside(name):
         source = CalamineSource(NamedBytes(data, name), zf)
     return assemble(source, name)
+
+
+SCAN_FAILS = (KeyError, ValueError, IndexError, UnicodeDecodeError, zipfile.BadZipFile, zipfile.zlib.error,
+              EOFError, NotImplementedError, OSError)
+
+
+def read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
+    """The plan of a workbook plainly as its template made it, read from the XML of the sheets
+    its blocks live on; scan.Unusual for any other file (read it with `assemble`)."""
+    try:
+        return _read_scanned(name, zf)
+    except SCAN_FAILS as exc:  # a part missing or damaged: the detailed reader names it
+        raise scan.Unusual(f"{type(exc).__name__}: {exc}") from None
+
+
+def _read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
+    book = scan.book(zf)
+    if META_SHEET not in book.parts:
+        raise scan.Unusual("no metadata sheet")
+    strings = scan.SharedStrings(zf, book.shared_strings)
+    dates = scan.date_styles(zf.read(book.styles)) if book.styles else frozenset()
+    meta_grid = scan.grid(zf.read(book.parts[META_SHEET]), strings, dates)
+    meta = read_meta(_Grids(list(book.parts), {META_SHEET: meta_grid}), name)
+    template = template_for(meta, name)
+    plan = Plan(file=name, template=template, meta=meta)
+    lang = plan.lang
+    if str(meta["version"]) != template.version:
+        raise scan.Unusual("another template version")
+    if any(text(sheet.title, lang) not in book.parts for sheet in template.sheets):
+        raise scan.Unusual("a sheet missing or renamed")
+    areas, wanted = _blocks_as_made(book, template, lang)
+    plan.areas.update(areas)
+    found_tables = []
+    for sheet in sorted({place.sheet for place in layout_for(template, lang).tables.values()}):
+        found_tables += sorted(scan.tables(zf, sheet, book.parts[sheet]).items())
+    table_areas, table_wanted = _tables_as_made(template, lang, tuple((name, sheet, ref, tuple(headers))
+                                                                       for name, (sheet, ref, headers) in found_tables))
+    plan.table_areas.update(table_areas)
+    plan.sizes.update({table: area.nrows for table, area in table_areas.items()})
+    wanted = _joined(wanted, table_wanted)
+    made = cellchecks.template_formulas(template, lang)
+    values: dict[str, dict] = {}
+    for sheet in {a.sheet for a in plan.areas.values()} | {a.sheet for a in plan.table_areas.values()}:
+        xml = zf.read(book.parts[sheet])
+        scan.check_plain_sheet(xml)
+        if scan.formulas(xml) != made.get(sheet, b""):
+            raise scan.Unusual(f"the formulas of {sheet} are not the template's")
+        values[sheet] = scan.cells(xml, wanted.get(sheet, {}), strings, dates)
+    for block_name, area in plan.areas.items():
+        if template.blocks[block_name].role == "computed":
+            continue
+        found = values[area.sheet]
+        plan.values[block_name] = [[found.get((r, c)) for c in range(area.col, area.col + area.ncols)]
+                                   for r in range(area.row, area.row + area.nrows)]
+    for table, section in template.tables.items():
+        tarea = plan.table_areas[table]
+        found = values[tarea.sheet]
+        for block in section.blocks:
+            if block.role != "computed":
+                col = tarea.columns[block.name]
+                plan.tables[block.name] = [found.get((tarea.header_row + i, col)) for i in range(1, tarea.nrows + 1)]
+    return plan
+
+
+def _joined(*maps: dict[str, dict[int, frozenset[int]]]) -> dict[str, dict[int, frozenset[int]]]:
+    out: dict[str, dict[int, frozenset[int]]] = {}
+    for found in maps:
+        for sheet, rows in found.items():
+            mine = out.setdefault(sheet, {})
+            for r, cols in rows.items():
+                mine[r] = mine[r] | cols if r in mine else cols
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _blocks_as_made(book: scan.Book, template: Template, lang: str):
+    """Each block's area, if every block's name points where the template put it (else Unusual),
+    and sheet → row → columns of the input cells. Once per template and workbook part."""
+    layout = layout_for(template, lang)
+    areas: dict[str, Area] = {}
+    wanted: dict[str, dict[int, set[int]]] = {}
+    for name, block in template.blocks.items():
+        if block.table:
+            continue
+        ref = book.names.get(name)
+        parsed = parse_ref(ref) if ref else None
+        area = area_of(*parsed) if parsed else None
+        place = layout.places.get(name)
+        if area is None or area != place:
+            raise scan.Unusual(f"block {name} not where the template put it")
+        areas[name] = area
+        if block.role != "computed":
+            for r in range(area.row, area.row + area.nrows):
+                wanted.setdefault(area.sheet, {}).setdefault(r, set()).update(range(area.col, area.col + area.ncols))
+    return areas, {sheet: {r: frozenset(cols) for r, cols in rows.items()} for sheet, rows in wanted.items()}
+
+
+@functools.lru_cache(maxsize=256)
+def _tables_as_made(template: Template, lang: str, found: tuple[tuple[str, str, str, tuple[str, ...]], ...]):
+    """Each table's area, if each sits where the template put it with its columns named as made
+    (else Unusual), and sheet → row → columns of its input cells. Once per table size."""
+    layout = layout_for(template, lang)
+    by_name = {name: (sheet, ref, headers) for name, sheet, ref, headers in found}
+    areas: dict[str, TableArea] = {}
+    wanted: dict[str, dict[int, frozenset[int]]] = {}
+    for table, section in template.tables.items():
+        place = layout.tables.get(table)
+        sheet, ref, headers = by_name.get(table, (None, "", ()))
+        area = area_of(sheet, ref.replace("$", "")) if sheet else None
+        if area is None or place is None or (area.sheet, area.row, area.col) != (place.sheet, place.header_row,
+                                                                                place.first_col):
+            raise scan.Unusual(f"table {table} not where the template put it")
+        labels = [text(block.label, lang) for block in section.blocks]
+        by_header = {str(h).strip(): k for k, h in enumerate(headers)}
+        if any(label not in by_header for label in labels):
+            raise scan.Unusual(f"a column of table {table} renamed")
+        nrows = max(0, area.nrows - 1)
+        columns = {block.name: area.col + by_header[label] for block, label in zip(section.blocks, labels)}
+        areas[table] = TableArea(area.sheet, area.row, area.col, nrows, columns)
+        inputs = frozenset(columns[block.name] for block in section.blocks if block.role != "computed")
+        rows = wanted.setdefault(area.sheet, {})
+        for r in range(area.row + 1, area.row + 1 + nrows):
+            rows[r] = rows.get(r, frozenset()) | inputs
+    return areas, wanted
+
+
+class _Grids:
+    """Sheet grids already read, as a Source for read_meta."""
+
+    def __init__(self, sheets: list[str], grids: dict[str, list[list]]):
+        self.sheets, self.grids = sheets, grids
+
+    def sheet_names(self):
+        return self.sheets
+
+    def grid(self, sheet):
+        return self.grids[sheet]
 
 
 def read_meta(source: Source, file: str) -> dict:

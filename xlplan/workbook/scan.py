@@ -1,0 +1,353 @@
+"""The merge's fast path through a workbook file: its parts read with regular expressions over the bytes.
+
+A submission is, nearly always, a plan workbook as the template made it with figures
+typed into its input cells. For such a file the reader (read.read_scanned) needs only
+the input cells' values and proof that every computed cell still holds its formula.
+This module gives both from the file's XML: each part the plan lives on is inflated
+once; one pass over a sheet collects its formulas (compared with the template's,
+normalised, as one string per sheet), and only the rows that hold input cells are
+split into cells. Parts no block lives on are not parsed.
+
+It judges nothing. Whatever is not plainly as made (an error value, merged cells, a
+shared formula, a date in a cell, a prefixed or Strict namespace, an entity, a cell
+without its address ...) raises `Unusual`, and the detailed reader (python-calamine and
+cellchecks) reads the file and says what is wrong with it. Both give the same Plan.
+"""
+from __future__ import annotations
+
+import functools
+import html
+import re
+import zipfile
+from dataclasses import dataclass
+from itertools import chain
+
+from .ooxml import MAIN
+
+MAIN_NS = MAIN[0].encode()  # Transitional; a Strict file goes to the detailed reader
+ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+SHEET = re.compile(rb"<sheet\b([^>]*)>")
+DEFINED_NAME = re.compile(rb"<definedName\b([^>]*)>([^<]*)</definedName>")
+RELATIONSHIP = re.compile(rb"<Relationship\b([^>]*)>")
+TABLE_COLUMN = re.compile(rb"<tableColumn\b([^>]*)>")
+ROW = re.compile(rb'<row\b([^>]*)>')
+ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+# a formula cell; <f> is a cell's first child when it has one
+FORMULA = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*><f(?:\s[^>]*)?>([^<]*)</f>')
+CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+# a cell holding a value and no formula: the only kind an input cell of a file as made holds
+VALUE_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*)>(?:<v>([^<]*)</v>|<is>(.*?)</is>)</c>', re.S)
+VALUE = re.compile(rb"<v>([^<]*)</v>")
+TYPE = re.compile(rb'\bt="(\w+)"')
+STYLE = re.compile(rb'\bs="(\d+)"')
+TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>|<t\s*/>")
+PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
+SHARED_STRING = re.compile(rb"<si>(.*?)</si>|<si\s*/>", re.S)
+NUMBER_FORMAT = re.compile(rb"<numFmt\b([^>]*)>")
+CELL_FORMATS = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
+XF = re.compile(rb"<xf\b([^>]*)>")
+# numFmtIds Excel reserves for dates and times (14-22, 45-47) and the East Asian ones
+DATE_FORMAT_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59), *range(71, 82)])
+DATE_CODE = re.compile(r"[dmyhsDMYHSeg年月日时時分秒]")
+
+
+class Unusual(Exception):
+    """The file is not plainly as the template made it: the detailed reader reads it."""
+
+
+def attrs(raw: bytes) -> dict[bytes, bytes]:
+    return dict(ATTR.findall(raw))
+
+
+def unescape(raw: bytes) -> str:
+    text = raw.decode("utf-8")
+    return html.unescape(text) if "&" in text else text
+
+
+def _plain_xml(xml: bytes, root: bytes = b"") -> bytes:
+    """Refuse what the scanner does not read: a DTD (entities), Strict OOXML, prefixed elements.
+
+    With `root` (the document element's tag) only the bytes before it are searched for a
+    DTD: a DTD stands before the document element, and a sheet is read in as few passes as can be.
+    """
+    start = xml.find(b"<" + root) if root else len(xml)
+    if start < 0 or b"<!" in xml[:start] or MAIN_NS not in xml[:start + 400 if root else len(xml)]:
+        raise Unusual("not plain transitional SpreadsheetML")
+    return xml
+
+
+# -- the workbook part: sheets and names ------------------------------------------------
+@dataclass(frozen=True, eq=False)  # one per distinct workbook part (cached): compared as itself
+class Book:
+    parts: dict[str, str]  # sheet title → its part
+    names: dict[str, str]  # workbook-level defined name → reference text
+    shared_strings: str | None  # the shared-strings part, if any
+    styles: str | None
+
+
+def book(zf: zipfile.ZipFile) -> Book:
+    return _book(zf.read("xl/workbook.xml"), zf.read("xl/_rels/workbook.xml.rels"))
+
+
+@functools.lru_cache(maxsize=64)
+def _book(workbook: bytes, rels: bytes) -> Book:
+    """The same bytes in every file made from one template: read once."""
+    _plain_xml(workbook)
+    if b"<!DOCTYPE" in rels or b"<!ENTITY" in rels:
+        raise Unusual("a DTD in the relationships")
+    targets, shared, styles = {}, None, None
+    for raw in RELATIONSHIP.findall(rels):
+        a = attrs(raw)
+        target = _part_path(unescape(a.get(b"Target", b"")))
+        targets[a.get(b"Id")] = target
+        kind = a.get(b"Type", b"")
+        if kind.endswith(b"/sharedStrings"):
+            shared = target
+        elif kind.endswith(b"/styles"):
+            styles = target
+    parts = {}
+    for raw in SHEET.findall(workbook):
+        a = attrs(raw)
+        rid = next((v for k, v in a.items() if k.endswith(b":id")), None)
+        if b"name" not in a or rid not in targets:
+            raise Unusual("a sheet without its part")
+        parts[unescape(a[b"name"])] = targets[rid]
+    names = {}
+    for raw, ref in DEFINED_NAME.findall(workbook):
+        a = attrs(raw)
+        if b"localSheetId" not in a and b"name" in a:
+            names[unescape(a[b"name"])] = unescape(ref)
+    return Book(parts, names, shared, styles)
+
+
+def _part_path(target: str, base: str = "xl/") -> str:
+    if target.startswith("/"):
+        return target[1:]
+    path = base + target
+    while "/../" in path:
+        path = re.sub(r"[^/]+/\.\./", "", path, count=1)
+    return path
+
+
+# -- tables -------------------------------------------------------------------------
+def tables(zf: zipfile.ZipFile, sheet: str, part: str) -> dict[str, tuple[str, str, list[str]]]:
+    """The tables on a sheet: name → (sheet, ref, column headers), as the detailed reader gives them."""
+    folder, file = part.rsplit("/", 1)
+    try:
+        rels = zf.read(f"{folder}/_rels/{file}.rels")
+    except KeyError:
+        return {}
+    out = {}
+    for target in _table_targets(rels, folder + "/"):
+        name, ref, headers = _table(zf.read(target))
+        out[name] = (sheet, ref, headers)
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _table_targets(rels: bytes, base: str) -> tuple[str, ...]:
+    if b"<!DOCTYPE" in rels or b"<!ENTITY" in rels:
+        raise Unusual("a DTD in the relationships")
+    return tuple(_part_path(unescape(a.get(b"Target", b"")), base)
+                 for a in map(attrs, RELATIONSHIP.findall(rels)) if a.get(b"Type", b"").endswith(b"/table"))
+
+
+@functools.lru_cache(maxsize=256)
+def _table(xml: bytes) -> tuple[str, str, list[str]]:
+    _plain_xml(xml)
+    head = attrs(xml[xml.index(b"<table"):xml.index(b">", xml.index(b"<table"))])
+    name, display = head.get(b"name"), head.get(b"displayName")
+    if name is None or (display is not None and display != name) or b"ref" not in head:
+        raise Unusual("a table whose name and display name differ")
+    headers = [unescape(attrs(raw).get(b"name", b"")) for raw in TABLE_COLUMN.findall(xml)]
+    return unescape(name), unescape(head[b"ref"]), headers
+
+
+# -- styles: which cell formats show a date ---------------------------------------------
+@functools.lru_cache(maxsize=64)
+def date_styles(xml: bytes) -> frozenset[int]:
+    """Indexes of the cell formats that show a number as a date or time (calamine reads such a cell as a date)."""
+    _plain_xml(xml)
+    dated = set(DATE_FORMAT_IDS)
+    for raw in NUMBER_FORMAT.findall(xml):
+        a = attrs(raw)
+        code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", unescape(a.get(b"formatCode", b"")))
+        if code.lower() != "general" and DATE_CODE.search(code):
+            dated.add(int(a.get(b"numFmtId", b"0")))
+    found = CELL_FORMATS.search(xml)
+    xfs = XF.findall(found.group(1)) if found else []
+    return frozenset(i for i, raw in enumerate(xfs) if int(attrs(raw).get(b"numFmtId", b"0")) in dated)
+
+
+# -- a sheet --------------------------------------------------------------------------
+def check_plain_sheet(xml: bytes) -> None:
+    """Raise Unusual unless the sheet is plain SpreadsheetML without merged cells.
+
+    Other things the cell checks look at need no search here: a shared or changed formula
+    changes the sheet's formulas (see `formulas`), and an error value matters only in an
+    input cell, where reading it raises Unusual.
+    """
+    _plain_xml(xml, b"worksheet")
+    if xml.find(b"<sheetData") < 0:
+        raise Unusual("no plain sheetData")
+    end = xml.rfind(b"</sheetData>")  # merged cells are listed after the cells
+    if b"<mergeCell" in xml[end if end >= 0 else 0:]:
+        raise Unusual("merged cells")
+
+
+def formulas(xml: bytes) -> bytes:
+    """Every formula of a sheet with its cell, in the sheet's order, as one normalised string."""
+    return normal_formulas(FORMULA.findall(xml))
+
+
+def normal_formulas(pairs) -> bytes:
+    """(address, formula as in the XML) pairs → one string, without what another program changes
+    when it saves a formula it did not alter: entities, $, quotes around sheet names, spaces,
+    case and the _xlfn. prefix (as cellchecks' comparison of one formula)."""
+    blob = b"\x00".join(chain.from_iterable(pairs))
+    if b"&#" in blob:  # characters written as numbers (some writers escape all but ASCII)
+        blob = html.unescape(blob.decode("utf-8")).encode("utf-8")
+    elif b"&" in blob:
+        blob = (blob.replace(b"&quot;", b'"').replace(b"&apos;", b"'").replace(b"&lt;", b"<")
+                .replace(b"&gt;", b">").replace(b"&amp;", b"&"))
+    blob = blob.replace(b"_xlfn.", b"").replace(b"_xlws.", b"")
+    return blob.translate(None, b" \t\r\n$'").upper()
+
+
+def cells(xml: bytes, wanted: dict[int, frozenset[int]], strings: "SharedStrings",
+          dates: frozenset[int]) -> dict:
+    """(row, col) → value of the wanted cells that hold one, read as calamine reads them and
+    then as `plan.cell_value` gives it. Only the wanted rows are split into cells."""
+    starts = []
+    for m in ROW.finditer(xml):
+        number = ROW_NUMBER.search(m.group(1))
+        if number is None:
+            raise Unusual("a row without its number")
+        starts.append((int(number.group(1)), m.start()))
+    out = {}
+    for k, (row, start) in enumerate(starts):
+        cols = wanted.get(row)
+        if not cols:
+            continue
+        end = starts[k + 1][1] if k + 1 < len(starts) else len(xml)
+        if xml.count(b"<c ", start, end) != xml.count(b'<c r="', start, end):
+            raise Unusual("a cell without its address")
+        for letters, number, raw_attrs, v, inline in VALUE_CELL.findall(xml, start, end):
+            col = _column(letters)
+            if col not in cols or int(number) != row:
+                continue
+            if b't="' in raw_attrs:
+                kind = TYPE.search(raw_attrs).group(1)
+            elif not v:
+                continue
+            else:
+                style = STYLE.search(raw_attrs) if dates else None
+                if style and int(style.group(1)) in dates:
+                    raise Unusual("a number shown as a date")
+                out[row, col] = as_read(float(v))
+                continue
+            value = as_read(_typed(kind, raw_attrs, v, inline, strings, dates))
+            if value is not None:
+                out[row, col] = value
+    return out
+
+
+def as_read(v):
+    """A value as `plan.cell_value` gives the same value from calamine's grid."""
+    if v is None or v == "":
+        return None
+    if type(v) is float:
+        if v != v or v in (INFINITY, -INFINITY):
+            return str(v)
+        if v.is_integer() and abs(v) < 2**53:
+            return int(v)
+    return v
+
+
+INFINITY = float("inf")
+
+
+def grid(xml: bytes, strings: "SharedStrings", dates: frozenset[int]) -> list[list]:
+    """Every cell of a small sheet (the metadata sheet) as a grid from A1, "" for empty."""
+    check_plain_sheet(xml)
+    found = {}
+    matches = CELL.findall(xml)
+    if len(matches) != xml.count(b"<c "):
+        raise Unusual("a cell without its address")
+    for letters, number, raw_attrs, inner in matches:
+        value = _value(raw_attrs, inner, strings, dates)
+        if value is not None:
+            found[int(number), _column(letters)] = value
+    if not found:
+        return []
+    rows, cols = max(r for r, _ in found), max(c for _, c in found)
+    out = [[""] * cols for _ in range(rows)]
+    for (r, c), value in found.items():
+        out[r - 1][c - 1] = value
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _column(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _value(raw_attrs: bytes, inner: bytes | None, strings: "SharedStrings", dates: frozenset[int]):
+    kind = TYPE.search(raw_attrs)
+    kind = kind.group(1) if kind else b"n"
+    if kind == b"inlineStr":
+        return _text(inner or b"")
+    v = VALUE.search(inner) if inner else None
+    return None if v is None else _typed(kind, raw_attrs, v.group(1), None, strings, dates)
+
+
+def _typed(kind: bytes, raw_attrs: bytes, raw: bytes, inline: bytes | None, strings: "SharedStrings",
+           dates: frozenset[int]):
+    """A cell's value from its type, its <v> text (`raw`) or its inline string, as calamine reads it."""
+    if kind == b"inlineStr":
+        return _text(inline or b"")
+    if not raw and kind != b"str":
+        return None
+    if kind == b"n":
+        style = STYLE.search(raw_attrs)
+        if style and int(style.group(1)) in dates:
+            raise Unusual("a number shown as a date")
+        return float(raw) if raw else None
+    if kind == b"s":
+        return strings[int(raw)]
+    if kind == b"str":
+        return unescape(raw)
+    if kind == b"b":
+        return raw == b"1"
+    raise Unusual(f"a cell of type {kind!r}")
+
+
+def _text(item: bytes) -> str:
+    if b"<rPh" in item:
+        item = PHONETIC.sub(b"", item)
+    text = "".join(unescape(m.group(1) or b"") for m in TEXT.finditer(item))
+    if "_x" in text:
+        raise Unusual("an escaped character in a string")
+    return text
+
+
+class SharedStrings:
+    """The shared-strings part, split into items at once and decoded only where a wanted cell points."""
+
+    def __init__(self, zf: zipfile.ZipFile, part: str | None):
+        self.zf, self.part = zf, part
+        self.items: list[bytes] | None = None
+        self.decoded: dict[int, str] = {}
+
+    def __getitem__(self, index: int) -> str:
+        if index not in self.decoded:
+            if self.items is None:
+                if self.part is None:
+                    raise Unusual("a shared string but no shared-strings part")
+                xml = _plain_xml(self.zf.read(self.part), b"sst")
+                self.items = [m.group(1) or b"" for m in SHARED_STRING.finditer(xml)]
+            self.decoded[index] = _text(self.items[index])
+        return self.decoded[index]
