@@ -231,7 +231,7 @@ def new(template: str = typer.Argument(..., help="a template id (see xlplan temp
 def print_findings(results) -> None:
     """Per file one line of counts, then one line per finding: severity, sheet › cell, message, code."""
     for r in results:
-        counts = {s: sum(1 for f in r.findings if f.severity == s) for s in ("error", "warning", "info")}
+        counts = r.counts()
         out.line((str(r.plan.file), "bold"), f": {counts['error']} errors, {counts['warning']} warnings, "
                  f"{counts['info']} notes")
         for f in r.findings:

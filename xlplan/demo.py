@@ -142,34 +142,16 @@ def run(folder: Path, console: Printer | None = None, year: int = 2027) -> list[
                                    inbox / f"{unit}.xlsx")
                 results.append(result)
                 rows.append((template_id, unit, inbox / f"{unit}.xlsx", len(result.errors),
-                             sum(1 for f in result.findings if f.severity == "warning")))
+                             result.counts()["warning"]))
         console.table(("template", "unit", "workbook", "errors", "warnings"), rows,
                       title="2. the units fill in their workbooks")
         hq_cycle(folder, hq_store, results, console, year)
     return results
 
 
-def inputs_of(result: recalc.Result) -> dict:
-    """A plan's inputs in the generator's --data form: what the unit typed, to type again."""
-    template = result.plan.template
-    data: dict = {}
-    for name, grid in result.plan.values.items():
-        if template.blocks[name].role == "input":
-            data[name] = grid
-    for table, section in template.tables.items():
-        columns = {b.name.split(".", 1)[1]: result.plan.tables.get(b.name, []) for b in section.blocks
-                   if b.role == "input"}
-        rows = [{c: values[i] for c, values in columns.items() if i < len(values) and values[i] is not None}
-                for i in range(result.plan.sizes.get(table, 0))]
-        while rows and not rows[-1]:
-            rows.pop()
-        data[table] = rows
-    return data
-
-
 def fixed(result: recalc.Result) -> dict:
     """The unit's corrections after HQ returns the plan: the slips the check list showed, fixed."""
-    data = inputs_of(result)
+    data = result.plan.inputs()  # given cells too: type_into leaves them as HQ sent them
     codes = {f.code for f in result.errors}
     if "STATED_NOT_COMPUTED" in codes:
         for row, amount in zip(data.get("actions", []), result.tables.get("actions.amount", [])):

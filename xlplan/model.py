@@ -7,13 +7,20 @@ computed from a formula (`computed`). Every finding points at a `Cell`.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Iterable
 
 ROLES = ("input", "given", "computed")
 UNITS = ("yuan", "wan", "percent", "count", "number", "text", "month", "choice", "score", "seconds")
-SEVERITIES = ("error", "warning", "info")
+SEVERITIES = ("error", "warning", "info")  # worst first
+
+
+def severity_counts(severities: Iterable[str]) -> dict[str, int]:
+    """How many findings of each severity, every severity named: {"error": 2, "warning": 0, "info": 1}."""
+    counted = Counter(severities)
+    return {s: counted[s] for s in SEVERITIES}
 
 
 class XlplanError(Exception):

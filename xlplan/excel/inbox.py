@@ -87,7 +87,7 @@ class Inbox:
                 "version": len(same) + 1, "filename": _safe_name(filename), "submitter": submitter,
                 "received": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "status": "rejected" if errors else "accepted", "errors": errors,
-                "warnings": sum(1 for f in result.findings if f.severity == "warning"),
+                "warnings": result.counts()["warning"],
             }
             with self.index.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")

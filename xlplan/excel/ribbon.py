@@ -45,13 +45,9 @@ class Session:
 
 
 # -- the summary the clerk sees -------------------------------------------------------------
-def counts(result: Result) -> dict[str, int]:
-    return {s: sum(1 for f in result.findings if f.severity == s) for s in ("error", "warning", "info")}
-
-
 def summary(result: Result, written: int | None = None) -> str:
     lang = result.plan.lang
-    text = t("summary_counts", lang).format(**counts(result))
+    text = t("summary_counts", lang).format(**result.counts())
     if written is not None:
         text += t("summary_written", lang).format(written=written)
     if result.findings:
@@ -97,37 +93,12 @@ def workbook_bytes(plan: Plan) -> bytes:
     What HQ receives: the merge recomputes everything from inputs, so a workbook rebuilt
     from them carries the plan without anything the client may have changed around it.
     """
-    meta = plan.meta
-    year = int(meta.get("year") or 0)
-    period = str(meta.get("period") or "")
-    cycle = generate.Cycle(unit=plan.unit, year=year, lang=plan.lang,
-                           period="" if period == str(year) else period, params=meta.get("params") or {})
+    cycle = plan.cycle()
     template = spec.load(plan.template.id, cycle.template_params())
-    wb = generate.build_workbook(template, cycle, plan_inputs(plan))
+    wb = generate.build_workbook(template, cycle, plan.inputs())
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-
-
-def plan_inputs(plan: Plan) -> dict:
-    """The plan's inputs in the form `generate.fill_inputs` takes."""
-    data: dict = {}
-    for name, grid in plan.values.items():
-        if plan.template.blocks[name].role != "computed":
-            data[name] = grid
-    for table, size in plan.sizes.items():
-        rows = []
-        for i in range(size):
-            row = {}
-            for name, column in plan.tables.items():
-                if name.startswith(f"{table}.") and i < len(column) and column[i] is not None:
-                    row[name.split(".", 1)[1]] = column[i]
-            rows.append(row)
-        while rows and not rows[-1]:
-            rows.pop()
-        if rows:
-            data[table] = rows
-    return data
 
 
 def run_submit(book: xw.Book, data: dict, session: Session) -> dict | None:
@@ -153,4 +124,4 @@ def run_submit(book: xw.Book, data: dict, session: Session) -> dict | None:
 
 def receipt_text(receipt: dict, result: Result) -> str:
     fields = {k: receipt.get(k) for k in ("unit", "period", "version", "id", "received")}
-    return t("receipt", result.plan.lang).format(**fields, **counts(result))
+    return t("receipt", result.plan.lang).format(**fields, **result.counts())

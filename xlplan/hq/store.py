@@ -59,7 +59,7 @@ from sqlalchemy.exc import (
     OperationalError,
 )
 
-from ..model import XlplanError
+from ..model import XlplanError, severity_counts
 
 DEFAULT_URL = "sqlite:///hq.db"
 ACCEPTED, REJECTED = "accepted", "rejected"
@@ -266,9 +266,13 @@ class Incoming:
     # pack_values where the file was read, or as tuples
     values: str | tuple[tuple, ...]
 
+    def counts(self) -> dict[str, int]:
+        """How many findings of each severity."""
+        return severity_counts(f[0] for f in self.findings)
+
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f[0] == "error")
+        return self.counts()["error"]
 
     @property
     def rows(self) -> tuple[tuple, ...]:
@@ -485,12 +489,12 @@ class Store:
                 return [None] * len(batch)
             _insert_many(conn, blobs, ("sha256", "size", "data"),
                          [(item.sha256, len(data), data) for item, data in fresh])
+            counts = {item.sha256: severity_counts(f[0] for f in item.findings) for item, _ in fresh}
             rows = [dict(sha256=item.sha256, unit=item.unit, template=item.template,
                          template_version=item.template_version, period=item.period,
                          received_at=item.received_at, merged_at=now, submitter=item.submitter,
-                         source=item.source, status=item.status,
-                         errors=sum(1 for f in item.findings if f[0] == "error"),
-                         warnings=sum(1 for f in item.findings if f[0] == "warning"), size=item.size)
+                         source=item.source, status=item.status, errors=counts[item.sha256]["error"],
+                         warnings=counts[item.sha256]["warning"], size=item.size)
                      for item, _ in fresh]
             # one multi-row INSERT ... RETURNING per few hundred rows, ids in the order given
             new_ids = conn.execute(submissions.insert().returning(submissions.c.id, sort_by_parameter_order=True),
@@ -506,8 +510,8 @@ class Store:
             for item, _ in fresh:
                 sid = sid_of[item.sha256]
                 events.append((sid, "received", item.submitter or item.source, item.received_at, item.source, None))
-                errors = sum(1 for f in item.findings if f[0] == "error")
-                events.append((sid, "checked", "xlplan", now, f"{item.status}: {errors} errors", None))
+                events.append((sid, "checked", "xlplan", now, f"{item.status}: {counts[item.sha256]['error']} errors",
+                               None))
             _insert_many(conn, review_log, LOG_COLUMNS, events)
             self._renumber(conn, {(item.unit, item.template, item.period) for item, _ in fresh
                                   if item.unit is not None})

@@ -1,10 +1,7 @@
 """Template → a workbook a clerk can fill in: styled, validated, protected, with live formulas."""
 from __future__ import annotations
 
-import json
-import re
 from copy import copy
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +12,11 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 
-from .. import __version__
 from ..model import Block, Template, TemplateError, text
 from .. import texts
 from ..texts import t
 from . import formula, styles
+from .cycle import Cycle, meta_rows
 from .layout import (
     CHECK_COLUMNS,
     LABEL_COL,
@@ -31,27 +28,6 @@ from .layout import (
     excel_formulas,
     layout_for,
 )
-
-
-@dataclass(frozen=True)
-class Cycle:
-    """What makes one workbook of a template: the unit, the year, the language, the parameters."""
-
-    unit: str
-    year: int
-    lang: str = texts.DEFAULT
-    period: str = ""
-    params: dict | None = None
-
-    def __post_init__(self):
-        if not isinstance(self.year, int) or not 1900 <= self.year <= 2200:
-            raise TemplateError(f"year {self.year!r}: give the plan's year, e.g. 2027")
-        object.__setattr__(self, "lang", texts.language(self.lang))  # BCP 47: 'zh' is 'zh-Hans'
-        if self.period and not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", self.period):
-            raise TemplateError(f"period {self.period!r}: give a month as YYYY-MM, e.g. {self.year}-01")
-
-    def template_params(self) -> dict:
-        return {**(self.params or {}), "lang": self.lang, "unit": self.unit, "year": self.year}
 
 
 def build_workbook(template: Template, cycle: Cycle, data: dict | None = None) -> Workbook:
@@ -362,17 +338,7 @@ def _checks_sheet(wb, template, cycle):
 
 def _meta_sheet(wb, template, cycle):
     ws = wb.create_sheet(META_SHEET)
-    rows = [
-        ("template", template.id),
-        ("version", template.version),
-        ("unit", cycle.unit),
-        ("year", cycle.year),
-        ("period", cycle.period or str(cycle.year)),
-        ("lang", cycle.lang),
-        ("params", json.dumps(cycle.params or {}, ensure_ascii=False, sort_keys=True)),
-        ("generator", f"xlplan {__version__}"),
-    ]
-    for r, (key, value) in enumerate(rows, start=1):
+    for r, (key, value) in enumerate(meta_rows(template, cycle), start=1):
         ws.cell(r, 1, key)
         _put_value(ws.cell(r, 2), value)  # a unit named "=..." stays a name
         ws.cell(r, 2).number_format = "@"

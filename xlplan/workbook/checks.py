@@ -13,7 +13,7 @@ import datetime as dt
 import math
 from typing import Any, Callable, Iterator
 
-from ..model import Block, Check, Finding, text
+from ..model import SEVERITIES, Block, Check, Finding, text
 from ..template.xlfuncs import XlErr
 from ..texts import t
 from .numbers import read_number
@@ -364,7 +364,7 @@ def check_template(plan: Plan, values: dict, tables: dict) -> list[Finding]:
     return out
 
 
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+SEVERITY_ORDER = {s: k for k, s in enumerate(SEVERITIES)}  # worst first
 
 
 def run_all(plan: Plan, values: dict, tables: dict, notes: list[Finding] = ()) -> list[Finding]:

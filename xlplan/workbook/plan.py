@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..model import Cell, Finding, Template, WorkbookError
+from ..template.cycle import Cycle, cycle_of
 from ..template.layout import Area, TableArea
 from . import ooxml
 
@@ -50,6 +51,29 @@ class Plan:
     @property
     def period(self) -> str:
         return str(self.meta.get("period") or "")
+
+    def cycle(self) -> Cycle:
+        """The cycle the workbook was made for (from its metadata), to make it anew."""
+        return cycle_of(self.meta)
+
+    def inputs(self) -> dict[str, Any]:
+        """What was typed or given in the workbook, in the form the generator fills in
+        (`generate.fill_inputs`): {block: grid, table: [{column: value}, ...]}; a table's
+        trailing empty rows are left out, and so is a table with no row at all."""
+        data: dict[str, Any] = {}
+        for name, grid in self.values.items():
+            if self.template.blocks[name].role != "computed":
+                data[name] = grid
+        for table, size in self.sizes.items():
+            columns = {name.split(".", 1)[1]: column for name, column in self.tables.items()
+                       if name.startswith(f"{table}.")}
+            rows = [{key: column[i] for key, column in columns.items() if i < len(column) and column[i] is not None}
+                    for i in range(size)]
+            while rows and not rows[-1]:
+                rows.pop()
+            if rows:
+                data[table] = rows
+        return data
 
     def cell(self, block: str, r: int = 1, c: int = 1) -> Cell | None:
         """The cell of position (r, c) of a block (r is the table row for table columns)."""

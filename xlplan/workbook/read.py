@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..model import Cell, Finding, Template, TemplateError, WorkbookError, text
 from ..template import spec
+from ..template.cycle import meta_cell
 from ..template.layout import META_SHEET, Area, TableArea, layout_for
 from .. import texts
 from ..texts import t
@@ -212,14 +213,14 @@ def read_meta(source: Source, file: str) -> dict:
     try:
         meta["params"] = json.loads(meta.get("params") or "{}")
     except (TypeError, ValueError):
-        raise WorkbookError(f"{file} › {META_SHEET} › B7: the cycle parameters are not valid JSON") from None
+        raise WorkbookError(f"{file} › {META_SHEET} › {meta_cell('params')}: the cycle parameters are not valid JSON") from None
     year = meta.get("year")
     if isinstance(year, float) and year.is_integer():
         meta["year"] = int(year)
     try:
         meta["lang"] = texts.language(str(meta.get("lang") or texts.DEFAULT))  # old workbooks say "zh"
     except texts.UnknownLanguage as exc:
-        raise WorkbookError(f"{file} › {META_SHEET} › B6: {exc}") from None
+        raise WorkbookError(f"{file} › {META_SHEET} › {meta_cell('lang')}: {exc}") from None
     return meta
 
 
@@ -259,7 +260,7 @@ def _assemble(source: Source, file: str) -> Plan:
             "error", "TEMPLATE_VERSION",
             t("template_version", lang).format(found=meta["version"], expected=template.version,
                                                 template=template.id),
-            Cell(file, META_SHEET, "B2")))
+            Cell(file, META_SHEET, meta_cell("version"))))
     grids: dict[str, list[list]] = {}
 
     def grid(sheet):

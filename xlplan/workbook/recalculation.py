@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..model import Finding
+from ..model import Finding, severity_counts
 from ..template import compute
 from . import checks, writeback, writefile
 from .plan import Plan
@@ -33,11 +33,15 @@ class Result:
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "error"]
 
+    def counts(self) -> dict[str, int]:
+        """How many findings of each severity: {"error": …, "warning": …, "info": …}."""
+        return severity_counts(f.severity for f in self.findings)
+
     def __repr__(self) -> str:
         # a plan's values run to tens of thousands of characters: a REPL shows what it is, not all it holds
         plan = self.plan
-        counts = ", ".join(f"{sum(1 for f in self.findings if f.severity == s)} {label}"
-                           for s, label in (("error", "errors"), ("warning", "warnings"), ("info", "notes")))
+        n = self.counts()
+        counts = f"{n['error']} errors, {n['warning']} warnings, {n['info']} notes"
         return (f"<Result {plan.file} · {plan.template.id} · {plan.unit} {plan.period}: {counts}; "
                 f"{len(self.values) + len(self.tables)} blocks (.value(name), .findings, .as_json())>")
 
