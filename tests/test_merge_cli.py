@@ -96,3 +96,17 @@ def test_merge_skips_its_own_outputs_lock_hidden_and_temporary_files(tmp_path):
     assert "consolidated.xlsx: a consolidated workbook (a merge's output)" in moved.stdout
     with Store(db) as hq:
         assert hq.counts()["submissions"] == 3
+
+
+def test_merge_summary_as_json(tmp_path):
+    import json
+
+    folder, roster = inbox(tmp_path)
+    (folder / "~$客服一组.xlsx").write_bytes(b"lock")
+    result = runner.invoke(app, ["merge", str(folder), "--roster", str(roster), "--db", f"sqlite:///{tmp_path}/h.db",
+                                 "--workers", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["files"], summary["new"], summary["accepted"], summary["rejected"]) == (3, 3, 2, 1)
+    assert summary["skipped"] == [{"file": str(folder / "~$客服一组.xlsx"), "why": "Excel's lock file"}]
+    assert summary["roster"]["missing"] == 1 and summary["rejected_files"] == ["notes.xlsx"]

@@ -308,6 +308,7 @@ def check(files: List[Path] = typer.Argument(..., metavar="FILE.xlsx", help="wor
 Examples:
   xlplan merge inbox/ --roster roster.csv -o hq/consolidated.xlsx --report hq/status.html
   xlplan merge inbox/ --db postgresql+psycopg://hq@dbhost/plans
+  xlplan merge inbox/ --json          # the summary as JSON, for a program
 \b
 In folders and globs only .xlsx and .xlsm files count; Excel's lock files (~$*), hidden
 and temporary files, and the consolidated workbook this merge writes are skipped and
@@ -330,7 +331,8 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., metavar="INPUT", help="wor
               lang: str = typer.Option("zh-Hans", "--lang", help="language of the consolidated workbook and status page: "
                                        "zh-Hans, zh-Hant or en"),
               use: str = typer.Option("approved", "--use", help="which plan of a unit to consolidate: approved "
-                                      "(HQ's review) or accepted (the latest without errors)")):
+                                      "(HQ's review) or accepted (the latest without errors)"),
+              as_json: bool = JSON_FLAG):
     """Merge submissions into HQ's database and consolidate.
 
     Stores every file once (by its SHA-256), writes the consolidated workbook and the
@@ -353,9 +355,11 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., metavar="INPUT", help="wor
     except OperationalError as exc:  # a database locked or gone outside Store's own wrapped writes
         fail(f"{url}: cannot use the database ({exc.orig}); the input files are untouched")
     st = outcome.status
+    if as_json:
+        out.json(_merge_json(outcome, hq.display_url))
+        return
     out.line(f"{outcome.summary} → {hq.display_url}")
-    out.line("  " + ", ".join(f"{st.count(s)} {s}" for s in ("accepted", "late", "rejected", "missing",
-                                                             "unexpected")) + f"; {len(st.unreadable)} unreadable")
+    out.line("  " + ", ".join(f"{st.count(s)} {s}" for s in STATUSES) + f"; {len(st.unreadable)} unreadable")
     for name in outcome.summary.rejected_files[:20]:
         out.line("  ", ("rejected", "red"), f" {name}")
     for row in st.rows:
@@ -369,6 +373,18 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., metavar="INPUT", help="wor
     for path in (outcome.workbook, outcome.report):
         if path:
             out.line(f"wrote {path}")
+
+
+STATUSES = ("accepted", "late", "rejected", "missing", "unexpected")
+
+
+def _merge_json(outcome, database: str) -> dict:
+    summary, st = outcome.summary, outcome.status
+    return {"files": summary.seen, "new": summary.new, "already_stored": summary.duplicates,
+            "accepted": summary.accepted, "rejected": summary.rejected, "rejected_files": summary.rejected_files,
+            "unreadable": summary.unreadable, "skipped": [{"file": f, "why": why} for f, why in summary.skipped],
+            "roster": {s: st.count(s) for s in STATUSES}, "database": database,
+            "wrote": [str(p) for p in (outcome.workbook, outcome.report) if p]}
 
 
 def _say_skipped(skipped: list[tuple[str, str]], listed: int = 20) -> None:
