@@ -22,36 +22,37 @@ from ..template.layout import excel_formulas, layout_for
 from ..texts import t
 from . import ooxml
 from ..template.layout import Area
-from .plan import CalamineSource, OpenpyxlSource, Plan, area_of, cell_value
+from .plan import CalamineSource, Correction, OpenpyxlSource, Plan, area_of, cell_value
 
 
-def missing_sheets(plan: Plan, sheets: set[str]) -> None:
-    """A sheet deleted (or renamed where its names were not updated) is one finding, not one per block."""
+def lost_sheets(plan: Plan, lost: list[Finding], sheets: set[str]) -> list[Finding]:
+    """The findings about names the reader did not find (`lost`: NAME_MISSING, TABLE_MISSING),
+    with a sheet deleted (or renamed where its names were not updated) as one finding, not one
+    per block; and a note for each sheet renamed with its names."""
+    out = []
     titles = {text(sheet.title, plan.lang): sheet for sheet in plan.template.sheets}
-    if all(title in sheets for title in titles):
-        return
-    sheet_of = {block.name: sheet for sheet in plan.template.sheets for section in sheet.sections
-                for block in section.blocks + section.totals}
-    for title, sheet in titles.items():
-        moved = {a.sheet for name, a in plan.areas.items() if sheet_of.get(name) is sheet}
-        if title not in sheets and moved and title not in moved:
-            plan.findings.append(Finding("info", "SHEET_RENAMED",
-                                         t("sheet_renamed", plan.lang).format(sheet=title, now="、".join(sorted(moved))),
-                                         Cell(plan.file, sorted(moved)[0], "A1")))
-    lost = {}
-    for f in plan.findings:
-        if f.code in ("NAME_MISSING", "TABLE_MISSING") and f.cell and f.cell.sheet and f.cell.sheet not in sheets:
-            lost.setdefault(f.cell.sheet, []).append(f)
-    if not lost:
-        return
-    gone = [f for found in lost.values() for f in found]
-    plan.findings[:] = [f for f in plan.findings if not any(f is g for g in gone)]
-    for sheet, found in lost.items():
+    if not all(title in sheets for title in titles):
+        sheet_of = {block.name: sheet for sheet in plan.template.sheets for section in sheet.sections
+                    for block in section.blocks + section.totals}
+        for title, sheet in titles.items():
+            moved = {a.sheet for name, a in plan.areas.items() if sheet_of.get(name) is sheet}
+            if title not in sheets and moved and title not in moved:
+                out.append(Finding("info", "SHEET_RENAMED",
+                                   t("sheet_renamed", plan.lang).format(sheet=title, now="、".join(sorted(moved))),
+                                   Cell(plan.file, sorted(moved)[0], "A1")))
+    on_lost_sheet: dict[str, list[Finding]] = {}
+    for f in lost:
+        if f.cell and f.cell.sheet and f.cell.sheet not in sheets:
+            on_lost_sheet.setdefault(f.cell.sheet, []).append(f)
+        else:
+            out.append(f)
+    for sheet, found in on_lost_sheet.items():
         labels = "、".join(dict.fromkeys(text(plan.template.blocks[f.block].label, plan.lang)
                                         if f.block in plan.template.blocks else f.block for f in found))
-        plan.findings.append(Finding("error", "SHEET_MISSING",
-                                     t("sheet_missing", plan.lang).format(sheet=sheet, count=len(found), labels=labels),
-                                     Cell(plan.file, sheet, "A1")))
+        out.append(Finding("error", "SHEET_MISSING",
+                           t("sheet_missing", plan.lang).format(sheet=sheet, count=len(found), labels=labels),
+                           Cell(plan.file, sheet, "A1")))
+    return out
 
 
 def cell_contents(source, sheet: str) -> dict[str, tuple[str | None, str | None]] | None:
@@ -196,11 +197,11 @@ def _refers_to(formula: str, sheet: str, row: int, col: int) -> bool:
     return False
 
 
-def check_cells(plan: Plan, source, grid) -> None:
-    """Findings the values alone do not show.
+def check_cells(plan: Plan, source, grid) -> tuple[list[Finding], list[Correction]]:
+    """Findings the values alone do not show, and the values to correct.
 
     - an Excel error value (#REF!, #VALUE! ...) in an input cell: calamine reads it as
-      blank, so the error text is put back for the input checks to report;
+      blank, so the error text is a correction, for the input checks to report;
     - a formula typed into an input cell that refers to its own cell (circular);
     - merged cells over input cells: only the top-left cell keeps a value;
     - a computed cell whose formula was replaced by a typed value or another formula:
@@ -214,8 +215,10 @@ def check_cells(plan: Plan, source, grid) -> None:
         expected = excel_formulas(template, lang)
     as_made = _sheets_as_made(plan, source, sheets) if expected is not None else set()
     found = _all_cell_contents(source, [s for s in sheets if s not in as_made])
+    findings: list[Finding] = []
+    corrections: list[Correction] = []
     if found is None:
-        return
+        return findings, corrections
     contents, merged = found
     misshapen = {f.block for f in plan.findings if f.code == "BLOCK_SHAPE"}  # its cells are not where we look
     for name, block in template.blocks.items():
@@ -224,8 +227,8 @@ def check_cells(plan: Plan, source, grid) -> None:
         if block.role == "computed":
             if block.formula and not (expected is not None and not block.table
                                       and _as_in_template(plan, name, contents, expected[name])):
-                _check_overwritten(plan, name, block, text(block.label, lang), _block_positions(plan, name, block),
-                                   contents, grid, expected)
+                findings += _check_overwritten(plan, name, block, text(block.label, lang),
+                                               _block_positions(plan, name, block), contents, grid, expected)
             continue
         label = text(block.label, lang)
         positions = _block_positions(plan, name, block)
@@ -234,13 +237,14 @@ def check_cells(plan: Plan, source, grid) -> None:
             if error is None and formula and "#REF!" in formula.upper():
                 error = "#REF!"  # a reference that was deleted, whatever result the file kept
             if error is not None:
-                _put_input(plan, name, block, r, c, error)
+                corrections.append(Correction(name, r, c, error))
             if formula and _refers_to(formula, sheet, *ooxml.row_col(address)):
-                plan.findings.append(Finding("error", "CIRCULAR_REFERENCE",
-                                             t("circular", lang).format(label=label, formula="=" + formula),
-                                             Cell(plan.file, sheet, address), block=name, actual="=" + formula))
+                findings.append(Finding("error", "CIRCULAR_REFERENCE",
+                                        t("circular", lang).format(label=label, formula="=" + formula),
+                                        Cell(plan.file, sheet, address), block=name, actual="=" + formula))
         if merged.get(positions[0][2] if positions else "", ()):
-            _check_merged(plan, name, label, positions, merged)
+            findings += _check_merged(plan, name, label, positions, merged)
+    return findings, corrections
 
 
 def _sheet_of_block(plan: Plan, name: str, block) -> str | None:
@@ -326,18 +330,8 @@ def _as_in_template(plan: Plan, name: str, contents, formulas) -> bool:
     return True
 
 
-def _put_input(plan, name, block, r, c, value):
-    if block.table:
-        column = plan.tables.get(name)
-        if column is not None and r - 1 < len(column):
-            column[r - 1] = value
-    else:
-        grid_ = plan.values.get(name)
-        if grid_ is not None and r - 1 < len(grid_) and c - 1 < len(grid_[r - 1]):
-            grid_[r - 1][c - 1] = value
-
-
-def _check_merged(plan, name, label, positions, merged):
+def _check_merged(plan, name, label, positions, merged) -> list[Finding]:
+    out = []
     reported = set()
     for r, c, sheet, address in positions:
         row, col = ooxml.row_col(address)
@@ -347,13 +341,14 @@ def _check_merged(plan, name, label, positions, merged):
             if area.row <= row < area.row + area.nrows and area.col <= col < area.col + area.ncols:
                 reported.add(id(area))
                 last = area.address(area.nrows, area.ncols)
-                plan.findings.append(Finding("error", "MERGED_CELLS",
-                                             t("merged_cells", plan.lang).format(label=label,
-                                                                                 cells=f"{area.address()}:{last}"),
-                                             Cell(plan.file, sheet, area.address()), block=name))
+                out.append(Finding("error", "MERGED_CELLS",
+                                   t("merged_cells", plan.lang).format(label=label, cells=f"{area.address()}:{last}"),
+                                   Cell(plan.file, sheet, area.address()), block=name))
+    return out
 
 
-def _check_overwritten(plan, name, block, label, positions, contents, grid, expected):
+def _check_overwritten(plan, name, block, label, positions, contents, grid, expected) -> list[Finding]:
+    out = []
     template_formulas = (expected or {}).get(name)
     for r, c, sheet, address in positions:
         formula, _ = contents[sheet].get(address, (None, None))
@@ -368,6 +363,7 @@ def _check_overwritten(plan, name, block, label, positions, contents, grid, expe
         else:
             continue
         original = template_formulas[r - 1][c - 1] if template_formulas is not None and not block.table else None
-        plan.findings.append(Finding("warning", "FORMULA_OVERWRITTEN",
-                                     t("formula_overwritten", plan.lang).format(label=label, what=what),
-                                     Cell(plan.file, sheet, address), block=name, expected=original, actual=typed))
+        out.append(Finding("warning", "FORMULA_OVERWRITTEN",
+                           t("formula_overwritten", plan.lang).format(label=label, what=what),
+                           Cell(plan.file, sheet, address), block=name, expected=original, actual=typed))
+    return out

@@ -19,6 +19,17 @@ from ..template.layout import Area, TableArea
 from . import ooxml
 
 
+@dataclass(frozen=True)
+class Correction:
+    """A value the reader puts in place of what the source gave for one input cell: an Excel
+    error value that python-calamine reads as blank, kept for the input checks to report."""
+
+    block: str
+    r: int  # 1-based; a table column's row
+    c: int
+    value: Any
+
+
 @dataclass
 class Plan:
     """What a unit typed into one workbook, each value traceable to its cell."""
@@ -51,6 +62,18 @@ class Plan:
     @property
     def period(self) -> str:
         return str(self.meta.get("period") or "")
+
+    def correct(self, corrections: list[Correction]) -> None:
+        """Put each correction's value into the plan's values (cells outside the block are ignored)."""
+        for fix in corrections:
+            if fix.block in self.tables:
+                column = self.tables[fix.block]
+                if fix.r - 1 < len(column):
+                    column[fix.r - 1] = fix.value
+            elif fix.block in self.values:
+                grid = self.values[fix.block]
+                if fix.r - 1 < len(grid) and fix.c - 1 < len(grid[fix.r - 1]):
+                    grid[fix.r - 1][fix.c - 1] = fix.value
 
     def cycle(self) -> Cycle:
         """The cycle the workbook was made for (from its metadata), to make it anew."""

@@ -251,16 +251,11 @@ def assemble(source: Source, file: str) -> Plan:
 
 
 def _assemble(source: Source, file: str) -> Plan:
+    """The reader's steps: each returns its findings (and the cell checks their value
+    corrections); they are combined here, in this order, and nowhere else."""
     meta = read_meta(source, file)
     template = template_for(meta, file)
     plan = Plan(file=file, template=template, meta=meta)
-    lang = plan.lang
-    if str(meta["version"]) != template.version:
-        plan.findings.append(Finding(
-            "error", "TEMPLATE_VERSION",
-            t("template_version", lang).format(found=meta["version"], expected=template.version,
-                                                template=template.id),
-            Cell(file, META_SHEET, meta_cell("version"))))
     grids: dict[str, list[list]] = {}
 
     def grid(sheet):
@@ -270,64 +265,82 @@ def _assemble(source: Source, file: str) -> Plan:
 
     names = source.defined_names()
     sheets = set(source.sheet_names())
+    findings, lost = _version_findings(plan), []
     for name, block in template.blocks.items():
-        if block.table:
-            continue
-        _read_block(plan, name, block, names, sheets, grid)
+        if not block.table:
+            found, gone = _read_block(plan, name, block, names, sheets, grid)
+            findings += found
+            lost += gone
     tables = source.tables()
     for table, section in template.tables.items():
-        _read_table(plan, table, section, tables, grid)
-    cellchecks.missing_sheets(plan, sheets)
-    cellchecks.check_cells(plan, source, grid)
+        found, gone = _read_table(plan, table, section, tables, grid)
+        findings += found
+        lost += gone
+    plan.findings = findings + cellchecks.lost_sheets(plan, lost, sheets)
+    found, corrections = cellchecks.check_cells(plan, source, grid)
+    plan.findings += found
+    plan.correct(corrections)
     return plan
 
 
-def _read_block(plan, name, block, names, sheets, grid):
+def _version_findings(plan: Plan) -> list[Finding]:
+    found, expected = plan.meta["version"], plan.template.version
+    if str(found) == expected:
+        return []
+    return [Finding("error", "TEMPLATE_VERSION",
+                    t("template_version", plan.lang).format(found=found, expected=expected, template=plan.template.id),
+                    Cell(plan.file, META_SHEET, meta_cell("version")))]
+
+
+def _read_block(plan, name, block, names, sheets, grid) -> tuple[list[Finding], list[Finding]]:
+    """Read one block into the plan: (findings, lost), `lost` a name not found (see cellchecks.lost_sheets)."""
     lang = plan.lang
     nrows, ncols = plan.template.shape(block)
     ref = names.get(name)
     parsed = parse_ref(ref) if ref else None
     area = area_of(*parsed) if parsed else None
     if area is None or area.sheet not in sheets:
-        if block.role != "computed":
-            plan.findings.append(Finding("error", "NAME_MISSING",
-                                         t("name_missing", lang).format(name=name, label=text(block.label, lang)),
-                                         _template_cell(plan, name), block=name))
-        return
+        if block.role == "computed":
+            return [], []
+        return [], [Finding("error", "NAME_MISSING",
+                            t("name_missing", lang).format(name=name, label=text(block.label, lang)),
+                            _template_cell(plan, name), block=name)]
+    findings = []
     plan.areas[name] = area
     if (area.nrows, area.ncols) != (nrows, ncols):
-        plan.findings.append(Finding(
+        findings.append(Finding(
             "error", "BLOCK_SHAPE",
             t("block_shape", lang).format(label=text(block.label, lang), expected=f"{nrows}×{ncols}",
                                           found=f"{area.nrows}×{area.ncols}"),
             Cell(plan.file, area.sheet, area.address()), block=name))
         plan.areas[name] = Area(area.sheet, area.row, area.col, nrows, ncols)
     if block.role == "computed":
-        return
+        return findings, []
     rows = grid(area.sheet)
     plan.values[name] = [[cell_value(rows, area.row + r, area.col + c) for c in range(min(ncols, area.ncols))]
                          + [None] * max(0, ncols - area.ncols)
                          for r in range(min(nrows, area.nrows))] + \
                         [[None] * ncols for _ in range(max(0, nrows - area.nrows))]
+    return findings, []
 
 
-def _read_table(plan, table, section, tables, grid):
+def _read_table(plan, table, section, tables, grid) -> tuple[list[Finding], list[Finding]]:
+    """Read one table into the plan: (findings, lost), as `_read_block`."""
     lang = plan.lang
     found = tables.get(table)
     if found is None:
-        plan.findings.append(Finding("error", "TABLE_MISSING",
-                                     t("table_missing", lang).format(table=table, label=text(section.title, lang)),
-                                     _template_cell(plan, table), block=table))
         plan.sizes[table] = 0
-        return
+        return [], [Finding("error", "TABLE_MISSING",
+                            t("table_missing", lang).format(table=table, label=text(section.title, lang)),
+                            _template_cell(plan, table), block=table)]
     sheet, ref, headers = found
     area = area_of(sheet, ref.replace("$", ""))
     if area is None:
-        plan.findings.append(Finding("error", "TABLE_MISSING",
-                                     t("table_missing", lang).format(table=table, label=text(section.title, lang)),
-                                     Cell(plan.file, sheet, ""), block=table))
         plan.sizes[table] = 0
-        return
+        return [], [Finding("error", "TABLE_MISSING",
+                            t("table_missing", lang).format(table=table, label=text(section.title, lang)),
+                            Cell(plan.file, sheet, ""), block=table)]
+    findings = []
     nrows = max(0, area.nrows - 1)
     plan.sizes[table] = nrows
     by_header = {str(h).strip(): k for k, h in enumerate(headers)}
@@ -338,12 +351,12 @@ def _read_table(plan, table, section, tables, grid):
             columns[block.name] = area.col + by_header[label]
         elif k < len(headers):
             columns[block.name] = area.col + k
-            plan.findings.append(Finding(
+            findings.append(Finding(
                 "warning", "COLUMN_RENAMED",
                 t("column_renamed", lang).format(expected=label, found=headers[k]),
                 Cell(plan.file, sheet, ooxml.address(area.row, area.col + k)), block=block.name))
         else:
-            plan.findings.append(Finding(
+            findings.append(Finding(
                 "error", "COLUMN_MISSING", t("column_missing", lang).format(label=label, table=table),
                 Cell(plan.file, sheet, ooxml.address(area.row, area.col)), block=block.name))
     plan.table_areas[table] = TableArea(sheet, area.row, area.col, nrows, columns)
@@ -354,6 +367,7 @@ def _read_table(plan, table, section, tables, grid):
         col = columns.get(block.name)
         plan.tables[block.name] = [None if col is None else cell_value(rows, area.row + 1 + i, col)
                                    for i in range(nrows)]
+    return findings, []
 
 
 ERROR_CODES = ("#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
