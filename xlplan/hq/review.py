@@ -194,8 +194,14 @@ def returned_workbook(store: Store, sub: dict, event: dict, path: str | Path, la
             wb[comment.sheet][comment.cell].comment = Note(f"{words[0]} ({event['actor']}): {comment.text}",
                                                            event["actor"], width=240, height=90)
     ws.column_dimensions["A"].width = 18
-    ws.column_dimensions["B"].width = 12
-    ws.column_dimensions["C"].width = 70
+    ws.column_dimensions["B"].width = 10
+    ws.column_dimensions["C"].width = 80
+    ws.page_setup.orientation = "landscape"  # the comments print on one page's width
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = False
+    ws.sheet_view.tabSelected = True
     wb.active = 0
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
