@@ -731,11 +731,18 @@ def diff_cmd(unit: str = typer.Argument(..., help="the unit"),
     def where(c):
         return f"{c.sheet} › {c.cell}" if c.cell else c.block
 
+    def shown(v):
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else (f"{v:,.2f}" if isinstance(v, float)
+                                                                               else v)
+
     out.table(["cell", "what", "row", "column", "old", "new", "change"],
-              [[where(c), c.label, c.row_key, c.col_key, c.old, c.new, c.delta] for c in d.inputs])
+              [[where(c), c.label, c.row_key, c.col_key, shown(c.old), shown(c.new), shown(c.delta)] for c in d.inputs])
     if d.totals:
         out.table(["total", "what", "old", "new", "change"],
-                  [[c.block, c.label, c.old, c.new, c.delta] for c in d.totals], title="effect on the totals")
+                  [[c.block, c.label, shown(c.old), shown(c.new), shown(c.delta)] for c in d.totals],
+                  title="effect on the totals")
 
 
 actuals_app = App(help="Actual figures from the company's systems, month by month.")
