@@ -12,6 +12,7 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -204,6 +205,24 @@ def test_desktop_parts_need_no_xlwings_license(xlam):
     run = subprocess.run([sys.executable, "-c", code, str(xlam.parent)], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["3750.0", "64000", "True"]
+
+
+def test_the_readme_s_desktop_settings_are_those_of_the_shipped_add_in(xlam):
+    """The add-in's VBA (xlwings' custom add-in) reads %USERPROFILE%\\.<PROJECT_NAME>\\<PROJECT_NAME>.conf,
+    and its settings sheet is named after PROJECT_NAME: the shipped one is 'myaddin'."""
+    import xlwings
+
+    with zipfile.ZipFile(xlam) as zf:
+        workbook = zf.read("xl/workbook.xml").decode("utf-8")
+        keys = zf.read("xl/sharedStrings.xml").decode("utf-8")
+    assert f'<sheet name="{desktop.SETTINGS_SHEET}"' in workbook
+    for key in ("Interpreter_Win", "PYTHONPATH", "UDF Modules", "Conda Path", "Conda Env"):
+        assert f"<t>{key}</t>" in keys
+    bas = (Path(xlwings.__file__).parent / "xlwings_custom_addin.bas").read_text(encoding="utf-8", errors="replace")
+    assert 'Environ("USERPROFILE") & "\\." & PROJECT_NAME & "\\" & PROJECT_NAME & ".conf"' in bas
+    assert desktop.SETTINGS_FILE == r"%USERPROFILE%\.myaddin\myaddin.conf"
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert desktop.SETTINGS_FILE in readme and "xlplan_addin.py" in readme
 
 
 def test_the_xlam_name_must_be_an_importable_module_other_than_xlplan(tmp_path):

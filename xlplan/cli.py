@@ -524,7 +524,8 @@ def addin_desktop(output: Path = typer.Option(Path("xlplan_addin.xlam"), "-o", "
     from .excel import desktop
 
     path = desktop.build(output)
-    out.line(f"wrote {path} and {path.with_suffix('.py')} (keep them together; needs the xlwings add-in)")
+    out.line(f"wrote {path} and {path.with_suffix('.py')} (keep them together); the add-in's Python "
+             f"interpreter is set in {desktop.SETTINGS_FILE} (Interpreter_Win)")
 
 
 @token_app.command("issue")

@@ -29,6 +29,11 @@ from xml.sax.saxutils import quoteattr
 from ..model import XlplanError
 
 SOURCE_NAME = "quickstart_addin_ribbon.xlam"
+# The shipped VBA (xlwings' custom add-in, PROJECT_NAME "myaddin") reads its settings —
+# Interpreter_Win, Conda Path/Env, PYTHONPATH — from this file, or from a sheet named
+# "myaddin.conf" in the add-in (it ships as "_myaddin.conf", inactive).
+SETTINGS_FILE = r"%USERPROFILE%\.myaddin\myaddin.conf"
+SETTINGS_SHEET = "_myaddin.conf"
 CALLBACK = "RibbonMyAddin.RunMain"  # the only ribbon callback in the shipped VBA project
 REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"  # Office 2010+ ribbon
 CUSTOM_UI = "customUI/customUI14.xml"
