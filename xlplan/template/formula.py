@@ -135,6 +135,26 @@ def names_used(tree: ast.expr) -> set[str]:
     return out
 
 
+def unknown_names(tree: ast.expr, table: str | None, axes: set[str], blocks: set[str]) -> list[str]:
+    """What a formula names that is no block, no column of its own table, no axis of the
+    block it computes and no function: every name is looked at, in every branch."""
+    tables = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    known = blocks | axes | {"blank"} | ({"row"} | {name.split(".", 1)[1] for name in blocks
+                                                     if name.startswith(f"{table}.")} if table else set())
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if f"{node.value.id}.{node.attr}" not in blocks:
+                out.append(f"{node.value.id}.{node.attr}")
+        elif isinstance(node, ast.Name) and id(node) in called:
+            if node.id not in FUNCTIONS:
+                out.append(f"{node.id}()")
+        elif isinstance(node, ast.Name) and id(node) not in tables and node.id not in known:
+            out.append(node.id)
+    return list(dict.fromkeys(out))
+
+
 def referenced_blocks(tree: ast.expr, table: str | None, blocks: set[str]) -> set[str]:
     """The blocks a formula reads, table columns named in full."""
     out = set()
@@ -227,6 +247,7 @@ class Compiler(ABC, Generic[Out]):
             self.fail(f"{name}() takes {function.arity} arguments, {len(args)} given")
         out = []
         for k, arg in enumerate(args):
+            arg = self.folded(arg, ctx)  # a fixed condition's branch is the argument, a reference stays one
             ref = self.resolve(arg, ctx)
             if k in function.ranges:
                 if ref is None:
@@ -239,6 +260,12 @@ class Compiler(ABC, Generic[Out]):
         return self.function(function, out)
 
     # -- what is fixed when the formula is compiled ------------------------------------
+    def folded(self, node: ast.expr, ctx: Context) -> ast.expr:
+        """The branch a condition fixed at compile time selects (and so on), else the node itself."""
+        while isinstance(node, ast.IfExp) and (fixed := self.static(node.test, ctx)) is not None:
+            node = node.body if fixed else node.orelse
+        return node
+
     def static(self, node, ctx: Context):
         """The value of an expression made only of numbers and bound axis names, else None."""
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):

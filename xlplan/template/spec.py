@@ -10,7 +10,7 @@ import functools
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,64 @@ SUMMARY_RULES = {
                 "else average({name}[{rowsel}3 * quarter - 2:3 * quarter])",
                 "blank if count({name}[{rowsel}:]) == 0 else average({name}[{rowsel}:])"),
 }
+# -- the checks a template declares: each kind's arguments and their types ------------------
+BLOCK = "a block"
+VALUE = "a block or a number"
+NUMBER = "a number"
+FLAG = "true or false"
+FIELDS = "a mapping of names to blocks"
+
+
+@dataclass(frozen=True)
+class CheckKind:
+    """The arguments of one kind of check (workbook/checks.py runs it), name → type."""
+
+    required: dict[str, str]
+    optional: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def args(self) -> dict[str, str]:
+        return {**self.required, **self.optional}
+
+
+_COMPARISON = CheckKind({"actual": BLOCK, "expected": VALUE}, {"at": BLOCK, "fields": FIELDS})
+CHECK_KINDS: dict[str, CheckKind] = {
+    "equal": CheckKind(_COMPARISON.required, {**_COMPARISON.optional, "tolerance": NUMBER,
+                                              "relative_tolerance": NUMBER, "skip_blank": FLAG}),
+    "at_least": _COMPARISON,
+    "at_most": _COMPARISON,
+    "between": CheckKind({"block": BLOCK}, {"min": NUMBER, "max": NUMBER, "fields": FIELDS}),
+    "stated": CheckKind({"stated": BLOCK, "computed": VALUE}, {"fields": FIELDS}),
+    "nonzero": CheckKind({"block": BLOCK}, {"when": VALUE}),
+}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+ARG_TYPES = {  # what a value of each type looks like in the YAML
+    BLOCK: lambda v: isinstance(v, str),
+    VALUE: lambda v: isinstance(v, str) or _is_number(v),
+    NUMBER: _is_number,
+    FLAG: lambda v: isinstance(v, bool),
+    FIELDS: lambda v: isinstance(v, dict) and all(isinstance(b, str) for b in v.values()),
+}
+
+
+def check_blocks(check: Check) -> list[str]:
+    """Every block a check names (its block arguments and its fields)."""
+    kind = CHECK_KINDS[check.kind]
+    out = []
+    for key, kind_of in kind.args.items():
+        value = check.args.get(key)
+        if kind_of in (BLOCK, VALUE) and isinstance(value, str):
+            out.append(value)
+        elif kind_of == FIELDS and value:
+            out += list(value.values())
+    return out
+
+
 CELL_REF = re.compile(r"^([A-Za-z]{1,3}[0-9]+|[Rr][0-9]*[Cc][0-9]*)$")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 TABLE_HEADER_FORBIDDEN = set("[]#'\"{}$^&*+=-<>/,:.\t\n\r")
@@ -357,7 +415,19 @@ def _check(spec: dict, where) -> Check:
     severity = spec.get("severity", "error")
     if severity not in SEVERITIES:
         raise TemplateError(f"{where}: severity {severity!r} is not one of {SEVERITIES}")
+    kind = CHECK_KINDS.get(spec["kind"])
+    if kind is None:
+        raise TemplateError(f"{where}: check kind {spec['kind']!r} is not one of {tuple(CHECK_KINDS)}")
     args = {k: v for k, v in spec.items() if k not in ("code", "kind", "severity", "message")}
+    for key in kind.required:
+        if key not in args:
+            raise TemplateError(f"{where}: a {spec['kind']} check needs {key!r}")
+    for key, value in args.items():
+        if key not in kind.args:
+            raise TemplateError(f"{where}: a {spec['kind']} check has no {key!r} "
+                                f"(it takes {', '.join(kind.args)})")
+        if not ARG_TYPES[kind.args[key]](value):
+            raise TemplateError(f"{where}: {key} is {kind.args[key]}, not {value!r}")
     return Check(code=str(spec["code"]), kind=str(spec["kind"]), severity=severity,
                  message=_labels(spec["message"], where), args=args)
 
@@ -373,7 +443,8 @@ def _view(spec: dict, where) -> View:
 
 
 def validate(template: Template) -> None:
-    """Names unique and valid, axes known, formulas that compile: fail at load, not in Excel."""
+    """Names unique and valid, axes known, every name a check or a formula uses known, formulas
+    that parse: fail at load, not in Excel."""
     where = template.source
     seen: set[str] = set()
     for sheet in template.sheets:
@@ -399,13 +470,15 @@ def validate(template: Template) -> None:
                     raise TemplateError(f"{where}: table name {section.table!r} clashes with a block")
                 seen.add(section.table)
     for check in template.checks:
-        for key, value in check.args.items():
-            if key in ("message",) or not isinstance(value, str):
-                continue
-            if value not in seen and key in ("block", "actual", "at", "stated", "computed", "when", "expected"):
-                raise TemplateError(f"{where}: check {check.code} names unknown block {value!r}")
+        for name in check_blocks(check):
+            if name not in seen:
+                raise TemplateError(f"{where}: check {check.code} names unknown block {name!r}")
     for block in template.blocks.values():
         if block.formula:
-            formula.parse(str(block.formula), f"{where} › {block.name}")
+            tree = formula.parse(str(block.formula), f"{where} › {block.name}")
+            unknown = formula.unknown_names(tree, block.table, {block.rows, block.cols} - {None}, set(template.blocks))
+            if unknown:
+                raise TemplateError(f"{where} › {block.name}: the formula names no block, axis or function "
+                                    f"called {', '.join(map(repr, unknown))}")
     for view in template.views:
         views.validate(template, view)
