@@ -12,7 +12,9 @@ out by 1 so the plan is rejected.
 """
 from __future__ import annotations
 
+import html
 import io
+import json
 import random
 import re
 import zipfile
@@ -21,7 +23,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from xlplan.template import generate, spec
-from xlplan.template.layout import Layout
+from xlplan.template.layout import META_SHEET, Layout
 from xlplan.workbook import ooxml
 
 PLACEHOLDER = "UNITPLACEHOLDER"
@@ -145,6 +147,8 @@ def copy(b: Base, unit: str, data: dict) -> bytes:
     src = zipfile.ZipFile(io.BytesIO(b.data))
     parts = ooxml.sheet_parts(src)
     by_part = {parts[s]: v for s, v in edits.items()}
+    given = {k: generate._as_grid(v, *b.template.shape(b.template.blocks[k]), k) for k, v in data.items()
+             if k in b.template.blocks and b.template.blocks[k].role == "given"}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for item in src.infolist():
@@ -154,9 +158,26 @@ def copy(b: Base, unit: str, data: dict) -> bytes:
                 wanted = by_part.get(item.filename)
                 if wanted:
                     text = _edit(text, wanted)
+                if item.filename == parts[META_SHEET] and given:
+                    text = _issued(text, given)
                 xml = text.encode("utf-8")
             zf.writestr(item, xml)
     return out.getvalue()
+
+
+GIVEN_ROW = re.compile(r'(<c r="A(\d+)"[^>]*><is><t>given</t></is></c><c r="B\2"[^>]*><is><t[^>]*>)(.*?)(</t>)')
+
+
+def _issued(xml: str, given: dict) -> str:
+    """The record of HQ's given cells (what the generator writes in `_xlplan`) with `given` in it."""
+    def replace(m):
+        record = json.loads(html.unescape(m.group(3)))
+        record.update(given)
+        return m.group(1) + escape(json.dumps(record, ensure_ascii=False, sort_keys=True)) + m.group(4)
+
+    xml, n = GIVEN_ROW.subn(replace, xml)
+    assert n == 1, "no record of given cells in the base workbook"
+    return xml
 
 
 CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"((?: [a-z]+="[^"]*")*) ?(?:/>|>.*?</c>)')

@@ -193,6 +193,85 @@ def test_ref_errors_in_input_cells():
     assert all(f.severity == "error" and f.cell.sheet == "计划进度" for f in found)
 
 
+# -- files from the real world: other programs, newer Excel, a changed record -----------------------
+def test_new_error_values_are_read_and_reported_inside_blocks_only():
+    """#SPILL! in an input cell is an error there; #CALC!, #BLOCKED!, #GETTING_DATA, #PYTHON! ... in cells
+    outside every block are no concern of the plan (calamine alone refused the whole workbook)."""
+    found = [f for f in findings("new_error_values.xlsx") if f.code == "ERROR_VALUE"]
+    assert [(f.severity, f.cell.sheet, f.cell.address, f.actual) for f in found] == [
+        ("error", "计划进度", "D10", "#SPILL!")]
+
+
+def test_formulas_without_results_are_computed_or_reported(clean):
+    result = recalc.check_file(CASES / "formulas_without_results.xlsx")
+    by_code = {}
+    for f in result.findings:
+        by_code.setdefault(f.code, []).append((f.severity, f.cell.address))
+    assert by_code["FORMULA_COMPUTED"] == [("info", "C10"), ("info", "D10")]
+    assert by_code["FORMULA_NO_RESULT"] == [("error", "E17")]
+    assert ("error", "F18") in by_code["ERROR_VALUE"]
+    assert result.value("target_month")[0][:2] == [900, 600]  # as typed: 500+400 and C10-300
+
+
+def test_strict_open_xml_reads_like_transitional(clean, tmp_path):
+    result = recalc.check_file(CASES / "strict_open_xml.xlsx")
+    assert result.findings == [] and result.values == clean.values
+    out = tmp_path / "strict.xlsx"
+    recalc.recalc_file(CASES / "strict_open_xml.xlsx", out)
+    with zipfile.ZipFile(out) as zf:
+        assert b"http://purl.oclc.org/ooxml/spreadsheetml/main" in zf.read("xl/workbook.xml")
+    assert recalc.check_file(out).values == clean.values
+
+
+@pytest.mark.parametrize("name, code, address", [
+    ("overflow_1e308.xlsx", "NUMBER_TOO_LARGE", "C17"),
+    ("fractional_headcount.xlsx", "NOT_WHOLE", "D18"),
+])
+def test_numbers_no_plan_holds(name, code, address):
+    f = one(findings(name), code)
+    assert f.severity == "error" and where(f) == (name, "计划进度", address)
+
+
+def test_an_overflow_is_never_stored_or_shown_as_a_number(tmp_path):
+    """1E+308 headcount: rejected; no infinity or NaN reaches the store or the file's cached values."""
+    import math
+
+    import python_calamine
+
+    result = recalc.check_file(CASES / "overflow_1e308.xlsx")
+    assert result.errors
+    assert all(row[5] is None or math.isfinite(row[5]) for row in merge.long_form(result))
+    out = tmp_path / "overflow.xlsx"
+    recalc.recalc_file(CASES / "overflow_1e308.xlsx", out)
+    book = python_calamine.CalamineWorkbook.from_path(str(out))
+    for sheet in book.sheet_names:
+        for row in book.get_sheet_by_name(sheet).to_python():
+            assert all(not isinstance(v, float) or math.isfinite(v) for v in row), sheet
+
+
+@pytest.mark.parametrize("name, says", [
+    ("declared_5000_action_rows.xlsx", "'action_rows' is 5,000, outside 0–"),
+    ("parameter_of_wrong_type.xlsx", "'action_rows' must be a whole number, found 'many'"),
+])
+def test_a_record_that_does_not_fit_its_template_is_refused_at_once(name, says):
+    started = time.monotonic()
+    with pytest.raises(WorkbookError) as caught:
+        recalc.check_file(CASES / name)
+    assert str(caught.value).startswith(f"{name} › _xlplan › B7: ") and says in str(caught.value)
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("name, code, cell", [
+    ("blank_unit.xlsx", "UNIT_MISSING", ("_xlplan", "B3")),
+    ("period_2027_13.xlsx", "PERIOD_INVALID", ("_xlplan", "B5")),
+    ("unit_differs_from_cover.xlsx", "UNIT_MISMATCH", ("封面", "C5")),
+    ("given_cell_changed.xlsx", "GIVEN_CHANGED", ("目标", "C5")),
+])
+def test_the_record_hq_issued_is_checked(name, code, cell):
+    f = one(findings(name), code)
+    assert f.severity == "error" and where(f) == (name, *cell)
+
+
 # -- the whole corpus in one merge ------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def merged(tmp_path_factory):
@@ -214,6 +293,7 @@ def test_the_merge_goes_on_and_loses_nothing(merged):
     assert summary.seen == len(inputs) == len(subs) == store.counts()["blobs"]
     assert summary.unreadable == []
     good = {"good_east.xlsx", "good_west.xlsx", "duplicate_unit_a.xlsx", "duplicate_unit_b.xlsx", "macros.xlsm",
+            "strict_open_xml.xlsx",
             "sheet_renamed.xlsx", "rows_inserted_above_blocks.xlsx", "numbers_as_text.xlsx",
             "value_typed_over_formula.xlsx", "formula_typed_over_computed_cell.xlsx"}
     for name, s in subs.items():
@@ -232,7 +312,7 @@ def test_every_rejected_workbook_names_sheet_and_cell(merged):
         if s["status"] != "rejected":
             continue
         first = store.findings_of(s["id"])[0]
-        if s["unit"] is None:
+        if s["template"] is None:
             assert first["code"] == "UNREADABLE" and first["message"].startswith(s["source"])
         else:
             assert any(f["sheet"] and f["cell"] for f in store.findings_of(s["id"]) if f["severity"] == "error")
@@ -258,6 +338,7 @@ def test_merging_the_corpus_again_changes_nothing(merged):
 
 # -- recalc on the corpus: writes back without a crash, and the findings survive the round trip ----------
 RESTORED = {"value_typed_over_formula.xlsx", "formula_typed_over_computed_cell.xlsx"}  # recalc fixes these
+COMPUTED = {"formulas_without_results.xlsx"}  # recalc stores what the reader computed: the notes go
 
 
 @pytest.mark.parametrize("name", [p.name for p in corpus()])
@@ -270,6 +351,9 @@ def test_recalc_writes_every_readable_case_back(tmp_path, name):
     key = sorted((f.code, f.cell.sheet, f.cell.address) if f.cell else (f.code,) for f in again.findings)
     if name in RESTORED:
         assert [f.code for f in again.findings] == []
+    elif name in COMPUTED:
+        assert key == sorted((f.code, f.cell.sheet, f.cell.address) for f in first.findings
+                             if f.code != "FORMULA_COMPUTED")
     else:
         assert key == sorted((f.code, f.cell.sheet, f.cell.address) if f.cell else (f.code,) for f in first.findings)
 

@@ -7,6 +7,7 @@ computed from a formula (`computed`). Every finding points at a `Cell`.
 """
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -203,6 +204,15 @@ class Template:
         rows = self.dims[block.rows].size if block.rows else 1
         cols = self.dims[block.cols].size if block.cols else 1
         return rows, cols
+
+
+def normal_unit(name) -> str:
+    """A unit's name as xlplan compares it everywhere (new, tokens, roster, store, the workbook's
+    record and cover): full-width letters and digits as ASCII (NFKC), runs of spaces as one, no
+    spaces at the ends. "北区 营业部", "北区　营业部" and " 北区 营业部 " are one unit."""
+    if name is None:
+        return ""
+    return " ".join(unicodedata.normalize("NFKC", str(name)).split())
 
 
 def text(labels: dict[str, str] | str | None, lang: str) -> str:

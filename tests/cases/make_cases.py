@@ -13,6 +13,7 @@ tests/test_cases.py can open them in Excel:
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import sys
 import zipfile
@@ -241,6 +242,83 @@ def _macros(folder, name):
     return with_macros(plan(folder, Path(name).stem), Path(folder) / name)
 
 
+def patch_sheet(path: Path, sheet: str, change) -> Path:
+    """Change one sheet's XML as another program would have written it."""
+    with zipfile.ZipFile(path) as zf:
+        part = cached.sheet_parts(zf)[sheet]
+        items = [(i, zf.read(i.filename)) for i in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in items:
+            zf.writestr(info, change(data) if info.filename == part else data)
+    return path
+
+
+NEW_ERRORS = ("#SPILL!", "#CALC!", "#BLOCKED!", "#GETTING_DATA", "#FIELD!", "#UNKNOWN!", "#CONNECT!", "#BUSY!",
+              "#PYTHON!")
+
+
+def _new_error_values(folder, name):
+    """Excel 365's newer error values: #SPILL! in an input cell (February's target), the others in
+    unused cells beside the blocks, as a dynamic array or a data type leaves them."""
+    path = plan(folder, Path(name).stem)
+
+    def change(xml):
+        xml = re.sub(rb'<c r="D10"([^>]*?)(?: t="\w+")?>(?:<v>[^<]*</v>)?</c>', rb'<c r="D10"\1 t="e"><v>#SPILL!</v></c>',
+                     xml, count=1)
+        extra = "".join(f'<c r="{chr(ord("A") + k)}60" t="e"><v>{code}</v></c>' for k, code in enumerate(NEW_ERRORS))
+        return xml.replace(b"</sheetData>", f'<row r="60">{extra}</row></sheetData>'.encode())
+    return patch_sheet(path, SCHEDULE, change)
+
+
+def _formulas_without_results(folder, name):
+    """Formulas typed into input cells by a tool that does not calculate (openpyxl saves no results):
+    arithmetic on numbers and cells (computed by the reader), a function (not), a division by zero."""
+    path = plan(folder, Path(name).stem)
+
+    def change(wb):
+        ws = wb[SCHEDULE]
+        ws["C10"] = "=500+400"  # January's target: 900, as in the clean plan
+        ws["D10"] = "=C10-300"  # February's: 600
+        ws["E17"] = "=SUM(C17:D17)/2"  # March's recruits: a function, not computed by the reader
+        ws["F18"] = "=100/0"  # April's attrition: #DIV/0!
+    return edit(path, change)
+
+
+STRICT = ((b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main"),
+          (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+           b"http://purl.oclc.org/ooxml/officeDocument/relationships"))
+
+
+def _strict(folder, name):
+    """The clean plan as Excel saves it with "Strict Open XML Spreadsheet": other namespaces, same parts."""
+    whole = plan(folder, "whole")
+    path = Path(folder) / name
+    with zipfile.ZipFile(whole) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.endswith((".xml", ".rels")):
+                for transitional, strict in STRICT:
+                    data = data.replace(transitional, strict)
+                if item.filename == "xl/workbook.xml":
+                    data = data.replace(b"<workbook ", b'<workbook conformance="strict" ', 1)
+            dst.writestr(item, data)
+    whole.unlink()
+    return path
+
+
+def _meta(key, value):
+    def change(wb):
+        ws = wb["_xlplan"]
+        row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == key)
+        ws.cell(row, 2).value = value
+    return change
+
+
+def _given_changed(wb):
+    """A unit unprotects the targets sheet and lowers HQ's target from 8,000 to 7,000."""
+    wb["目标"]["C5"] = 7000
+
+
 CASES = {
     "not_a_zip.xlsx": _raw(bytes(range(256)) * 8),
     "truncated_zip.xlsx": _truncated,
@@ -268,6 +346,17 @@ CASES = {
     "ref_error_in_input.xlsx": _ref_error,
     "duplicate_unit_a.xlsx": _duplicate(1),
     "duplicate_unit_b.xlsx": _duplicate(2),
+    "new_error_values.xlsx": _new_error_values,
+    "formulas_without_results.xlsx": _formulas_without_results,
+    "strict_open_xml.xlsx": _strict,
+    "overflow_1e308.xlsx": _changed(_set("recruits", 0, 1e308)),
+    "fractional_headcount.xlsx": _changed(_set("attrition", 1, 100.5)),
+    "declared_5000_action_rows.xlsx": _edited(_meta("params", '{"action_rows": 5000}')),
+    "parameter_of_wrong_type.xlsx": _edited(_meta("params", '{"action_rows": "many", "regions": {"x": 1}}')),
+    "blank_unit.xlsx": _edited(_meta("unit", "  ")),
+    "period_2027_13.xlsx": _edited(_meta("period", "2027-13")),
+    "unit_differs_from_cover.xlsx": _edited(_meta("unit", "西北区营业部")),
+    "given_cell_changed.xlsx": _edited(_given_changed),
 }
 
 

@@ -15,7 +15,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from ..model import XlplanError
+from ..model import XlplanError, normal_unit
 
 DEFAULT_TOKENS = "xlplan_tokens.json"
 PREFIX = "xlp_"
@@ -54,7 +54,7 @@ class Tokens:
 
     def issue(self, unit: str) -> str:
         """A new token for `unit` (earlier tokens of the unit stay valid until revoked)."""
-        unit = unit.strip()
+        unit = normal_unit(unit)
         if not unit:
             raise XlplanError("a token needs a unit name")
         token = PREFIX + secrets.token_urlsafe(32)
@@ -92,5 +92,5 @@ class Tokens:
     def _reload(self):
         mtime = self.path.stat().st_mtime if self.path.exists() else None
         if mtime != self._mtime:
-            self._by_digest = {e["sha256"]: e["unit"] for e in self._entries() if not e.get("revoked")}
+            self._by_digest = {e["sha256"]: normal_unit(e["unit"]) for e in self._entries() if not e.get("revoked")}
             self._mtime = mtime

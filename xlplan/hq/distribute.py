@@ -268,10 +268,13 @@ class GivenCheck:
         values = json.loads(item.values) if isinstance(item.values, str) else item.values
         found = {(v[0], v[1], v[2]): (v[5] if v[5] is not None else v[6]) for v in values if v[-1] == "given"}
         problems = []
+        # the reader compares the grey cells with the workbook's own record (workbook/issued.py): a cell
+        # it reported already is not reported twice
+        reported = {(f[3], f[4]) for f in item.findings if f[1] == "GIVEN_CHANGED"}
         for rec in self._issued[key]:
             issued = rec["number"] if rec["number"] is not None else rec["text"]
             now = found.get((rec["block"], rec["row"], rec["col"]))
-            if _same(issued, now):
+            if _same(issued, now) or (rec["sheet"], rec["cell"]) in reported:
                 continue
             problems.append(("error", "GIVEN_CHANGED",
                              f"{rec['block']}: HQ issued {_show(issued)}, the workbook holds {_show(now)}; "

@@ -23,6 +23,7 @@ import hashlib
 import io
 import multiprocessing
 import os
+import signal
 import zipfile
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from ..model import WorkbookError, XlplanError
+from ..model import WorkbookError, XlplanError, normal_unit
 from ..template.xlfuncs import XlErr
 from ..workbook import ooxml, read, safety
 from ..workbook import recalculation as recalc
@@ -149,7 +150,7 @@ def _cell(v) -> tuple | None:
         return (float(v), None) if v == v and abs(v) != float("inf") else (None, "#NUM!")
     if isinstance(v, (dt.date, dt.datetime, dt.time)):
         return None, v.isoformat()
-    return None, str(v)
+    return None, str(v).replace("\x00", "")  # a NUL character decoded from a cell: no database stores it
 
 
 def _findings(result_findings) -> tuple[tuple, ...]:
@@ -180,6 +181,59 @@ def _unreadable(base: dict, data: bytes, code: str, message: str) -> Incoming:
     base = {**base, "submitter": base["submitter"] if "submitter" in base else submitter_of(data)}
     return Incoming(**base, unit=None, template=None, template_version=None, period=None, status=REJECTED,
                      findings=(("error", code, message, None, None, None),), values="[]")
+
+
+ALONE_TIMEOUT = 600  # seconds for one file on its own: far beyond the milliseconds a plan takes
+
+
+def process_alone(name: str, data: bytes, received_at: dt.datetime) -> Incoming:
+    """`process` in a process of its own: for the files of a chunk whose worker died.
+
+    The file that kills its process (a worker out of memory, killed by the system) is
+    recorded as rejected with the reason; the others of its chunk are read as usual.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_alone, args=(sender, name, data, received_at), daemon=True)
+    child.start()
+    sender.close()
+    result = None
+    try:
+        if receiver.poll(ALONE_TIMEOUT):
+            result = receiver.recv()
+    except (EOFError, OSError):
+        result = None  # the process died before it answered
+    finally:
+        receiver.close()
+        child.join(5)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    if isinstance(result, Incoming):
+        return result
+    base = dict(source=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data), received_at=received_at)
+    return _unreadable(base, data, "WORKER_DIED",
+                       f"{name}: the process reading this file stopped ({_ended(child.exitcode)}); the file is "
+                       "kept, the other files were stored. Ask the sender to check it, or merge it again")
+
+
+def _alone(sender, name, data, received_at) -> None:
+    sender.send(process(name, data, received_at))
+    sender.close()
+
+
+def _ended(exitcode: int | None) -> str:
+    if exitcode is None:
+        return f"no answer within {ALONE_TIMEOUT} s"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        why = " — out of memory, or stopped by the system" if -exitcode == signal.SIGKILL else ""
+        return f"killed by {name}{why}"
+    return f"exit status {exitcode}"
 
 
 def process_chunk(items: list[tuple[str, bytes, dt.datetime]]) -> list[Incoming]:
@@ -314,6 +368,9 @@ class Inline:
     def submit(self, fn, arg):
         return self._Done(fn(arg))
 
+    def recover(self):
+        pass
+
     def close(self):
         pass
 
@@ -327,6 +384,12 @@ class Pool:
 
     def submit(self, fn, arg):
         return self.executor.submit(fn, arg)
+
+    def recover(self):
+        """A new pool after a worker died (a pool with a dead worker takes no more work)."""
+        if getattr(self.executor, "_broken", False):
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = ProcessPoolExecutor(max_workers=self.width)
 
     def close(self):
         self.executor.shutdown()
@@ -353,6 +416,9 @@ class Cluster:
 
     def submit(self, fn, arg):
         return self.client.submit(fn, arg, pure=False)
+
+    def recover(self):
+        pass  # the scheduler replaces a lost worker itself
 
     def close(self):
         if self.own:
@@ -470,7 +536,12 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
     def collect(block: bool):
         while inflight and (block or len(inflight) >= depth):
             future, items = inflight.popleft()
-            for processed, (_, data, _) in zip(future.result(), items):
+            try:
+                results = future.result()
+            except Exception:  # its worker died (out of memory, killed) or a cluster lost it
+                run.recover()
+                results = [process_alone(p.name, data, received) for p, data, received in items]
+            for processed, (_, data, _) in zip(results, items):
                 pending.append((given_as_issued(processed), data))
             if progress:
                 progress(len(items))
@@ -570,7 +641,7 @@ def read_roster(path: str | Path) -> list[RosterEntry]:
             except ValueError:
                 problems.append(f"{path.name}:{line}: due {row['due']!r} is not a date like 2027-01-10")
                 continue
-        entries.append(RosterEntry(row["unit"], row["template"], row.get("period", ""), due))
+        entries.append(RosterEntry(normal_unit(row["unit"]), row["template"], row.get("period", ""), due))
     if problems:
         raise RosterError("\n".join(problems))
     return entries

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -57,6 +58,7 @@ from sqlalchemy.exc import (
     IntegrityError,
     NoSuchModuleError,
     OperationalError,
+    ProgrammingError,
 )
 
 from ..model import XlplanError, severity_counts
@@ -241,6 +243,53 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (3, "issued given values: their sheet and cell", _issued_cells_v3),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+MIGRATE_ATTEMPTS = 8
+MIGRATION_LOCK = 0x786C706C616E  # "xlplan": the advisory lock taken while the schema is made or migrated
+
+
+def _lost_race(exc) -> bool:
+    """An error of a process that created or migrated the schema at the same time as another."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(s in text for s in ("already exists", "duplicate", "unique", "locked", "busy"))
+
+
+def _clip(value, column):
+    """A value made to fit its column: text without NUL characters (PostgreSQL refuses them), no
+    longer than the column allows (the end replaced by "…")."""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\x00", "")
+    length = getattr(column.type, "length", None)
+    if length and len(value) > length:
+        value = value[:length - 1] + "…"
+    return value
+
+
+FINDING_FIELDS = ("severity", "code", "message", "sheet", "cell", "block")
+
+
+def fit(item: "Incoming") -> "Incoming":
+    """An incoming file's record within the database's limits (text lengths, NUL characters)."""
+    c = submissions.c
+    changes = {name: _clip(getattr(item, name), c[name])
+               for name in ("source", "submitter", "unit", "template", "template_version", "period")}
+    found = tuple(tuple(_clip(v, findings.c[name]) for v, name in zip(f[:6], FINDING_FIELDS)) + tuple(f[6:])
+                  for f in item.findings)
+    values = item.values
+    if isinstance(values, str) and "\\u0000" in values:  # a NUL character escaped in the packed rows
+        values = pack_values(_fit_value_row(row) for row in json.loads(values))
+    elif not isinstance(values, str):
+        values = tuple(_fit_value_row(row) for row in values)
+    return replace(item, findings=found, values=values, **changes)
+
+
+VALUE_FIELDS = ("block", "row", "col", "row_key", "col_key", "number", "text", "role")
+
+
+def _fit_value_row(row) -> tuple:
+    return tuple(_clip(v, plan_values.c[name]) for v, name in zip(row, VALUE_FIELDS)) + tuple(row[8:])
 
 
 def utcnow() -> dt.datetime:
@@ -430,7 +479,33 @@ class Store:
             return conn.execute(select(func.max(schema_table.c.version))).scalar() or 0
 
     def migrate(self) -> int:
-        """Apply every migration the database has not had yet, each in its own transaction."""
+        """Bring the schema up to date; safe when several merges and the server start at once.
+
+        On PostgreSQL the whole migration runs in one transaction under an advisory lock
+        (DDL is transactional there), so one process migrates and the others wait and find
+        it done. SQLite serialises writers itself; a process that loses a race (the table
+        or the version row made meanwhile by another) reads the version again and goes on.
+        """
+        for attempt in range(MIGRATE_ATTEMPTS):
+            try:
+                return self._migrate()
+            except (OperationalError, IntegrityError, ProgrammingError) as exc:
+                if attempt == MIGRATE_ATTEMPTS - 1 or not _lost_race(exc):
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _migrate(self) -> int:
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+                schema_table.create(conn, checkfirst=True)
+                current = conn.execute(select(func.max(schema_table.c.version))).scalar() or 0
+                if current > SCHEMA_VERSION:
+                    raise StoreError(f"{self.display_url}: the database has schema version {current}, newer "
+                                     f"than this xlplan knows ({SCHEMA_VERSION}); upgrade xlplan")
+                self._apply(conn, current)
+            return SCHEMA_VERSION
         with self.engine.begin() as conn:
             schema_table.create(conn, checkfirst=True)
         current = self.schema_version()
@@ -441,10 +516,20 @@ class Store:
             if version <= current:
                 continue
             with self.engine.begin() as conn:
+                if (conn.execute(select(func.max(schema_table.c.version))).scalar() or 0) >= version:
+                    continue  # another process applied it meanwhile
                 apply(conn)
                 conn.execute(schema_table.insert().values(version=version, description=description,
                                                           applied_at=utcnow()))
         return SCHEMA_VERSION
+
+    @staticmethod
+    def _apply(conn: Connection, current: int) -> None:
+        for version, description, apply in MIGRATIONS:
+            if version > current:
+                apply(conn)
+                conn.execute(schema_table.insert().values(version=version, description=description,
+                                                          applied_at=utcnow()))
 
     # -- writing ------------------------------------------------------------------
     def known(self, digests: Iterable[str]) -> set[str]:
@@ -487,6 +572,7 @@ class Store:
                     fresh.append((item, data))
             if not fresh:
                 return [None] * len(batch)
+            fresh = [(fit(item), data) for item, data in fresh]  # the database's limits never abort a merge
             _insert_many(conn, blobs, ("sha256", "size", "data"),
                          [(item.sha256, len(data), data) for item, data in fresh])
             counts = {item.sha256: severity_counts(f[0] for f in item.findings) for item, _ in fresh}

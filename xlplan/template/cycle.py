@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .. import __version__, texts
-from ..model import Template, TemplateError
+from .. import __version__, signature, texts
+from ..model import Template, TemplateError, normal_unit
 
-META_KEYS = ("template", "version", "unit", "year", "period", "lang", "params", "generator")
+META_KEYS = ("template", "version", "unit", "year", "period", "lang", "params", "generator", "given", "signature")
 """The metadata sheet's rows, in this order: the key in column A, its value in column B.
 Readers find a row by its key; the write-back adds rows of its own after these (marks)."""
 
@@ -35,6 +35,9 @@ class Cycle:
         if not isinstance(self.year, int) or not 1900 <= self.year <= 2200:
             raise TemplateError(f"year {self.year!r}: give the plan's year, e.g. 2027")
         object.__setattr__(self, "lang", texts.language(self.lang))  # BCP 47: 'zh' is 'zh-Hans'
+        object.__setattr__(self, "unit", normal_unit(self.unit))  # one spelling of a unit everywhere
+        if not self.unit:
+            raise TemplateError("the unit's name (department, branch or team) cannot be blank")
         if self.period and not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", self.period):
             raise TemplateError(f"period {self.period!r}: give a month as YYYY-MM, e.g. {self.year}-01")
 
@@ -42,8 +45,11 @@ class Cycle:
         return {**(self.params or {}), "lang": self.lang, "unit": self.unit, "year": self.year}
 
 
-def meta_rows(template: Template, cycle: Cycle) -> list[tuple[str, Any]]:
-    """(key, value) of every row of the metadata sheet, in META_KEYS order."""
+def meta_rows(template: Template, cycle: Cycle, given: dict | None = None) -> list[tuple[str, Any]]:
+    """(key, value) of every row of the metadata sheet, in META_KEYS order.
+
+    `given`: HQ's grey cells as issued (block → rows of values); a submission whose grey cells
+    differ gets a finding at the cell. With HQ's secret the record is signed (signature.py)."""
     values = {
         "template": template.id,
         "version": template.version,
@@ -53,8 +59,11 @@ def meta_rows(template: Template, cycle: Cycle) -> list[tuple[str, Any]]:
         "lang": cycle.lang,
         "params": json.dumps(cycle.params or {}, ensure_ascii=False, sort_keys=True),
         "generator": f"xlplan {__version__}",
+        "given": json.dumps(given or {}, ensure_ascii=False, sort_keys=True, default=str),
     }
-    return [(key, values[key]) for key in META_KEYS]
+    key = signature.secret()
+    values["signature"] = signature.sign(values, key) if key else ""
+    return [(k, values[k]) for k in META_KEYS]
 
 
 def meta_cell(key: str) -> str:

@@ -38,14 +38,30 @@ def build_workbook(template: Template, cycle: Cycle, data: dict | None = None) -
         _write_sheet(wb, template, layout, sheet, cycle)
     _checks_sheet(wb, template, cycle)
     _defined_names(wb, template, layout)
-    _meta_sheet(wb, template, cycle)
     prefill = {"unit_name": cycle.unit, "plan_year": cycle.year, "team_name": cycle.unit,
                "period": cycle.period or None}
     prefill = {k: v for k, v in prefill.items() if k in template.blocks and v not in (None, "")}
     defaults = {k: b.default for k, b in template.blocks.items()
                 if b.default is not None and not b.table and b.role != "computed"}
-    fill_inputs(wb, template, layout, {**defaults, **prefill, **(data or {})}, where="--data")
+    values = {**defaults, **prefill, **(data or {})}
+    fill_inputs(wb, template, layout, values, where="--data")
+    _meta_sheet(wb, template, cycle, _given(template, layout, values))
     return wb
+
+
+def _given(template: Template, layout: Layout, values: dict) -> dict:
+    """Every given (HQ-set) block's cells as issued: block → rows of values."""
+    out = {}
+    for name, block in template.blocks.items():
+        if block.role == "given" and not block.table:
+            p = layout.places[name]
+            grid = [[None] * p.ncols for _ in range(p.nrows)]
+            if name in values:
+                for r, row in enumerate(_as_grid(values[name], p.nrows, p.ncols, name)):
+                    for c, v in enumerate(row):
+                        grid[r][c] = v
+            out[name] = grid
+    return out
 
 
 def write(template: Template, cycle: Cycle, path: Path, data: dict | None = None) -> Path:
@@ -336,9 +352,9 @@ def _checks_sheet(wb, template, cycle):
     _protect_and_print(ws)
 
 
-def _meta_sheet(wb, template, cycle):
+def _meta_sheet(wb, template, cycle, given: dict):
     ws = wb.create_sheet(META_SHEET)
-    for r, (key, value) in enumerate(meta_rows(template, cycle), start=1):
+    for r, (key, value) in enumerate(meta_rows(template, cycle, given), start=1):
         ws.cell(r, 1, key)
         _put_value(ws.cell(r, 2), value)  # a unit named "=..." stays a name
         ws.cell(r, 2).number_format = "@"

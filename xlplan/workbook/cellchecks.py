@@ -19,10 +19,15 @@ from openpyxl.formula.tokenizer import TokenizerError
 
 from ..model import Cell, Finding, Template, WorkbookError, text
 from ..template.layout import excel_formulas, layout_for
+from ..template.xlfuncs import XlErr
 from ..texts import t
 from . import ooxml
 from ..template.layout import Area
 from .plan import CalamineSource, Correction, OpenpyxlSource, Plan, area_of, cell_value
+
+# what follows a formula saved without its result: no <v>, or an empty one (a text result is t="str")
+XML_NO_RESULT = re.compile(rb"\s*(?:</(?:\w+:)?f>)?\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>")
+NO_RESULT = "(no result)"  # in place of an error code: a formula saved by a program that does not calculate
 
 
 def lost_sheets(plan: Plan, lost: list[Finding], sheets: set[str]) -> list[Finding]:
@@ -127,7 +132,8 @@ def _xml_cells(xml: bytes) -> dict[str, tuple[str | None, str | None]]:
                     formula = Translator("=" + master, origin=origin).translate_formula(address)[1:]
                 except (TokenizerError, TranslatorError):  # a formula openpyxl cannot move: keep it as found
                     formula = master
-        out[address] = (formula, None)
+        uncached = XML_NO_RESULT.match(xml, m.end()) is not None and b't="str"' not in m.group(2)
+        out[address] = (formula, NO_RESULT if uncached and formula else None)
     if b't="e"' in xml:
         for m in ooxml.ERROR_CELL.finditer(xml):
             v = ooxml.VALUE.search(m.group(3) or b"")
@@ -234,6 +240,11 @@ def check_cells(plan: Plan, source, grid) -> tuple[list[Finding], list[Correctio
         positions = _block_positions(plan, name, block)
         for r, c, sheet, address in positions:
             formula, error = contents[sheet].get(address, (None, None))
+            if error == NO_RESULT:
+                error, value, said = _typed_formula(plan, name, block, sheet, address, formula, source, contents, grid)
+                findings += [said] if said else []
+                if value is not None:
+                    corrections.append(Correction(name, r, c, value))
             if error is None and formula and "#REF!" in formula.upper():
                 error = "#REF!"  # a reference that was deleted, whatever result the file kept
             if error is not None:
@@ -245,6 +256,40 @@ def check_cells(plan: Plan, source, grid) -> tuple[list[Finding], list[Correctio
         if merged.get(positions[0][2] if positions else "", ()):
             findings += _check_merged(plan, name, label, positions, merged)
     return findings, corrections
+
+
+def _typed_formula(plan, name, block, sheet, address, formula, source, contents, grid):
+    """A formula saved without its result in an input cell: computed where it is arithmetic on
+    numbers and cells (a note says so), else an error at the cell. Returns (the error code the
+    formula gives, for the input checks to report; the value computed; the finding)."""
+    from . import inputformulas
+
+    sheets = set(source.sheet_names())
+
+    def lookup(where, row, col, depth):
+        if where not in sheets:
+            raise inputformulas.CannotCompute(f"no sheet {where!r}")
+        at = ooxml.address(row, col)
+        found_formula, found_error = contents.get(where, {}).get(at, (None, None))
+        if found_error == NO_RESULT:
+            return inputformulas.evaluate(found_formula, where, lookup, depth)
+        if found_error is not None:
+            return XlErr(found_error)
+        return cell_value(grid(where), row, col)
+
+    label = text(block.label, plan.lang)
+    try:
+        value = inputformulas.evaluate(formula, sheet, lookup)
+    except inputformulas.CannotCompute as why:
+        return None, None, Finding("error", "FORMULA_NO_RESULT",
+                                   t("formula_no_result", plan.lang).format(label=label, formula="=" + formula, why=why),
+                                   Cell(plan.file, sheet, address), block=name, actual="=" + formula)
+    if isinstance(value, XlErr):
+        return value.code, None, None  # reported as the error value it gives
+    said = Finding("info", "FORMULA_COMPUTED",
+                   t("formula_computed", plan.lang).format(label=label, formula="=" + formula, value=value),
+                   Cell(plan.file, sheet, address), block=name, expected=value, actual="=" + formula)
+    return None, value, said
 
 
 def _sheet_of_block(plan: Plan, name: str, block) -> str | None:

@@ -21,6 +21,8 @@ from .plan import Plan, is_date, is_number
 from .read import ERROR_CODES
 
 NUMERIC_UNITS = ("yuan", "wan", "percent", "count", "number", "score", "seconds", "month")
+LARGEST = 1e15  # no plan figure comes near: beyond it the arithmetic overflows into infinity and NaN
+WHOLE_NAMES = ("times",)  # besides counts: how often a budget line's cost recurs
 TOLERANCE = 0.005  # half a fen: amounts in yuan are kept to two decimals
 
 
@@ -215,6 +217,10 @@ def _bad_value(block: Block, v, choices, lang, label):
             return "DATE_NOT_NUMBER", "error", t("date_not_number", lang).format(label=label, value=v)
         if not is_number(v):
             return "TEXT_NOT_NUMBER", "error", t("not_number", lang).format(label=label, value=v)
+        if not math.isfinite(v) or abs(v) >= LARGEST:
+            return "NUMBER_TOO_LARGE", "error", t("too_large", lang).format(label=label, value=f"{v:.6g}")
+        if (unit == "count" or block.name.rsplit(".", 1)[-1] in WHOLE_NAMES) and v != int(v):
+            return "NOT_WHOLE", "error", t("not_whole", lang).format(label=label, value=fmt(v))
         if unit == "month" and (v < 1 or v > 12 or v != int(v)):
             return "MONTH_RANGE", "error", t("month_range", lang).format(label=label, value=fmt(v))
         lo = block.minimum if block.minimum is not None else 0
@@ -366,10 +372,27 @@ def check_template(plan: Plan, values: dict, tables: dict) -> list[Finding]:
 SEVERITY_ORDER = {s: k for k, s in enumerate(SEVERITIES)}  # worst first
 
 
+def check_finite(plan: Plan, values: dict, tables: dict) -> list[Finding]:
+    """A computed number that overflowed (infinity, NaN): one error at the first such cell per block.
+
+    The inputs are bounded (LARGEST), so this is a safety net: a wrong number is never
+    stored or written as a cached value without a finding."""
+    out = []
+    for name, block in plan.template.blocks.items():
+        if block.role != "computed":
+            continue
+        for (r, c), v in cells(plan, values, tables, name):
+            if isinstance(v, float) and not math.isfinite(v):
+                out.append(finding(plan, "NUMBER_OVERFLOW", "error",
+                                   t("overflow", plan.lang).format(label=text(block.label, plan.lang)), name, r, c))
+                break
+    return out
+
+
 def run_all(plan: Plan, values: dict, tables: dict, notes: list[Finding] = ()) -> list[Finding]:
     """Every finding of a plan: what the reader met, the inputs, the template's checks."""
     findings = (list(plan.findings) + list(notes) + check_inputs(plan, values, tables)
-                + check_template(plan, values, tables))
+                + check_template(plan, values, tables) + check_finite(plan, values, tables))
     sheet_order = {}
     for k, sheet in enumerate(plan.template.sheets):
         sheet_order[text(sheet.title, plan.lang)] = k

@@ -9,6 +9,7 @@ their namespaces only as far as xlplan looks.
 from __future__ import annotations
 
 import html
+import io
 import re
 import zipfile
 import zlib
@@ -114,6 +115,44 @@ def core_properties(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+# -- Strict Open XML --------------------------------------------------------------------
+# Strict names its namespaces differently; the parts are the same. A Strict workbook is read as
+# the transitional one it stands for (calamine knows transitional only); the file is never changed.
+STRICT_TO_TRANSITIONAL = (
+    (b"http://purl.oclc.org/ooxml/spreadsheetml/main", MAIN[0].encode()),
+    (b"http://purl.oclc.org/ooxml/officeDocument/relationships/extendedProperties",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties"),
+    (RELATIONSHIPS[1].encode(), RELATIONSHIPS[0].encode()),
+    (b"http://purl.oclc.org/ooxml/drawingml/main", b"http://schemas.openxmlformats.org/drawingml/2006/main"),
+    (b"http://purl.oclc.org/ooxml/drawingml/spreadsheetDrawing",
+     b"http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"),
+    (b"http://purl.oclc.org/ooxml/drawingml/chart", b"http://schemas.openxmlformats.org/drawingml/2006/chart"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/extendedProperties",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/docPropsVTypes",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"),
+)
+
+
+def is_strict(zf: zipfile.ZipFile) -> bool:
+    return MAIN[1].encode() in read_part(zf, WORKBOOK, 4096)
+
+
+def as_transitional(zf: zipfile.ZipFile) -> bytes:
+    """A Strict Open XML workbook's bytes with the transitional namespaces."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in zf.infolist():
+            data = read_part(zf, info.filename)
+            if info.filename.endswith((".xml", ".rels")):
+                for strict, transitional in STRICT_TO_TRANSITIONAL:
+                    data = data.replace(strict, transitional)
+                if info.filename == WORKBOOK:
+                    data = data.replace(b' conformance="strict"', b"", 1)
+            copy.writestr(info, data)
+    return out.getvalue()
+
+
 # -- cell addresses --------------------------------------------------------------------
 def address(row: int, col: int) -> str:
     """(5, 3) → "C5"."""
@@ -172,6 +211,9 @@ text (escaped as XML). <f> is a cell's first child when it has one."""
 SHARED_INDEX = re.compile(rb'\bsi="(\d+)"')
 ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
 VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
+NEWER_ERROR_VALUE = re.compile(rb"(<(?:\w+:)?v>\s*)(#(?!(?:REF!|VALUE!|DIV/0!|NAME\?|N/A|NUM!|NULL!)\s*<)"
+                               rb"[A-Za-z_/0-9!?.]{1,20})(\s*</(?:\w+:)?v>)")
+"""An error value other than the classic seven (#SPILL!, #CALC!, #BLOCKED!, #GETTING_DATA, #PYTHON! ...)."""
 MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]+(?::[A-Z]{1,3}[0-9]+)?)"')
 DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 """The used range a sheet declares in its first bytes."""

@@ -13,7 +13,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..model import Cell, Finding, Template, WorkbookError
+from ..model import Cell, Finding, Template, WorkbookError, normal_unit
 from ..template.cycle import Cycle, cycle_of
 from ..template.layout import Area, TableArea
 from . import ooxml
@@ -57,7 +57,7 @@ class Plan:
 
     @property
     def unit(self) -> str:
-        return str(self.meta.get("unit") or "")
+        return normal_unit(self.meta.get("unit"))
 
     @property
     def period(self) -> str:
@@ -169,6 +169,8 @@ class CalamineSource:
         except ooxml.DAMAGED as exc:
             raise WorkbookError(f"{path.name}: cannot be read as an .xlsx workbook ({exc})") from None
         self._names = ooxml.defined_names(zf)
+        # what the sheets really hold: the bound on what the record may claim (metadata.py)
+        self.sheet_bytes = sum(i.file_size for i in zf.infolist() if i.filename.startswith(ooxml.WORKSHEETS))
 
     def sheet_names(self):
         return list(self.book.sheet_names)
@@ -189,7 +191,30 @@ class CalamineSource:
         try:
             return self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         except ooxml.DAMAGED as exc:
+            if "error value" in str(exc).lower() and not self._sanitised:
+                self._reopen_without_new_errors()
+                return self.grid(sheet)
             raise WorkbookError(f"{self.path.name} › {sheet}: the sheet cannot be read ({exc})") from None
+
+    _sanitised = False
+
+    def _reopen_without_new_errors(self):
+        """calamine knows the seven classic error values only; Excel 365 stores more (#SPILL!, #CALC!,
+        #BLOCKED!, #GETTING_DATA, #PYTHON! ...). The values are read from a copy in which those read
+        #N/A; the cell checks read the true code from the XML and report it where it matters."""
+        import python_calamine
+
+        self._sanitised = True
+        data = self.path.getvalue()
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as zf, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+            for info in zf.infolist():
+                part = zf.read(info.filename)
+                if info.filename.startswith(ooxml.WORKSHEETS) and info.filename.endswith(".xml"):
+                    part = ooxml.NEWER_ERROR_VALUE.sub(rb"\1#N/A\3", part)
+                copy.writestr(info, part)
+        self.book = python_calamine.CalamineWorkbook.from_filelike(NamedBytes(out.getvalue(), self.path.name),
+                                                                   load_tables=True)
 
 
 def area_of(sheet: str, ref: str) -> Area | None:

@@ -12,18 +12,19 @@ the engine recomputes them.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..model import Cell, Finding, Template, TemplateError, WorkbookError, text
+from ..model import Cell, Finding, Template, TemplateError, WorkbookError, normal_unit, text
 from ..template import spec
 from ..template.cycle import meta_cell
 from ..template.layout import META_SHEET, Area, TableArea, layout_for
 from .. import texts
 from ..texts import t
-from . import cellchecks, ooxml, safety, scan
+from . import cellchecks, issued, metadata, ooxml, safety, scan
 from .ooxml import parse_ref
 from .plan import CalamineSource, NamedBytes, OpenpyxlSource, Plan, Source, area_of, cell_value
 
@@ -58,6 +59,10 @@ def read_bytes(name: str, data: bytes, zf: zipfile.ZipFile | None = None) -> Pla
     except scan.Unusual:
         pass  # not plainly as made: the detailed reader reads it and says what is wrong
     with damaged_inside(name):
+        if ooxml.is_strict(zf):
+            data = ooxml.as_transitional(zf)
+            with zipfile.ZipFile(io.BytesIO(data)) as transitional:
+                return assemble(CalamineSource(NamedBytes(data, name), transitional), name)
         source = CalamineSource(NamedBytes(data, name), zf)
     return assemble(source, name)
 
@@ -82,7 +87,8 @@ def _read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
     strings = scan.SharedStrings(zf, book.shared_strings)
     dates = scan.date_styles(zf.read(book.styles)) if book.styles else frozenset()
     meta_grid = scan.grid(zf.read(book.parts[META_SHEET]), strings, dates)
-    meta = read_meta(_Grids(list(book.parts), {META_SHEET: meta_grid}), name)
+    sheet_bytes = sum(i.file_size for i in zf.infolist() if i.filename.startswith(ooxml.WORKSHEETS))
+    meta = read_meta(_Grids(list(book.parts), {META_SHEET: meta_grid}, sheet_bytes), name)
     template = template_for(meta, name)
     plan = Plan(file=name, template=template, meta=meta)
     lang = plan.lang
@@ -121,6 +127,7 @@ def _read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
             if block.role != "computed":
                 col = tarea.columns[block.name]
                 plan.tables[block.name] = [found.get((tarea.header_row + i, col)) for i in range(1, tarea.nrows + 1)]
+    plan.findings += metadata.check_record(plan) + issued.verify(plan)
     return plan
 
 
@@ -189,8 +196,9 @@ def _tables_as_made(template: Template, lang: str, found: tuple[tuple[str, str, 
 class _Grids:
     """Sheet grids already read, as a Source for read_meta."""
 
-    def __init__(self, sheets: list[str], grids: dict[str, list[list]]):
+    def __init__(self, sheets: list[str], grids: dict[str, list[list]], sheet_bytes: int):
         self.sheets, self.grids = sheets, grids
+        self.sheet_bytes = sheet_bytes  # the bound on what the record may claim (metadata.py)
 
     def sheet_names(self):
         return self.sheets
@@ -203,17 +211,21 @@ def read_meta(source: Source, file: str) -> dict:
     if META_SHEET not in source.sheet_names():
         raise WorkbookError(f"{file}: not an xlplan workbook (no {META_SHEET} sheet); "
                             "make it with `xlplan new`")
-    meta = {}
-    for row in source.grid(META_SHEET):
-        if len(row) >= 2 and row[0] not in (None, ""):
+    meta: dict = {"_rows": {}}
+    for r, row in enumerate(source.grid(META_SHEET), start=1):
+        if len(row) >= 2 and row[0] not in (None, "") and str(row[0]) not in meta:
             meta[str(row[0])] = row[1]
+            meta["_rows"][str(row[0])] = r
     for key in ("template", "version"):
         if not meta.get(key):
             raise WorkbookError(f"{file} › {META_SHEET}: the {key} is missing")
+    meta["_params_text"] = str(meta.get("params") or "")  # as signed (signature.py)
     try:
         meta["params"] = json.loads(meta.get("params") or "{}")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise WorkbookError(f"{file} › {META_SHEET} › {meta_cell('params')}: the cycle parameters are not valid JSON") from None
+    meta["params"] = metadata.check_params(meta, file, getattr(source, "sheet_bytes", None))
+    meta["unit"] = normal_unit(meta.get("unit"))
     year = meta.get("year")
     if isinstance(year, float) and year.is_integer():
         meta["year"] = int(year)
@@ -225,12 +237,16 @@ def read_meta(source: Source, file: str) -> dict:
 
 
 def template_for(meta: dict, file: str) -> Template:
+    year = meta.get("year")
     params = {**meta["params"], "lang": meta["lang"], "unit": meta.get("unit") or "",
-              "year": meta.get("year") or 0}
+              "year": year if isinstance(year, int) and not isinstance(year, bool) else 0}
     try:
         return spec.load(str(meta["template"]), params)
     except TemplateError as exc:
         raise WorkbookError(f"{file}: {exc}") from None
+    except Exception as exc:  # checked parameters that still do not render: the file is refused, not a traceback
+        raise WorkbookError(f"{file} › {META_SHEET} › {meta_cell('params')}: the cycle parameters do not fit the template "
+                            f"{meta['template']} ({type(exc).__name__}: {exc})") from None
 
 
 @contextmanager
@@ -280,6 +296,7 @@ def _assemble(source: Source, file: str) -> Plan:
     found, corrections = cellchecks.check_cells(plan, source, grid)
     plan.findings += found
     plan.correct(corrections)
+    plan.findings += metadata.check_record(plan) + issued.verify(plan)
     return plan
 
 
@@ -370,7 +387,10 @@ def _read_table(plan, table, section, tables, grid) -> tuple[list[Finding], list
     return findings, []
 
 
-ERROR_CODES = ("#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
+# every error value Excel can store: the classic seven and Excel 365's newer ones
+ERROR_CODES = ("#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+               "#GETTING_DATA", "#BLOCKED!", "#FIELD!", "#UNKNOWN!", "#CONNECT!", "#BUSY!", "#PYTHON!",
+               "#EXTERNAL!", "#TIMEOUT!")
 
 
 def _template_cell(plan: Plan, name: str) -> Cell:
