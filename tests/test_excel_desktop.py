@@ -118,3 +118,11 @@ def test_error_cells_read_as_the_office_add_in_reads_them(plans):
     data = desktop.book_json_of(book)
     shown = {v for s in data["sheets"] for row in s["values"] for v in row if isinstance(v, str) and v.startswith("#")}
     assert {"#DIV/0!", "#REF!"} <= shown
+
+
+def test_off_windows_the_desktop_add_in_says_so_instead_of_failing_on_a_write(plans, monkeypatch):
+    monkeypatch.setattr(livebook, "DESKTOP_COM", False)
+    book = fake_xlwings.Book(plans["slips"]["book"])
+    with pytest.raises(desktop.AddinError, match="Windows"):
+        desktop.recalculate(book)
+    assert book.protected() == sorted(s["name"] for s in plans["slips"]["book"]["sheets"] if s["protected"])

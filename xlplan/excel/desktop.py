@@ -171,6 +171,11 @@ def unprotected(book):
     """The book's protected sheets unprotected while the block writes, protected again as they
     were afterwards, whatever happened. Generated plans protect every sheet (no password) so
     that formulas stay put, and Excel refuses a write into a locked cell of a protected sheet."""
+    from . import livebook
+
+    if not livebook.DESKTOP_COM:
+        raise AddinError("the desktop add-in writes through Excel for Windows' COM interface; on a Mac, "
+                         "use the Office add-in that `xlplan serve` serves")
     lifted = []
     try:
         for sheet in book.sheets:
@@ -203,7 +208,11 @@ def main() -> None:
     from .ribbon import Session, run_submit
 
     book = xw.Book.caller()
-    data = recalculate(book)
+    try:
+        data = recalculate(book)
+    except XlplanError as exc:  # not a plan, unreadable, not Windows: the clerk reads why
+        book.app.alert(str(exc), title="xlplan")
+        return
     url, token = os.environ.get("XLPLAN_HQ_URL"), os.environ.get("XLPLAN_TOKEN")
     if not url or not token:
         return  # no HQ configured on this PC: submit through the Office add-in or by e-mail
