@@ -73,11 +73,12 @@ def test_checks_sheet_lists_and_links_every_finding(tmp_path):
     path = make(tmp_path, "two_slips", data)
     result = recalc.recalc_file(path)
     ws = openpyxl.load_workbook(path)["检查"]
-    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=5, max_col=5)]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=5, max_col=4)]
     assert len(rows) == len(result.findings) == 2
-    assert rows[0][:4] == ["错误", "REGIONS_NOT_MONTH", "各区域合计 880，月度目标 900（少 20）", "计划进度 › C14"]
-    assert ws["E5"].hyperlink.location == "'计划进度'!C14"
-    assert ws["E6"].hyperlink.location == "'推动计划及预算'!M6"
+    # the message first, the cell (a link), the severity as a word, the code last
+    assert rows[0] == ["各区域合计 880，月度目标 900（少 20）", "计划进度 › C14", "错误", "REGIONS_NOT_MONTH"]
+    assert ws["B5"].hyperlink.location == "'计划进度'!C14"
+    assert ws["B6"].hyperlink.location == "'推动计划及预算'!M6"
 
 
 def test_marks_follow_the_findings(tmp_path):

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 ROLES = ("input", "given", "computed")
 UNITS = ("yuan", "wan", "percent", "count", "number", "text", "month", "choice", "score", "seconds")
 SEVERITIES = ("error", "warning", "info")  # worst first
+TOLERANCE = 0.005  # half a fen: amounts in yuan are kept to two decimals; checks and gap colours share it
 
 
 def severity_counts(severities: Iterable[str]) -> dict[str, int]:
@@ -179,6 +180,7 @@ class Template:
     checks: tuple[Check, ...]
     source: str = ""
     views: tuple[View, ...] = ()  # how HQ consolidates this template
+    instructions: tuple[str, ...] = ()  # extra parts of the Instructions sheet, e.g. ("appraisal",)
 
     @cached_property
     def blocks(self) -> dict[str, Block]:

@@ -21,15 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .. import texts
 from ..model import View, XlplanError, text
-from ..template import spec, views
+from ..template import generate, paper, spec, styles, views
 from . import report
 from .merge import CONSOLIDATED_MARK
 from .store import Store
@@ -39,9 +37,6 @@ BASES = ("approved", "accepted")
 FORMATS = {"wan": "#,##0.00", "yuan": "#,##0", "count": "#,##0", "score": "0.0", "percent": "0.0%",
            "number": "#,##0.##"}
 PCT = "0.0%"
-HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
-TOTAL_FONT = Font(bold=True)
-TITLE_FONT = Font(bold=True, size=14)
 
 # words of the views that are not the catalogue's c_* words (xlplan/texts.py: cv_*)
 OWN_WORDS = {"blank", "plan", "actual", "variance", "ytd_plan", "ytd_actual", "ytd_achievement", "plan_year", "source",
@@ -460,22 +455,23 @@ def put(ws, row: int, col: int, value, number_format: str | None = None, bold: b
         cell.value = value
     if number_format and not isinstance(value, str):
         cell.number_format = number_format
-    if bold:
-        cell.font = TOTAL_FONT
+    cell.font = styles.TOTAL_FONT if bold else styles.BODY_FONT
     return cell
 
 
 def header(ws, row: int, labels, col: int = 1):
     for k, label in enumerate(labels):
         cell = put(ws, row, col + k, label, bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.fill = styles.HEADER_FILL
+        cell.font = styles.HEADER_FONT
+        cell.alignment = styles.CENTER
+        cell.border = styles.BOX
 
 
 def write_table(ws, row: int, t: ViewTable, caption: bool = True) -> int:
     """One table at `row` (a caption, the heading, the rows, the totals, its chart); returns the next free row."""
     if caption:
-        put(ws, row, 1, t.title).font = Font(bold=True, size=12)
+        put(ws, row, 1, t.title).font = styles.SECTION_FONT
         row += 1
     header(ws, row, t.heading)
     head = row
@@ -522,7 +518,9 @@ def _chart(ws, t: ViewTable, head: int, r: int) -> int:
 
 
 def status_sheet(ws, st: report.Status, lang: str):
-    put(ws, 1, 1, f"{w('title', lang)} · {w('status', lang)}").font = TITLE_FONT
+    put(ws, 1, 1, f"{w('title', lang)} · {w('status', lang)}").font = styles.TITLE_FONT
+    put(ws, 2, 1, texts.t("c_times_local", lang).format(zone=report.zone_name())).font = styles.NOTE_FONT
+    names = {r.template: report.template_name(r.template, lang) for r in st.rows}
     cols = ["status_col", "unit", "template", "period", "due", "received", "version", "files", "errors",
             "warnings", "review", "first_finding", "submitter", "file", "sha"]
     header(ws, 3, [w(c, lang) for c in cols])
@@ -530,29 +528,46 @@ def status_sheet(ws, st: report.Status, lang: str):
     for row in st.rows:
         used_, latest = row.used or {}, row.latest or {}
         first = row.findings[0] if row.findings and row.findings[0]["severity"] == "error" else None
-        values = [report.label(row.status, lang), row.unit, row.template, row.period,
+        values = [report.label(row.status, lang), row.unit, names.get(row.template, row.template), row.period,
                   row.due.isoformat() if row.due else None,
-                  latest["received_at"].strftime("%Y-%m-%d %H:%M") if latest else None,
+                  report.local_time(latest["received_at"]) if latest else None,
                   used_.get("version"), row.versions, latest.get("errors"), latest.get("warnings"),
                   report.review_label(row.review, lang) if row.review else None,
                   _finding_text(first), latest.get("submitter"), (used_ or latest).get("source"),
-                  (used_ or latest).get("sha256")]
+                  _short_sha((used_ or latest).get("sha256"))]
         for c, v in enumerate(values, start=1):
             put(ws, r, c, v)
         r += 1
     for s in st.unreadable:
         first = s["findings"][0] if s.get("findings") else None
         for c, v in enumerate([report.label("rejected", lang), None, None, None, None,
-                               s["received_at"].strftime("%Y-%m-%d %H:%M"), None, 1, s["errors"], 0, None,
-                               _finding_text(first), s.get("submitter"), s["source"], s["sha256"]], start=1):
+                               report.local_time(s["received_at"]), None, 1, s["errors"], 0, None,
+                               _finding_text(first), s.get("submitter"), s["source"], _short_sha(s["sha256"])], start=1):
             put(ws, r, c, v)
         r += 1
-    ws.column_dimensions["A"].width = 10
-    for c in range(2, len(cols) + 1):
-        ws.column_dimensions[get_column_letter(c)].width = 14
-    ws.column_dimensions[get_column_letter(cols.index("first_finding") + 1)].width = 48
-    ws.column_dimensions[get_column_letter(cols.index("file") + 1)].width = 28
-    ws.freeze_panes = "C4"
+    for r in range(4, ws.max_row + 1):  # long texts wrap in their columns
+        for key in ("first_finding", "file"):
+            ws.cell(r, cols.index(key) + 1).alignment = styles.WRAP
+
+
+def _short_sha(sha: str | None) -> str | None:
+    """The first 16 hex digits name a file among any HQ will ever store (the database has all 64)."""
+    return sha[:16] if sha else None
+
+
+def finish(ws, unit: str, lang: str) -> None:
+    """Widths from the content; the identifying columns (status and unit, period and unit ...)
+    frozen and repeated on every printed page with the header row; A4 landscape at a readable
+    scale; footers."""
+    ws.sheet_view.showGridLines = False
+    paper.fit_columns(ws, first_row=3)
+    header_row = 3
+    ident = 2 if ws.cell(header_row, 2).value is not None and ws.max_column > 6 else 1
+    ws.freeze_panes = f"{get_column_letter(ident + 1)}{header_row + 1}"
+    heights = generate.fit_rows(ws)
+    widths = [ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, ws.max_column + 1)]
+    paper.set_up(ws, unit=unit, lang=lang, widths=widths, title_cols=ident,
+                 title_rows=f"{header_row}:{header_row}" if ws.max_row > header_row + 1 else None, heights=heights)
 
 
 def _finding_text(f: dict | None) -> str | None:
@@ -578,30 +593,21 @@ def write(store: Store, path: str | Path, lang: str = texts.DEFAULT, st: report.
     """Build the consolidated workbook from the store and save it at `path`."""
     path = Path(path)
     lang = texts.language(lang)
-    wb = Workbook()
-    status_sheet(wb.active, st or report.status(store, basis=basis), lang)
-    wb.active.title = w("status", lang)
+    wb = generate.new_workbook(lang)
+    status_sheet(wb.create_sheet(w("status", lang)), st or report.status(store, basis=basis), lang)
     taken: dict[str, str] = {}
     sheets: dict[tuple[str, str], tuple] = {}  # (template, view title) → (worksheet, next row)
     for t in tables(store, lang, basis):
         key = (t.template, text(t.view.title, lang))
         if key not in sheets:
             ws = wb.create_sheet(_sheet_title(key[1], t.template, taken))
-            put(ws, 1, 1, f"{w('title', lang)} · {ws.title}").font = TITLE_FONT
-            ws.column_dimensions["A"].width = 14
-            ws.column_dimensions["B"].width = 18
-            for c in range(3, 30):
-                ws.column_dimensions[get_column_letter(c)].width = 12
-            ws.freeze_panes = "A4"
+            put(ws, 1, 1, f"{w('title', lang)} · {ws.title}").font = styles.TITLE_FONT
             sheets[key] = (ws, write_table(ws, 3, t, caption=False))  # the sheet's title says what it is
             continue
         ws, row = sheets[key]
         sheets[key] = (ws, write_table(ws, row, t))
     for ws in wb.worksheets:
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        finish(ws, w("title", lang), lang)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     wb.save(tmp)

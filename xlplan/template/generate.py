@@ -1,24 +1,29 @@
 """Template → a workbook a clerk can fill in: styled, validated, protected, with live formulas."""
 from __future__ import annotations
 
+import re
 from copy import copy
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 
-from ..model import Block, Template, TemplateError, text
+from ..model import TOLERANCE, Block, Template, TemplateError, text
 from .. import texts
 from ..texts import t
-from . import formula, styles
+from . import formula, paper, styles
 from .cycle import Cycle, meta_rows
 from .layout import (
     CHECK_COLUMNS,
+    CHECKS_HEADER_ROW,
+    FIRST_CHECK_ROW,
     LABEL_COL,
     META_SHEET,
     UNIT_COL,
@@ -27,16 +32,18 @@ from .layout import (
     checks_sheet_title,
     excel_formulas,
     layout_for,
+    quote,
 )
 
 
 def build_workbook(template: Template, cycle: Cycle, data: dict | None = None) -> Workbook:
     layout = layout_for(template, cycle.lang)
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = new_workbook(cycle.lang)
+    designs: dict[str, Design] = {}
+    _instructions_sheet(wb, template, cycle, designs)
     for sheet in template.sheets:
-        _write_sheet(wb, template, layout, sheet, cycle)
-    _checks_sheet(wb, template, cycle)
+        _write_sheet(wb, template, layout, sheet, cycle, designs)
+    _checks_sheet(wb, template, cycle, designs)
     _defined_names(wb, template, layout)
     prefill = {"unit_name": cycle.unit, "plan_year": cycle.year, "team_name": cycle.unit,
                "period": cycle.period or None}
@@ -46,6 +53,20 @@ def build_workbook(template: Template, cycle: Cycle, data: dict | None = None) -
     values = {**defaults, **prefill, **(data or {})}
     fill_inputs(wb, template, layout, values, where="--data")
     _meta_sheet(wb, template, cycle, _given(template, layout, values))
+    for title, design in designs.items():
+        finish_sheet(wb[title], design, cycle.unit, cycle.lang)
+    return wb
+
+
+def new_workbook(lang: str) -> Workbook:
+    """An empty workbook whose every font is the house font (styles.py), the theme naming the
+    language's East Asian font."""
+    from openpyxl.utils.indexed_list import IndexedList
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb._fonts = IndexedList([styles.BODY_FONT])  # the Normal style's font: cells without a style of their own
+    wb.loaded_theme = styles.theme(lang)
     return wb
 
 
@@ -71,45 +92,151 @@ def write(template: Template, cycle: Cycle, path: Path, data: dict | None = None
     return path
 
 
+# -- the design of a sheet: what stays on screen and what repeats on paper ------------------
+@dataclass
+class Design:
+    """What the generator knows about a sheet's look once its cells are written."""
+
+    ident_cols: int = 2  # the identifying columns: frozen on screen, repeated on every page
+    freeze_row: int | None = None  # the first row that scrolls (rows above stay)
+    title_rows: str | None = None  # rows repeated at the top of every printed page, e.g. "5:5"
+    breaks_after: set[int] | None = None  # columns after which a page may end (None: any)
+    sections: list[tuple[int, int]] = field(default_factory=list)  # (first, last) rows kept on one page
+    min_lines: dict[int, int] = field(default_factory=dict)  # row → lines it shows at least (text boxes)
+
+
+def finish_sheet(ws, design: Design, unit: str, lang: str) -> None:
+    """Row heights from the content, frozen panes and the print design, after every value is in."""
+    heights = fit_rows(ws, design.min_lines)
+    col = get_column_letter(design.ident_cols + 1)
+    if design.freeze_row:
+        ws.freeze_panes = f"{col}{design.freeze_row}"
+    elif design.ident_cols:
+        ws.freeze_panes = f"{col}3"
+    widths = [ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, ws.max_column + 1)]
+    for c in range(1, ws.max_column + 1):
+        if ws.column_dimensions[get_column_letter(c)].hidden:
+            widths[c - 1] = 0.0
+    for group in ws.column_dimensions.values():  # grouped (folded) columns: openpyxl keeps a range per entry
+        if group.hidden and group.min and group.max:
+            for c in range(group.min, group.max + 1):
+                if c <= len(widths):
+                    widths[c - 1] = 0.0
+    paper.set_up(ws, unit=unit, lang=lang, widths=widths, title_cols=design.ident_cols,
+                 title_rows=design.title_rows, allowed=design.breaks_after, heights=heights,
+                 sections=design.sections)
+
+
+def fit_rows(ws, min_lines: dict[int, int] | None = None) -> list[float]:
+    """Every row's height from its wrapped text (CJK counts double): set where a row needs more
+    than one line (neither Excel nor LibreOffice grows a row for wrapped text on opening a file),
+    and returned for planning the pages. A text box (a narrative field) gets its lines."""
+    min_lines = min_lines or {}
+    widths: dict[str, float] = {}
+    heights = []
+    for r in range(1, ws.max_row + 1):
+        lines, size = 1, paper.BODY_PT
+        for cell in ws[r]:
+            value = cell.value
+            if value is None or (isinstance(value, str) and value.startswith("=")):
+                continue
+            size = max(size, (cell.font.sz or paper.BODY_PT) if cell.font else paper.BODY_PT)
+            if cell.alignment is not None and cell.alignment.wrap_text:
+                letter = cell.column_letter
+                if letter not in widths:
+                    widths[letter] = ws.column_dimensions[letter].width or 8.43
+                lines = max(lines, paper.wrapped_lines(str(value), widths[letter]))
+        lines = max(lines, min_lines.get(r, 1))
+        if lines > 1:
+            ws.row_dimensions[r].height = paper.row_height(lines, size)
+        elif size > paper.BODY_PT:
+            ws.row_dimensions[r].height = paper.row_height(1, size)
+        heights.append(paper.row_height(lines, size))
+    return heights
+
+
 # -- sheets ---------------------------------------------------------------------
-def _write_sheet(wb, template, layout, sheet, cycle):
+def _write_sheet(wb, template, layout, sheet, cycle, designs):
     lang = cycle.lang
     ws = wb.create_sheet(text(sheet.title, lang))
     ws.sheet_view.showGridLines = False
     ws.cell(1, 1, f"{text(template.title, lang)} · {text(sheet.title, lang)}").font = styles.TITLE_FONT
-    ws.cell(2, 1, f"{cycle.unit} · {cycle.period or cycle.year}  —  {t('legend', lang)}").font = styles.NOTE_FONT
-    ws.column_dimensions[get_column_letter(LABEL_COL)].width = 30
-    ws.column_dimensions[get_column_letter(UNIT_COL)].width = 9
-    freeze = None
-    for place in layout.sections:
-        if place.sheet != ws.title:
-            continue
+    subtitle = f"{cycle.unit} · {cycle.period or cycle.year}"
+    if sheet.note:
+        subtitle += f"  —  {text(sheet.note, lang)}"
+    ws.cell(2, 1, subtitle).font = styles.NOTE_FONT
+    design = Design()
+    places = [p for p in layout.sections if p.sheet == ws.title]
+    labels, units = [], []
+    for place in places:
         section = place.section
         if place.title_row:
-            cell = ws.cell(place.title_row, LABEL_COL, text(section.title, lang))
-            cell.font = styles.SECTION_FONT
+            ws.cell(place.title_row, LABEL_COL, text(section.title, lang)).font = styles.SECTION_FONT
         writer = globals()[f"_section_{section.kind}"]
-        writer(ws, template, layout, place, lang)
-        if section.kind in ("rows", "table", "columns") and freeze is None:
-            col = "A" if section.kind == "table" else "C"
-            freeze = f"{col}{place.first_row}"
-    if freeze:
-        ws.freeze_panes = freeze
-    _protect_and_print(ws)
+        got = writer(ws, template, layout, place, lang, design)
+        labels += got[0]
+        units += got[1]
+        design.sections.append((place.title_row or place.header_row or place.first_row, place.last_row))
+    _label_columns(ws, places, labels, units)
+    grids = [p for p in places if p.section.kind in ("rows", "table", "columns")]
+    if grids:
+        first = grids[0]
+        design.ident_cols = _identifying_columns(template, first)
+        if first.first_row <= 12:
+            design.freeze_row = first.first_row
+        if len(grids) == 1 or first.section.kind == "table":
+            design.title_rows = f"{first.header_row}:{first.header_row}"
+        if first.section.kind == "rows" or any(p.section.kind == "rows" for p in grids):
+            design.breaks_after = _quarter_breaks(template, grids)
+    else:
+        design.ident_cols = 0
+    _protect(ws)
+    designs[ws.title] = design
 
 
-def _protect_and_print(ws):
+def _identifying_columns(template, place) -> int:
+    """Columns that name a row: label and unit, and the leading text columns (strategy, action, name)."""
+    section = place.section
+    if section.kind == "rows":
+        return UNIT_COL
+    leading = 0
+    for block in section.blocks[:2]:
+        if block.unit not in ("text", "choice"):
+            break
+        leading += 1
+    if section.kind == "table":
+        return max(leading, 1)
+    return UNIT_COL + leading
+
+
+def _quarter_breaks(template, grids) -> set[int] | None:
+    """A page of a monthly sheet may end after a quarter, or after the quarters' summaries."""
+    months = template.dims["month"].size
+    allowed = {VALUE_COL - 1 + m for m in (3, 6, 9, 12)}
+    allowed |= {VALUE_COL - 1 + months + template.dims["quarter"].size}
+    widest = max((len(p.section.blocks) for p in grids if p.section.kind != "rows"), default=0)
+    allowed |= set(range(VALUE_COL, VALUE_COL + widest))
+    return allowed
+
+
+def _label_columns(ws, places, labels, units):
+    """Column A wide enough for its labels (long ones wrap), column B for the units of measure."""
+    if not labels:
+        return
+    longest = max(paper.text_width(s) for s in labels)
+    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, min(max(longest + 2, 12), 34))
+    if any(units):
+        widest_unit = max([paper.longest_word(s) for s in units] + [4])
+        ws.column_dimensions["B"].width = max(ws.column_dimensions["B"].width or 0, widest_unit + 2)
+    else:
+        ws.column_dimensions["B"].width = 2  # nothing is measured on this sheet
+
+
+def _protect(ws):
     ws.protection.sheet = True
     # rows may be inserted and columns widened; formulas stay locked
     for allowed in ("insertRows", "deleteRows", "formatColumns", "formatRows", "sort", "autoFilter"):
         setattr(ws.protection, allowed, False)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:2"
-    ws.page_margins.left = ws.page_margins.right = 0.4
 
 
 def _unit_of(template, block, r):
@@ -119,32 +246,47 @@ def _unit_of(template, block, r):
     return block.unit
 
 
+def _is_total(template, block) -> bool:
+    """Totals and summaries: a section's totals row, a month row's quarters and year."""
+    if block.beside:
+        return True
+    return any(block in s.totals for sh in template.sheets for s in sh.sections)
+
+
 def _style_cell(cell, template, block, r, lang):
-    """Inputs yellow and unlocked, HQ's figures grey, computed cells locked.
+    """Inputs yellow and unlocked, HQ's figures grey, computed cells white (totals blue), locked.
 
     A workbook has a handful of distinct cell styles; each is built once and copied,
     since openpyxl's per-attribute assignment costs most of the generation time.
     """
     unit = _unit_of(template, block, r)
-    key = (unit, block.role)
+    total = block.role == "computed" and _is_total(template, block)
+    key = (unit, block.role, total)
     cache = cell.parent.parent.__dict__.setdefault("_xlplan_styles", {})
     if key in cache:
         cell._style = copy(cache[key])
         return
-    cell.number_format = styles.NUMBER_FORMATS[unit]
+    textual = unit in ("text", "choice")
+    cell.number_format = (styles.COMPUTED_FORMATS if block.role == "computed" else styles.NUMBER_FORMATS)[unit]
     cell.border = styles.BOX
+    cell.alignment = styles.TEXT_VALUE if textual else styles.NUMBER
     if block.role == "input":
         cell.fill = styles.INPUT_FILL
         cell.font = styles.INPUT_FONT
         cell.protection = styles.UNLOCKED
     elif block.role == "given":
         cell.fill = styles.GIVEN_FILL
+        cell.font = styles.BODY_FONT
+        cell.protection = styles.LOCKED
+    elif total:
+        cell.fill = styles.TOTAL_FILL
+        cell.font = styles.TOTAL_FONT
         cell.protection = styles.LOCKED
     else:
         cell.font = styles.COMPUTED_FONT
         cell.protection = styles.LOCKED
-    if unit == "text" and block.role != "computed":
-        cell.alignment = styles.WRAP
+    if unit == "text" and len(block.name) and block.name.endswith("status"):
+        cell.alignment = styles.CENTER_TEXT  # a short verdict ("達成") beside a figure
     cache[key] = copy(cell._style)
 
 
@@ -159,11 +301,49 @@ def _fill_block(ws, template, layout, block, lang):
             if formulas is not None:
                 cell.value = formulas[r - 1][c - 1]
     if block.highlight_nonzero:
-        top = f"{get_column_letter(place.col)}{place.row}"
-        ref = f"{top}:{get_column_letter(place.col + place.ncols - 1)}{place.row + place.nrows - 1}"
-        ws.conditional_formatting.add(ref, FormulaRule(
-            formula=[f'AND(ISNUMBER({top}),ABS({top})>0.005)'], fill=styles.GAP_FILL))
+        _highlight_gap(ws, template, layout, block, place)
     _validate(ws, template, layout, block, lang)  # also shows the block's help as the input message
+
+
+def _highlight_gap(ws, template, layout, block, place):
+    """A gap that should be zero turns red (error) or amber (warning) exactly when its check
+    reports a finding: the check's own tolerance, so a rounding the engine accepts stays white."""
+    check = _check_of_gap(template, block)
+    top = f"{get_column_letter(place.col)}{place.row}"
+    ref = f"{top}:{get_column_letter(place.col + place.ncols - 1)}{place.row + place.nrows - 1}"
+    severity = check.severity if check else "error"
+    limit = str(TOLERANCE)
+    if check is not None:
+        absolute = check.args.get("tolerance", TOLERANCE)
+        relative = check.args.get("relative_tolerance", 0)
+        expected = check.args.get("expected") or check.args.get("computed")
+        if relative and isinstance(expected, str) and expected in layout.places:
+            p = layout.places[expected]
+            er = "" if p.nrows == 1 else ""  # same row as the gap, or the one cell
+            row = p.row if p.nrows == 1 else f"{place.row}"
+            col = get_column_letter(p.col) if p.ncols == 1 else get_column_letter(place.col)
+            sheet = "" if p.sheet == ws.title else quote(p.sheet) + "!"
+            anchor = f"{sheet}${col}${row}" if p.nrows == 1 else f"{sheet}{col}{row}"
+            if p.nrows == 1 and p.ncols == 1:
+                anchor = f"{sheet}${col}${p.row}"
+            limit = f"MAX({absolute},{relative}*ABS({anchor}))" + er
+        else:
+            limit = str(absolute)
+    ws.conditional_formatting.add(ref, FormulaRule(
+        formula=[f"AND(ISNUMBER({top}),ABS({top})>{limit})"], fill=styles.FINDING_FILL[severity],
+        font=styles.FINDING_FONT[severity]))
+
+
+def _check_of_gap(template, block):
+    """The check that compares the two blocks a gap subtracts (gap = a − b): its tolerance and severity."""
+    names = set(re.findall(r"[a-z_][a-z0-9_.]*", str(block.formula or "")))
+    for check in template.checks:
+        pair = {check.args.get("actual"), check.args.get("expected"), check.args.get("stated"),
+                check.args.get("computed")}
+        pair.discard(None)
+        if len(pair) == 2 and pair <= names:
+            return check
+    return None
 
 
 def _header(ws, row, col, label):
@@ -185,65 +365,98 @@ def unit_text(unit: str, lang: str) -> str:
     return texts.t(key, lang) if key in texts.TEXTS and unit != "count" else ""
 
 
-def _section_form(ws, template, layout, place, lang):
-    width = 16
+def _value_width(template, block, header: str = "") -> float:
+    """A value column: room for its header's longest word, its largest number, or what the template asks."""
+    unit = block.unit
+    if unit in ("text", "choice"):
+        base = block.width or 14.0
+    else:
+        largest = styles.LARGEST.get(unit, 99_999)
+        fmt_ = styles.NUMBER_FORMATS.get(unit, "General")
+        base = 8.0 if unit == "percent" else paper.text_width(f"{largest:,.2f}" if "0.00" in fmt_ else f"{int(largest):,}") + 2
+    # a short heading stays on one line; a long one wraps between words, never inside one
+    heading = min(paper.text_width(header) + 2, max(paper.longest_word(header) + 2, 14))
+    return max(block.width or 0, base, heading, paper.longest_word(header) + 2)
+
+
+def _set_width(ws, col, width):
+    letter = get_column_letter(col)
+    current = ws.column_dimensions[letter].width or 0
+    ws.column_dimensions[letter].width = max(current, width)
+
+
+def _section_form(ws, template, layout, place, lang, design):
+    labels, units = [], []
+    width = 16.0
     for block in place.section.blocks:
         p = layout.places[block.name]
         for r in range(1, p.nrows + 1):
             label = text(block.label, lang)
             if block.rows:
                 label = f"{label} {template.dims[block.rows].label(lang, r - 1)}"
-            ws.cell(p.row + r - 1, LABEL_COL, label)
-            ws.cell(p.row + r - 1, UNIT_COL, _unit_label(template, block, lang, r))
+            ws.cell(p.row + r - 1, LABEL_COL, label).alignment = styles.LABEL
+            unit = _unit_label(template, block, lang, r)
+            ws.cell(p.row + r - 1, UNIT_COL, unit).alignment = styles.LABEL
+            labels.append(label)
+            units.append(unit)
+            if block.unit == "text" and (block.width or 0) >= 40 and p.nrows == 1:
+                design.min_lines[p.row] = 5  # a narrative: mission, situation, principles
         _fill_block(ws, template, layout, block, lang)
-        width = max(width, block.width or 0)
-    _widen(ws, VALUE_COL, width)
+        width = max(width, _value_width(template, block))
+    _set_width(ws, VALUE_COL, width)
+    return labels, units
 
 
-def _widen(ws, col, width):
-    letter = get_column_letter(col)
-    current = ws.column_dimensions[letter].width or 0
-    ws.column_dimensions[letter].width = max(current, width)
-
-
-def _section_columns(ws, template, layout, place, lang):
+def _section_columns(ws, template, layout, place, lang, design):
     section = place.section
     dim = template.dims[section.rows]
+    labels, units = [text(section.title, lang)], []
     _header(ws, place.header_row, LABEL_COL, text(section.title, lang))
-    _header(ws, place.header_row, UNIT_COL, t("unit_of_measure", lang))
+    if dim.units or any(_unit_label(template, b, lang) for b in section.blocks):
+        _header(ws, place.header_row, UNIT_COL, t("unit_of_measure", lang))
+        units.append(t("unit_of_measure", lang))
+    else:
+        _header(ws, place.header_row, UNIT_COL, "")  # no units here: the column stays narrow
     for k in range(dim.size):
-        ws.cell(place.first_row + k, LABEL_COL, dim.label(lang, k))
+        ws.cell(place.first_row + k, LABEL_COL, dim.label(lang, k)).alignment = styles.LABEL
+        labels.append(dim.label(lang, k))
         if dim.units:
-            ws.cell(place.first_row + k, UNIT_COL, unit_text(dim.units[k], lang))
+            unit = unit_text(dim.units[k], lang)
+            ws.cell(place.first_row + k, UNIT_COL, unit).alignment = styles.LABEL
+            units.append(unit)
     for block in section.blocks:
         p = layout.places[block.name]
         unit = _unit_label(template, block, lang) if not dim.units else ""
-        _header(ws, place.header_row, p.col, text(block.label, lang) + (f" ({unit})" if unit else ""))
+        header = text(block.label, lang) + (f"\n({unit})" if unit else "")
+        _header(ws, place.header_row, p.col, header)
         _fill_block(ws, template, layout, block, lang)
-        _widen(ws, p.col, block.width or 13)
+        _set_width(ws, p.col, _value_width(template, block, header))
     if section.totals:
-        ws.cell(place.last_row, LABEL_COL, text(section.total_label, lang)).font = styles.SECTION_FONT
+        total = ws.cell(place.last_row, LABEL_COL, text(section.total_label, lang))
+        total.font = styles.SECTION_FONT
+        labels.append(total.value)
         for block in section.totals:
             _fill_block(ws, template, layout, block, lang)
-            p = layout.places[block.name]
-            ws.cell(p.row, p.col).fill = styles.TOTAL_FILL
+    return labels, units
 
 
-def _section_rows(ws, template, layout, place, lang):
+def _section_rows(ws, template, layout, place, lang, design):
     section = place.section
     dim = template.dims[section.cols]
+    labels, units = [text(section.title, lang)], [t("unit_of_measure", lang)]
     _header(ws, place.header_row, LABEL_COL, text(section.title, lang))
     _header(ws, place.header_row, UNIT_COL, t("unit_of_measure", lang))
+    widest = max((_value_width(template, b) for b in section.blocks), default=10)
     for k in range(dim.size):
         _header(ws, place.header_row, VALUE_COL + k, dim.label(lang, k))
-        _widen(ws, VALUE_COL + k, 10)
+        _set_width(ws, VALUE_COL + k, widest)
     if any(b.beside for b in section.blocks):
         quarters = template.dims["quarter"]
         for k in range(quarters.size):
             _header(ws, place.header_row, VALUE_COL + dim.size + k, quarters.label(lang, k))
-            _widen(ws, VALUE_COL + dim.size + k, 11)
+            _set_width(ws, VALUE_COL + dim.size + k, widest)
         _header(ws, place.header_row, VALUE_COL + dim.size + quarters.size, t("year", lang))
-        _widen(ws, VALUE_COL + dim.size + quarters.size, 12)
+        _set_width(ws, VALUE_COL + dim.size + quarters.size, widest + 1)
     for block in section.blocks:
         p = layout.places[block.name]
         if not block.beside:
@@ -251,19 +464,24 @@ def _section_rows(ws, template, layout, place, lang):
                 label = text(block.label, lang)
                 if block.rows:
                     label = f"{label} · {template.dims[block.rows].label(lang, r - 1)}"
-                ws.cell(p.row + r - 1, LABEL_COL, label)
-                ws.cell(p.row + r - 1, UNIT_COL, _unit_label(template, block, lang))
+                ws.cell(p.row + r - 1, LABEL_COL, label).alignment = styles.LABEL
+                unit = _unit_label(template, block, lang)
+                ws.cell(p.row + r - 1, UNIT_COL, unit).alignment = styles.LABEL
+                labels.append(label)
+                units.append(unit)
         _fill_block(ws, template, layout, block, lang)
+    return labels, units
 
 
-def _section_table(ws, template, layout, place, lang):
+def _section_table(ws, template, layout, place, lang, design):
     section = place.section
     tplace = layout.tables[section.table]
     columns = []
     for k, block in enumerate(section.blocks):
-        _header(ws, tplace.header_row, tplace.first_col + k, layout.header(block.name))
-        _widen(ws, tplace.first_col + k, block.width or 11)
-        column = TableColumn(id=k + 1, name=layout.header(block.name))
+        heading = layout.header(block.name)
+        _header(ws, tplace.header_row, tplace.first_col + k, heading)
+        _set_width(ws, tplace.first_col + k, _value_width(template, block, heading))
+        column = TableColumn(id=k + 1, name=heading)
         if block.formula:
             renderer = formula.ExcelRenderer(layout, set(template.blocks), block.name, structured=True)
             ctx = formula.Context(block.name, block.table, {}, ws.title, row=1)
@@ -277,6 +495,7 @@ def _section_table(ws, template, layout, place, lang):
     table = Table(displayName=section.table, ref=tplace.ref, tableColumns=columns)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=False)
     ws.add_table(table)
+    return [], []
 
 
 # -- validation -------------------------------------------------------------------
@@ -338,18 +557,86 @@ def _defined_names(wb, template, layout):
         wb.defined_names[name] = DefinedName(name, attr_text=layout.defined_name(name))
 
 
-def _checks_sheet(wb, template, cycle):
+def _checks_sheet(wb, template, cycle, designs):
     lang = cycle.lang
     ws = wb.create_sheet(checks_sheet_title(lang))
     ws.sheet_view.showGridLines = False
     ws.cell(1, 1, f"{text(template.title, lang)} · {checks_sheet_title(lang)}").font = styles.TITLE_FONT
     ws.cell(2, 1, t("checks_note", lang)).font = styles.NOTE_FONT
-    for k, key in enumerate(CHECK_COLUMNS):
-        _header(ws, 4, k + 1, t(f"col_{key}", lang))
-    for letter, width in zip("ABCDE", (10, 24, 80, 22, 12)):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A5"
-    _protect_and_print(ws)
+    for k, column in enumerate(CHECK_COLUMNS, start=1):
+        _header(ws, CHECKS_HEADER_ROW, k, t(column.heading, lang))
+        ws.column_dimensions[get_column_letter(k)].width = column.width
+    _protect(ws)
+    designs[ws.title] = Design(ident_cols=0, freeze_row=FIRST_CHECK_ROW,
+                               title_rows=f"{CHECKS_HEADER_ROW}:{CHECKS_HEADER_ROW}")
+
+
+def _instructions_sheet(wb, template, cycle, designs):
+    """The first sheet: what to fill in, what the colours mean, how to recalculate, the deadline
+    and whom to ask (the cycle's `due` and `contact` parameters) and, for an appraisal, its
+    purpose, principles and process."""
+    lang = cycle.lang
+    ws = wb.create_sheet(t("instructions_sheet", lang))
+    ws.sheet_view.showGridLines = False
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 96
+    ws.cell(1, 1, f"{text(template.title, lang)} · {t('instructions_sheet', lang)}").font = styles.TITLE_FONT
+    ws.cell(2, 1, f"{cycle.unit} · {cycle.period or cycle.year}").font = styles.NOTE_FONT
+    params = cycle.params or {}
+    row = 4
+
+    def heading(key):
+        nonlocal row
+        ws.cell(row, 1, t(key, lang)).font = styles.SECTION_FONT
+        row += 1
+
+    def line(label, body, style=None):
+        nonlocal row
+        a = ws.cell(row, 1, label)
+        a.alignment = styles.LABEL
+        if style is not None:
+            fill, font = style
+            a.fill, a.font, a.border = fill, font, styles.BOX
+            a.alignment = styles.CENTER
+        b = ws.cell(row, 2, body)
+        b.alignment = styles.WRAP
+        b.data_type = "s"
+        row += 1
+
+    heading("ins_what")
+    line("", t("ins_what_text", lang))
+    row += 1
+    heading("ins_colours")
+    sample = t("ins_sample", lang)
+    for key, style in (("ins_input", (styles.INPUT_FILL, styles.INPUT_FONT)),
+                       ("ins_given", (styles.GIVEN_FILL, styles.BODY_FONT)),
+                       ("ins_computed", (PatternFill(fill_type=None), styles.COMPUTED_FONT)),
+                       ("ins_total", (styles.TOTAL_FILL, styles.TOTAL_FONT)),
+                       ("ins_error", (styles.FINDING_FILL["error"], styles.FINDING_FONT["error"])),
+                       ("ins_warning", (styles.FINDING_FILL["warning"], styles.FINDING_FONT["warning"]))):
+        line(sample, t(key, lang), style)
+    row += 1
+    heading("ins_recalc")
+    line("", t("ins_recalc_text", lang))
+    row += 1
+    heading("ins_sheets")
+    for sheet in template.sheets:
+        parts = [text(sec.title, lang) for sec in sheet.sections if sec.title]
+        body = "、".join(parts) if lang.startswith("zh") else "; ".join(parts)
+        if sheet.note:
+            body = f"{text(sheet.note, lang)} {body}"
+        line(text(sheet.title, lang), body)
+    line(checks_sheet_title(lang), t("checks_note", lang))
+    row += 1
+    line(t("ins_deadline", lang), str(params.get("due") or t("ins_not_set", lang)))
+    line(t("ins_contact", lang), str(params.get("contact") or t("ins_not_set", lang)))
+    if "appraisal" in template.instructions:
+        for key in ("ins_purpose", "ins_principles", "ins_process"):
+            row += 1
+            heading(key)
+            line("", t(f"{key}_text", lang))
+    _protect(ws)
+    designs[ws.title] = Design(ident_cols=0)
 
 
 def _meta_sheet(wb, template, cycle, given: dict):

@@ -250,4 +250,40 @@ def checks_sheet_title(lang: str) -> str:
     return t("checks_sheet", lang)
 
 
-CHECK_COLUMNS = ("severity", "code", "message", "where", "cell")
+@dataclass(frozen=True)
+class CheckColumn:
+    """A column of the Checks sheet: what it shows, its heading's catalogue id, its width."""
+
+    key: str  # message | cell | severity | code
+    heading: str
+    width: float
+
+
+# The Checks sheet, defined once (the generator draws it, recalculation and the add-in fill it):
+# the message first, then a link to the cell, the severity as a word, the code last and narrow.
+CHECK_COLUMNS = (
+    CheckColumn("message", "col_message", 72),
+    CheckColumn("cell", "col_cell", 26),
+    CheckColumn("severity", "col_severity", 9),
+    CheckColumn("code", "col_code", 14),
+)
+CHECKS_HEADER_ROW = 4
+FIRST_CHECK_ROW = 5
+
+
+def check_row(finding, lang: str) -> dict[str, object]:
+    """What each column of the Checks sheet shows for one finding (the cell: "Sheet › A1")."""
+    where = f"{finding.cell.sheet} › {finding.cell.address}" if finding.cell and finding.cell.address else ""
+    return {"message": finding.message, "cell": where, "severity": t(finding.severity, lang), "code": finding.code}
+
+
+def check_link(finding) -> str | None:
+    """Where the cell column's link jumps: 'Sheet'!A1."""
+    if finding.cell and finding.cell.address:
+        return f"{quote(finding.cell.sheet)}!{finding.cell.address}"
+    return None
+
+
+def check_column(key: str) -> int:
+    """The 1-based column of the Checks sheet that shows `key`."""
+    return next(k for k, c in enumerate(CHECK_COLUMNS, start=1) if c.key == key)

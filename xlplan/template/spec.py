@@ -107,6 +107,7 @@ def check_blocks(check: Check) -> list[str]:
     return out
 
 
+INSTRUCTION_PARTS = ("appraisal",)  # what a template may add to its Instructions sheet
 CELL_REF = re.compile(r"^([A-Za-z]{1,3}[0-9]+|[Rr][0-9]*[Cc][0-9]*)$")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 TABLE_HEADER_FORBIDDEN = set("[]#'\"{}$^&*+=-<>/,:.\t\n\r")
@@ -301,9 +302,13 @@ def build(data: dict, where: str) -> Template:
     sheets = tuple(_sheet(s, dims, f"{where} › sheets[{i}]") for i, s in enumerate(data["sheets"]))
     checks = tuple(_check(c, f"{where} › checks[{i}]") for i, c in enumerate(data.get("checks") or []))
     views = tuple(_view(v, f"{where} › consolidation[{i}]") for i, v in enumerate(data.get("consolidation") or []))
+    instructions = tuple(str(x) for x in data.get("instructions") or ())
+    for part in instructions:
+        if part not in INSTRUCTION_PARTS:
+            raise TemplateError(f"{where}: instructions: no part {part!r} (known: {', '.join(INSTRUCTION_PARTS)})")
     template = Template(
         id=str(data["id"]), version=str(data["version"]), title=_labels(data.get("title"), where),
-        dims=dims, sheets=sheets, checks=checks, source=where, views=views,
+        dims=dims, sheets=sheets, checks=checks, source=where, views=views, instructions=instructions,
     )
     validate(template)
     return template

@@ -1,42 +1,124 @@
-"""How cells look: inputs yellow, HQ's given figures grey, computed cells white and locked."""
+"""How cells look: one font family per script, and colours that mean one thing each.
+
+Colours (the legend on the Instructions sheet says the same):
+- input: light yellow, blue figures, unlocked — the unit fills it in;
+- given: grey, locked — set by HQ;
+- computed: white, locked;
+- total: light blue, bold, locked — a computed total or summary;
+- error: red, warning: amber — only where the engine reports a finding (recalc marks the
+  cell; a gap's conditional format uses the check's own tolerance), never the input yellow.
+
+Fonts: every style names the Latin font (Arial: on every Windows and Mac, and metric-equal
+to Liberation Sans where LibreOffice runs) with scheme "minor", and the workbook's theme
+puts the language's East Asian font in the minor font's eastAsia slot (`<a:ea>` and the
+Hans/Hant script entries): Microsoft JhengHei for zh-Hant, Microsoft YaHei for zh-Hans,
+the fonts every Windows in Taiwan and the mainland has (Mac Excel substitutes PingFang).
+openpyxl's Font has no East Asian attribute — in SpreadsheetML a cell font has only one
+name — so the theme is the one place the East Asian font can be named; Excel draws Latin
+text in Arial and Chinese in the theme's East Asian font. One family per script, used by
+every style: no serif next to sans.
+"""
 from __future__ import annotations
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.writer.theme import theme_xml
+
+LATIN_FONT = "Arial"
+EAST_ASIAN_FONT = {"zh-Hans": "Microsoft YaHei", "zh-Hant": "Microsoft JhengHei", "en": "Microsoft JhengHei"}
+SIZE = 10
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 GIVEN_FILL = PatternFill("solid", fgColor="E7E6E6")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-SECTION_FILL = PatternFill("solid", fgColor="DDEBF7")
-TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+TOTAL_FILL = PatternFill("solid", fgColor="DDEBF7")
 FINDING_FILL = {"error": PatternFill("solid", fgColor="FFC7CE"),
-                "warning": PatternFill("solid", fgColor="FFEB9C"),
-                "info": PatternFill("solid", fgColor="DDEBF7")}
-GAP_FILL = PatternFill("solid", fgColor="FFC7CE")
+                "warning": PatternFill("solid", fgColor="F8CBAD"),
+                "info": PatternFill("solid", fgColor="E4DFEC")}
+FINDING_COLOURS = {"error": "#FFC7CE", "warning": "#F8CBAD", "info": "#E4DFEC"}
 
-INPUT_FONT = Font(color="1F3FBF")
-COMPUTED_FONT = Font(color="000000")
-HEADER_FONT = Font(color="FFFFFF", bold=True)
-TITLE_FONT = Font(size=14, bold=True, color="1F4E78")
-SECTION_FONT = Font(bold=True, color="1F4E78")
-NOTE_FONT = Font(italic=True, color="595959", size=9)
-LINK_FONT = Font(color="0563C1", underline="single")
+
+def _font(**kw) -> Font:
+    return Font(name=LATIN_FONT, scheme="minor", size=kw.pop("size", SIZE), **kw)
+
+
+BODY_FONT = _font(color="000000")
+INPUT_FONT = _font(color="1F3FBF")
+COMPUTED_FONT = _font(color="000000")
+TOTAL_FONT = _font(color="000000", bold=True)
+HEADER_FONT = _font(color="FFFFFF", bold=True)
+TITLE_FONT = _font(size=14, bold=True, color="1F4E78")
+SECTION_FONT = _font(bold=True, color="1F4E78")
+NOTE_FONT = _font(italic=True, color="595959")
+LINK_FONT = _font(color="0563C1", underline="single")
+FINDING_FONT = {"error": _font(color="9C0006", bold=True), "warning": _font(color="833C0B", bold=True),
+                "info": _font(color="3F3151")}
 
 THIN = Side(style="thin", color="BFBFBF")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
+LABEL = Alignment(wrap_text=True, vertical="center")
+NUMBER = Alignment(horizontal="right", vertical="center", indent=1)  # a figure never touches the text beside it
+TEXT_VALUE = Alignment(horizontal="left", vertical="center", wrap_text=True, indent=1)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+CENTER_TEXT = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
+# Computed figures leave zero blank (an empty month shows nothing, not 0 or 0.00); what a
+# unit types shows as typed, 0 included.
 NUMBER_FORMATS = {
     "yuan": "#,##0",
     "wan": "#,##0.00",
     "percent": "0.0%",
     "count": "#,##0",
-    "number": "General",
+    "number": "[<1]0.0%;General",  # effects: "99 %" typed as a share shows as one; counts and days as typed
     "score": "0.0",
     "seconds": "0.0",
     "month": "0",
     "text": "@",
     "choice": "@",
 }
+COMPUTED_FORMATS = {
+    "yuan": "#,##0;-#,##0;;@",
+    "wan": "#,##0.00;-#,##0.00;;@",
+    "percent": "0.0%;-0.0%;;@",
+    "count": "#,##0;-#,##0;;@",
+    "number": "General;-General;;@",
+    "score": "0.0;-0.0;;@",
+    "seconds": "0.0;-0.0;;@",
+    "month": "0;-0;;@",
+    "text": "@",
+    "choice": "@",
+}
+LARGEST = {"yuan": 9_999_999, "wan": 99_999.99, "count": 99_999, "number": 99_999, "score": 100.0,
+           "seconds": 999.9, "month": 12, "percent": 1.0}
+
+
+def theme(lang: str) -> bytes:
+    """openpyxl's default theme with Arial as the Latin and the language's East Asian font in
+    the eastAsia slot (and the Hans / Hant script entries) of both theme fonts."""
+    xml = theme_xml
+    east = EAST_ASIAN_FONT.get(lang, EAST_ASIAN_FONT["zh-Hant"])
+    for role in ("majorFont", "minorFont"):
+        start = xml.index(f"<a:{role}>")
+        end = xml.index(f"</a:{role}>", start)
+        part = xml[start:end]
+        latin_start = part.index("<a:latin ")
+        latin_end = part.index("/>", latin_start) + 2
+        ea_start = part.index("<a:ea ")
+        ea_end = part.index("/>", ea_start) + 2
+        new = (part[:latin_start] + f'<a:latin typeface="{LATIN_FONT}"/>' + part[latin_end:ea_start]
+               + f'<a:ea typeface="{east}"/>' + part[ea_end:])
+        new = _script(new, "Hans", EAST_ASIAN_FONT["zh-Hans"])
+        new = _script(new, "Hant", EAST_ASIAN_FONT["zh-Hant"])
+        xml = xml[:start] + new + xml[end:]
+    return xml.encode("utf-8")
+
+
+def _script(part: str, script: str, typeface: str) -> str:
+    marker = f'<a:font script="{script}" typeface="'
+    if marker not in part:
+        return part
+    start = part.index(marker) + len(marker)
+    end = part.index('"', start)
+    return part[:start] + typeface + part[end:]

@@ -13,7 +13,7 @@ import datetime as dt
 import math
 from typing import Any, Callable, Iterator
 
-from ..model import SEVERITIES, Block, Check, Finding, text
+from ..model import SEVERITIES, TOLERANCE, Block, Check, Finding, text
 from ..template.xlfuncs import XlErr
 from ..texts import t
 from .numbers import read_number
@@ -23,7 +23,6 @@ from .read import ERROR_CODES
 NUMERIC_UNITS = ("yuan", "wan", "percent", "count", "number", "score", "seconds", "month")
 LARGEST = 1e15  # no plan figure comes near: beyond it the arithmetic overflows into infinity and NaN
 WHOLE_NAMES = ("times",)  # besides counts: how often a budget line's cost recurs
-TOLERANCE = 0.005  # half a fen: amounts in yuan are kept to two decimals
 
 
 def fmt(value: Any, unit: str = "number") -> str:

@@ -30,7 +30,14 @@ from typing import Callable, Union
 
 from ..model import Finding
 from ..template import styles
-from ..template.layout import CHECK_COLUMNS, META_SHEET, checks_sheet_title, quote
+from ..template.layout import (
+    CHECK_COLUMNS,
+    FIRST_CHECK_ROW,
+    META_SHEET,
+    check_link,
+    check_row,
+    checks_sheet_title,
+)
 from ..template.xlfuncs import XlErr
 from ..texts import t
 from . import checks
@@ -42,7 +49,6 @@ MARK_TEXT = "xlplan-mark"
 MARK_FORMULA = f'ISTEXT("{MARK_TEXT}")'  # always true, and says whose rule it is in every program
 NOTE_PREFIX = "xlplan › "
 NOTE_AUTHOR = "xlplan"
-FIRST_CHECK_ROW = 5  # rows 1–4 of the Checks sheet: title, note, blank, headers
 COLOURS = {severity: fill.fgColor.rgb[-6:] for severity, fill in styles.FINDING_FILL.items()}  # "FFC7CE"
 
 
@@ -212,22 +218,16 @@ def restore_formulas(result) -> list[RestoreFormula]:
 
 # -- the Checks sheet ----------------------------------------------------------------------
 def checks_rows(result) -> ChecksRows:
+    """One row per finding in the columns layout.CHECK_COLUMNS defines (message, cell, severity, code)."""
     lang = result.plan.lang
+    keys = tuple(c.key for c in CHECK_COLUMNS)
     rows = []
     for f in result.findings:
-        has_cell = bool(f.cell and f.cell.address)
-        by_column = {
-            "severity": t(f.severity, lang),
-            "code": f.code,
-            "message": f.message,
-            "where": f"{f.cell.sheet} › {f.cell.address}" if has_cell else "",
-            "cell": f.cell.address if has_cell else "",
-        }
-        rows.append(CheckRow(tuple(by_column.get(c, "") for c in CHECK_COLUMNS), f.severity,
-                             f"{quote(f.cell.sheet)}!{f.cell.address}" if has_cell else None))
+        shown = check_row(f, lang)
+        rows.append(CheckRow(tuple(str(shown[k]) for k in keys), f.severity, check_link(f)))
     if not rows:
-        rows.append(CheckRow((t("no_findings", lang),) + ("",) * (len(CHECK_COLUMNS) - 1), None, None))
-    return ChecksRows(checks_sheet_title(lang), FIRST_CHECK_ROW, CHECK_COLUMNS, tuple(rows))
+        rows.append(CheckRow((t("no_findings", lang),) + ("",) * (len(keys) - 1), None, None))
+    return ChecksRows(checks_sheet_title(lang), FIRST_CHECK_ROW, keys, tuple(rows))
 
 
 # -- marks ----------------------------------------------------------------------------------

@@ -487,7 +487,7 @@ class Styles:
         return self._xf(("wrap",), wrap=True)
 
     def link_xf(self) -> int | None:
-        return self._xf(("link",), font='<font><u/><sz val="11"/><color rgb="FF0563C1"/><name val="Calibri"/></font>')
+        return self._xf(("link",), font='<font><u/><sz val="10"/><color rgb="FF0563C1"/><name val="Arial"/><scheme val="minor"/></font>')  # styles.LINK_FONT
 
 
 def _canonical(el) -> bytes:

@@ -1,0 +1,236 @@
+"""On paper: every sheet of every template in every language, and the consolidated workbook,
+printed by LibreOffice to PDF (A4), then measured.
+
+For each sheet: every page is A4; the printed text is at least 8 pt (the sheet's scale × its
+smallest font, and the glyph boxes LibreOffice drew); no cell shows ###; no text is cut
+(a word wider than its column, text running into a filled neighbour, more lines than a
+fixed row holds: CJK counts double); the pages across are those the design planned (the
+column breaks) and the pages down no more than its row plan allows. The status page is
+printed by Chromium and checked the same way for paper, size and whole headings.
+
+A PNG of each sheet's first page is written to out/render/ (CI keeps it as an artifact;
+XLPLAN_RENDER_DIR moves it). About 1.5 s of LibreOffice per workbook, in one batch.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.utils import get_column_letter
+
+from xlplan import demo, libreoffice, texts
+from xlplan.hq import consolidate, report
+from xlplan.hq.store import Store
+from xlplan.template import generate, paper, spec
+from xlplan.template.layout import META_SHEET
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = Path(os.environ.get("XLPLAN_RENDER_DIR", ROOT / "out" / "render"))
+SAMPLES = ROOT / "workbooks" / "samples"
+GLYPH_BOX = 1.30  # a word's box in the PDF is 1.3 × its font size in these fonts (title: 14 pt × 0.9 → 16.4)
+MOST_PAGES = 12
+
+needs_tools = pytest.mark.skipif(
+    not (libreoffice.available() and shutil.which("pdftotext")) and not os.environ.get("CI"),
+    reason="LibreOffice and poppler-utils are not installed (CI installs them: scripts/setup.sh)")
+
+
+def _cycle(template_id: str, lang: str) -> generate.Cycle:
+    unit = {"zh-Hans": "北区营业部", "zh-Hant": "北區營業部"}.get(lang, "North branch")
+    period = "2027-01" if template_id == "kpi_scorecard" else ""
+    return generate.Cycle(unit=unit, year=2027, lang=lang, period=period,
+                          params={"due": "2027-01-31", "contact": "Planning office, ext. 1234"})
+
+
+def _sample(template_id: str, lang: str) -> dict:
+    data = json.loads((SAMPLES / f"{template_id}.json").read_text(encoding="utf-8"))
+    data.pop("params", None)
+    return data
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """{workbook: (xlsx, pdf)} for every template × language (filled with the sample) and the
+    consolidated workbook in every language."""
+    tmp = tmp_path_factory.mktemp("paper")
+    books = {}
+    for template_id in sorted(spec.available()):
+        for lang in texts.LANGUAGES:
+            cycle = _cycle(template_id, lang)
+            template = spec.load(template_id, cycle.template_params())
+            path = tmp / f"{template_id}.{lang}.xlsx"
+            generate.write(template, cycle, path, _sample(template_id, lang))
+            books[path.stem] = path
+    demo.run(tmp / "demo")
+    with Store(f"sqlite:///{tmp / 'demo' / 'hq' / 'hq.db'}") as hq:
+        st = report.status(hq)
+        for lang in texts.LANGUAGES:
+            path = consolidate.write(hq, tmp / f"consolidated.{lang}.xlsx", lang=lang, st=st)
+            books[path.stem] = path
+            report.write_html(st, tmp / f"status.{lang}.html", lang=lang)
+    pdfs = tmp / "pdf"
+    libreoffice._convert(list(books.values()), pdfs, "pdf", libreoffice.TIMEOUT)
+    return {name: (path, pdfs / f"{name}.pdf") for name, path in books.items()}, tmp
+
+
+def _pages(pdf: Path) -> list[dict]:
+    """Per page: its size, its text, its words' boxes and the sheet its footer names."""
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "9999", str(pdf)], capture_output=True, text=True).stdout
+    sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True).stdout
+    pages = []
+    for k, page in enumerate(re.findall(r"<page (.*?)</page>", bbox, re.S)):
+        height = float(re.search(r'height="([\d.]+)"', page).group(1))
+        words = [(float(a), float(b), float(c), float(d), html_unescape(w)) for a, b, c, d, w in
+                 re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page)]
+        footer_y = max((w[1] for w in words), default=0)
+        footer = [w for w in words if w[1] >= footer_y - 1]
+        middle = sorted(footer, key=lambda w: abs((w[0] + w[2]) / 2 - float(sizes[k][0]) / 2))
+        pages.append({"size": tuple(map(float, sizes[k])), "words": words, "height": height,
+                      "footer": " ".join(w[4] for w in sorted(footer, key=lambda w: w[0])),
+                      "centre": middle[0][4] if middle else "",
+                      "text": " ".join(w[4] for w in words)})
+    return pages
+
+
+def html_unescape(s: str) -> str:
+    import html
+    return html.unescape(s)
+
+
+def _sheet_of(page: dict, sheets: list[str]) -> str | None:
+    """The sheet a page belongs to: the footer's centre names it (&A)."""
+    found = [s for s in sheets if f" {s} " in f" {page['footer']} "]
+    return max(found, key=len) if found else None
+
+
+def _visible(wb):
+    return [ws for ws in wb.worksheets if ws.sheet_state == "visible" and ws.title != META_SHEET]
+
+
+def _clipped(ws) -> list[str]:
+    """Cells whose text the printed sheet cuts off, judged from widths and heights (CJK double)."""
+    problems = []
+    widths = {c: ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, ws.max_column + 2)}
+    merged = {cell for rng in ws.merged_cells.ranges for row in rng.cells for cell in [row]}
+    for row in ws.iter_rows():
+        for cell in row:
+            value = cell.value
+            if value is None or (isinstance(value, str) and value.startswith("=")) or cell.coordinate in merged:
+                continue
+            width = widths[cell.column]
+            if ws.column_dimensions[cell.column_letter].hidden:
+                continue
+            shown = paper.shown(value, cell.number_format)
+            wraps = cell.alignment is not None and cell.alignment.wrap_text
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if paper.text_width(shown) > width - 1:
+                    problems.append(f"{ws.title}!{cell.coordinate}: {shown} is wider than {width:.1f} (###)")
+                continue
+            if wraps:
+                if paper.longest_word(shown) > width - 0.5:
+                    problems.append(f"{ws.title}!{cell.coordinate}: a word of {shown[:30]!r} is wider than {width:.1f}")
+                fixed = ws.row_dimensions[cell.row].height
+                if fixed and paper.row_height(paper.wrapped_lines(shown, width)) > fixed + 1:
+                    problems.append(f"{ws.title}!{cell.coordinate}: {shown[:30]!r} needs more lines than row "
+                                    f"{cell.row}'s {fixed} pt")
+                continue
+            room, c = width, cell.column + 1
+            while ws.cell(cell.row, c).value is None and c <= ws.max_column + 1 and \
+                    (cell.alignment is None or cell.alignment.horizontal in (None, "general", "left")):
+                room += widths.get(c, 8.43)
+                c += 1
+                if c > cell.column + 40:
+                    break
+            if paper.text_width(shown) > room + 0.5:
+                problems.append(f"{ws.title}!{cell.coordinate}: {shown[:30]!r} ({paper.text_width(shown):.0f}) "
+                                f"runs into a filled cell after {room:.0f}")
+    return problems
+
+
+def _smallest_font(ws) -> float:
+    sizes = [cell.font.sz or 11 for row in ws.iter_rows() for cell in row if cell.value is not None and cell.font]
+    return min(sizes or [paper.BODY_PT])
+
+
+@needs_tools
+def test_every_sheet_prints_on_a4_readable_and_whole(rendered):
+    books, tmp = rendered
+    problems = []
+    for name, (xlsx, pdf) in books.items():
+        assert pdf.is_file(), f"LibreOffice made no PDF of {name}"
+        wb = openpyxl.load_workbook(xlsx)
+        sheets = [ws.title for ws in _visible(wb)]
+        pages = _pages(pdf)
+        by_sheet: dict[str, list[dict]] = {s: [] for s in sheets}
+        for k, page in enumerate(pages):
+            sheet = _sheet_of(page, sheets)
+            assert sheet, f"{name}: page {k + 1}'s footer names no sheet: {page['footer']!r}"
+            by_sheet[sheet].append(page)
+        folder = OUT / name
+        folder.mkdir(parents=True, exist_ok=True)
+        first_page = {}
+        for k, page in enumerate(pages):
+            first_page.setdefault(_sheet_of(page, sheets), k + 1)
+        for ws in _visible(wb):
+            mine = by_sheet[ws.title]
+            where = f"{name} › {ws.title}"
+            if not mine:
+                problems.append(f"{where}: not printed")
+                continue
+            for page in mine:
+                w, h = page["size"]
+                if not (abs(w - 841.9) < 1 and abs(h - 595.3) < 1):
+                    problems.append(f"{where}: a page of {w:.0f} × {h:.0f} pt, not A4 landscape")
+                if "###" in page["text"]:
+                    problems.append(f"{where}: a cell shows ###")
+            scale = ws.page_setup.scale or 100
+            if ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage:
+                problems.append(f"{where}: fit to page (its printed size is not known)")
+            if scale / 100 * _smallest_font(ws) < paper.MIN_PRINTED_PT:
+                problems.append(f"{where}: {scale} % × {_smallest_font(ws)} pt prints below 8 pt")
+            boxes = [wd[3] - wd[1] for page in mine for wd in page["words"] if wd[1] < page["size"][1] - 40]
+            if boxes and min(boxes) / GLYPH_BOX < paper.MIN_PRINTED_PT - 0.2:
+                problems.append(f"{where}: printed text of {min(boxes) / GLYPH_BOX:.1f} pt")
+            across = len(ws.col_breaks.brk) + 1
+            down = len(ws.row_breaks.brk) + 1
+            if not (across <= len(mine) <= min(across * (down + 1), MOST_PAGES)):
+                problems.append(f"{where}: {len(mine)} pages, the design plans {across} across × {down} down")
+            problems += _clipped(ws)
+            png = folder / f"{len(first_page) and list(first_page).index(ws.title) + 1:02d}-{ws.title}"
+            subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", "-f", str(first_page[ws.title]),
+                            "-l", str(first_page[ws.title]), str(pdf), str(png)], check=True)
+    assert not problems, "\n".join(problems)
+
+
+@needs_tools
+@pytest.mark.skipif(not shutil.which("chromium") and not os.environ.get("CI"), reason="Chromium is not installed")
+@pytest.mark.parametrize("lang", texts.LANGUAGES)
+def test_status_page_prints_on_a4_with_whole_headings(rendered, lang):
+    books, tmp = rendered
+    html = tmp / f"status.{lang}.html"
+    pdf = OUT / f"status.{lang}.pdf"
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([shutil.which("chromium") or "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    pages = _pages(pdf)
+    assert pages and all(abs(p["size"][0] - 841.9) < 1 and abs(p["size"][1] - 595.3) < 1 for p in pages)
+    text = "\n".join(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                                    text=True).stdout.splitlines())
+    for key in ("c_status", "c_unit", "c_template", "c_period", "c_due", "c_received", "c_version",
+                "c_files", "c_errors", "c_warnings"):
+        assert texts.t(key, lang) in text, f"heading {texts.t(key, lang)!r} is broken across lines"
+    assert texts.t("warning", lang) in text  # warnings are listed, not only counted
+    assert "annual_plan" not in text and report.template_name("annual_plan", lang) in text
+    boxes = [w[3] - w[1] for p in pages for w in p["words"]]
+    assert min(boxes) / GLYPH_BOX >= paper.MIN_PRINTED_PT - 0.5
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", "-f", "1", "-l", "1", str(pdf),
+                    str(OUT / f"status.{lang}")], check=True)

@@ -1,0 +1,232 @@
+"""How a sheet fits on screen and on A4: text widths, row heights, scale, page breaks, footers.
+
+Widths are in Excel's column unit (about one digit of the body font); a CJK or other
+full-width character counts two. Heights are in points. The numbers are estimates of
+what Excel and LibreOffice draw with the fonts in styles.py (Arial 10 pt for Latin text,
+the East Asian font of the language for Chinese): a little generous, so text that fits
+here fits there. The rendering test (tests/test_paper.py) checks them against
+LibreOffice's own PDF of every sheet.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
+
+from ..texts import t
+
+BODY_PT = 10  # every style's size but the title: 10 pt × the smallest scale (85 %) prints at 8.5 pt
+TITLE_PT = 14
+LINE_PT = 13.5  # a line of 10 pt text, CJK glyphs included (their line gap is larger than Arial's)
+ROW_PAD_PT = 2
+SCALES = (100, 95, 90, 85)  # the printed scales a sheet may use, largest first
+MIN_PRINTED_PT = 8
+
+# A4 landscape in points, less the margins below
+PAGE_WIDTH_PT = 841.9 - 2 * 0.4 * 72
+PAGE_HEIGHT_PT = 595.3 - 2 * 0.6 * 72 - 2 * 0.3 * 72  # top and bottom margins, header and footer room
+
+_TOKEN = re.compile(r"\s+|[A-Za-z0-9.,:;!?%()\[\]'\"/+\-–×=#&@$]+|.", re.S)
+
+
+def char_width(ch: str) -> float:
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return 2.0
+    if ch.isupper() or ch in "%@#&mwMW—":
+        return 1.25
+    if ch in "il.,:;'|!()[] ":
+        return 0.6
+    return 1.0
+
+
+def text_width(text: str) -> float:
+    """The width of one line of body text in column units."""
+    return sum(char_width(ch) for ch in str(text))
+
+
+def longest_word(text: str) -> float:
+    """The widest piece that cannot be broken: a Latin word or number, or one CJK character."""
+    return max((text_width(tok) for tok in _TOKEN.findall(str(text)) if not tok.isspace()), default=0.0)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` takes wrapped in a column `width` units wide (words kept whole)."""
+    usable = max(width - 1.0, 1.0)  # a cell's own padding
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        lines += 1
+        used = 0.0
+        for tok in _TOKEN.findall(paragraph):
+            w = text_width(tok)
+            if tok.isspace():
+                used += w if used else 0.0
+                continue
+            if used and used + w > usable:
+                lines += 1
+                used = 0.0
+            if w > usable:  # a word longer than the column: it breaks where it must
+                extra = math.ceil(w / usable) - 1
+                lines += extra
+                w -= extra * usable
+            used += w
+    return lines
+
+
+def row_height(lines: int, size: float = BODY_PT) -> float:
+    return round(lines * LINE_PT * size / BODY_PT + ROW_PAD_PT, 1)
+
+
+def number_width(number_format: str, largest: float = 99_999_999) -> float:
+    """Room for the largest number we expect in a format, e.g. 99,999,999.00 in #,##0.00."""
+    if "%" in number_format:
+        return 8.0
+    digits = len(f"{int(largest):,}")
+    decimals = len(number_format.split(".")[1].split(";")[0].rstrip("_)")) + 1 if "." in number_format.split(";")[0] else 0
+    return digits + decimals + 2.0
+
+
+def column_points(width: float | None) -> float:
+    """A column's printed width in points (Excel: width × 7 px + 5 px at 96 dpi)."""
+    return ((width if width is not None else 8.43) * 7 + 5) * 0.75
+
+
+@dataclass(frozen=True)
+class Page:
+    scale: int
+    col_breaks: tuple[int, ...]  # a page ends after each of these columns (1-based)
+    pages_across: int
+
+
+def plan_page(widths: list[float], title_cols: int, allowed: set[int] | None = None) -> Page:
+    """Scale and column breaks for columns of `widths` (1-based order), the first `title_cols`
+    repeated on every page; breaks only after the columns in `allowed` (all when None).
+
+    The largest scale that needs the fewest pages across wins: a sheet that fits on one page
+    at 85 % prints on one page, one that does not is split at its quarters or groups.
+    """
+    best = None
+    for scale in SCALES:
+        room = PAGE_WIDTH_PT * 100 / scale
+        title = sum(column_points(w) for w in widths[:title_cols])
+        breaks, used, last_ok = [], title, None
+        for col in range(title_cols + 1, len(widths) + 1):
+            w = column_points(widths[col - 1]) if widths[col - 1] else 0.0
+            if used + w > room and used > title:
+                cut = last_ok if last_ok is not None and last_ok > (breaks[-1] if breaks else title_cols) else col - 1
+                breaks.append(cut)
+                used = title + sum(column_points(x) for x in widths[cut:col - 1] if x)
+            used += w
+            if allowed is None or col in allowed:
+                last_ok = col
+        page = Page(scale, tuple(breaks), len(breaks) + 1)
+        if best is None or page.pages_across < best.pages_across:
+            best = page
+    return best
+
+
+def row_breaks(heights: list[float], sections: list[tuple[int, int]], scale: int, title_height: float) -> list[int]:
+    """Rows after which a page ends, so that no section that fits on a page is split.
+
+    `heights` are per row (1-based: heights[0] is row 1); `sections` are (first, last) rows.
+    """
+    room = PAGE_HEIGHT_PT * 100 / scale
+    breaks, used = [], 0.0
+    starts = {first: last for first, last in sections}
+    for row in range(1, len(heights) + 1):
+        h = heights[row - 1]
+        if row in starts and used > max(title_height, room / 3):  # not after a page of titles only
+            block = sum(heights[row - 1:starts[row]])
+            if used + block > room and block <= room - title_height:
+                breaks.append(row - 1)
+                used = title_height
+        if used + h > room:
+            breaks.append(row - 1)
+            used = title_height
+        used += h
+    return breaks
+
+
+def set_up(ws, *, unit: str, lang: str, widths: list[float], title_cols: int, title_rows: str | None,
+           allowed: set[int] | None = None, heights: list[float] | None = None,
+           sections: list[tuple[int, int]] | None = None) -> Page:
+    """A4 landscape at a readable scale, split across pages where wide, titles repeated, footers."""
+    page = plan_page(widths, title_cols, allowed)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.scale = page.scale
+    ws.page_setup.fitToWidth = 0
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.pageOrder = "overThenDown"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    if title_cols:
+        ws.print_title_cols = f"A:{get_column_letter(title_cols)}"
+    if title_rows:
+        ws.print_title_rows = title_rows
+    for col in page.col_breaks:
+        ws.col_breaks.append(Break(id=col))
+    if heights:
+        first_title = int(title_rows.split(":")[0]) if title_rows else 0
+        last_title = int(title_rows.split(":")[1]) if title_rows else -1
+        title_height = sum(heights[first_title - 1:last_title]) if title_rows else 0.0
+        for row in row_breaks(heights, sections or [], page.scale, title_height):
+            if row > 0:
+                ws.row_breaks.append(Break(id=row))
+    footer(ws, unit, lang)
+    return page
+
+
+def footer(ws, unit: str, lang: str) -> None:
+    """Footers: the unit on the left, the sheet in the middle, page x of y on the right."""
+    for part in (ws.oddFooter, ws.evenFooter):
+        part.left.text = unit.replace("&", "&&")
+        part.left.size = BODY_PT
+        part.center.text = "&A"
+        part.center.size = BODY_PT
+        part.right.text = t("page_footer", lang)
+        part.right.size = BODY_PT
+
+
+__all__ = ["Break", "Page", "column_points", "footer", "longest_word", "number_width", "plan_page",
+           "row_breaks", "row_height", "set_up", "text_width", "wrapped_lines"]
+
+
+def shown(value, number_format: str | None) -> str:
+    """Roughly what a cell shows for `value` in `number_format` (for widths, not for display)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "" if value is None else str(value)
+    fmt = (number_format or "General").split(";")[0]
+    if "%" in fmt:
+        return f"{value * 100:,.1f}%"
+    if "0.00" in fmt:
+        return f"{value:,.2f}"
+    if "0.0" in fmt:
+        return f"{value:,.1f}"
+    if "#,##0" in fmt or fmt == "0":
+        return f"{value:,.0f}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def fit_columns(ws, first_row: int = 1, most: float = 40.0, least: float = 6.0) -> None:
+    """Column widths from what the cells show (headers by their longest word, as they wrap);
+    text longer than `most` wraps in a column `most` wide."""
+    from openpyxl.styles import Alignment
+
+    widest: dict[int, float] = {}
+    for row in ws.iter_rows(min_row=first_row):
+        for cell in row:
+            if cell.value is None:
+                continue
+            wraps = cell.alignment is not None and cell.alignment.wrap_text
+            need = longest_word(cell.value) if wraps else text_width(shown(cell.value, cell.number_format))
+            widest[cell.column] = max(widest.get(cell.column, least), min(need + 2, most))
+            if not wraps and need + 2 > most and isinstance(cell.value, str):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for col, width in widest.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
