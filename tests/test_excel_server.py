@@ -26,6 +26,7 @@ from xlplan.excel.livebook import split as _split  # noqa: E402
 from xlplan.excel.ribbon import workbook_bytes  # noqa: E402
 from xlplan.excel.server import Settings, create_app  # noqa: E402
 from xlplan.template import generate, spec
+from xlplan.template.layout import check_column
 from xlplan.template.layout import quote  # noqa: E402
 from xlplan.workbook import recalculation as recalc  # noqa: E402
 
@@ -112,10 +113,11 @@ def test_findings_appear_on_the_checks_sheet_and_their_cells_are_marked(server):
     after = copy.deepcopy(data)
     other = apply_actions(after, actions)
     checks = sheet_values(after, "检查")
-    codes = [row[1] for row in checks[4:] if len(row) > 1 and row[1]]
+    code, message = check_column("code") - 1, check_column("message") - 1
+    codes = [row[code] for row in checks[4:] if len(row) > code and row[code]]
     assert "STATED_NOT_COMPUTED" in codes and "REGIONS_NOT_MONTH" in codes
-    stated_row = next(row for row in checks[4:] if len(row) > 1 and row[1] == "STATED_NOT_COMPUTED")
-    assert "6,400" in stated_row[2] and "64,000" in stated_row[2] and "57,600" in stated_row[2]
+    stated_row = next(row for row in checks[4:] if len(row) > code and row[code] == "STATED_NOT_COMPUTED")
+    assert "6,400" in stated_row[message] and "64,000" in stated_row[message] and "57,600" in stated_row[message]
     plan = plan_from_book(data)
     stated = plan.cell("actions.stated", 1)
     [marking] = [a["args"][0] for a in other["xlplanMarks"]]
@@ -153,7 +155,8 @@ def test_engine_errors_show_as_excel_errors(server):
     apply_actions(after, run_script(server, "recalculate", copy.deepcopy(data)))
     gap = plan_from_book(data).cell("region_gap", 1, 1)
     assert value_at(after, gap.sheet, gap.address) == "#VALUE!"
-    codes = [row[1] for row in sheet_values(after, "检查")[4:] if len(row) > 1]
+    code = check_column("code") - 1
+    codes = [row[code] for row in sheet_values(after, "检查")[4:] if len(row) > code]
     assert "TEXT_NOT_NUMBER" in codes
 
 
@@ -187,8 +190,9 @@ def test_english_books_and_dates_typed_into_number_cells(server):
     sheet_values(data, revision.sheet)[r - 1][c - 1] = "2027-01-15T00:00:00"  # a date cell, as the client sends it
     after = copy.deepcopy(data)
     apply_actions(after, run_script(server, "check", copy.deepcopy(data)))
-    rows = [row for row in sheet_values(after, "Checks")[4:] if len(row) > 1 and row[1] == "DATE_NOT_NUMBER"]
-    assert rows and rows[0][4] == revision.address
+    code, cell = check_column("code") - 1, check_column("cell") - 1
+    rows = [row for row in sheet_values(after, "Checks")[4:] if len(row) > code and row[code] == "DATE_NOT_NUMBER"]
+    assert rows and rows[0][cell].endswith(f"› {revision.address}")
 
 
 # -- Submit -------------------------------------------------------------------------------------

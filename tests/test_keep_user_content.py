@@ -18,10 +18,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 from plans import clean_annual_plan, make
 
 from xlplan.hq import merge
 from xlplan.model import WorkbookError
+from xlplan.template.layout import check_column
 from xlplan.workbook import recalculation as recalc
 from xlplan.workbook import writefile
 
@@ -164,7 +166,8 @@ def test_mode_is_kept_and_a_symlink_is_followed(tmp_path):
     recalc.recalc_file(link)
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o640
-    assert openpyxl.load_workbook(target)["检查"]["B5"].value == "REGIONS_NOT_MONTH"
+    code = get_column_letter(check_column("code"))
+    assert openpyxl.load_workbook(target)["检查"][f"{code}5"].value == "REGIONS_NOT_MONTH"
 
 
 def test_a_read_only_file_is_refused_and_left_alone(tmp_path):
