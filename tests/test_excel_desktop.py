@@ -21,6 +21,7 @@ import fake_xlwings  # noqa: E402
 import serve  # noqa: E402  (tests/js/serve.py: the plans and what xlplan recalc makes of them)
 
 from xlplan.excel import desktop, livebook  # noqa: E402
+from xlplan.template.layout import CHECK_COLUMNS  # noqa: E402
 from xlplan.workbook import writeback  # noqa: E402
 
 CASES = ["slips", "clean_en", "no_checks", "total_row", "marked", "errors", "many_slips"]
@@ -54,7 +55,8 @@ def assert_like_file_recalc(book, expected):
             compared += 1
     assert compared > 100
     grid = book.sheets[expected["checks_title"]].grid()
-    rows = [[(row + [""] * 5)[i] for i in range(5)] for row in grid[4:]]
+    n = len(CHECK_COLUMNS)
+    rows = [[(row + [""] * n)[i] for i in range(n)] for row in grid[4:]]
     assert [r for r in rows if any(v != "" for v in r)] == [r for r in expected["checks"] if any(v != "" for v in r)]
     assert book.marks() == sorted(expected["marks"])
 

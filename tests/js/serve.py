@@ -30,7 +30,7 @@ from plans import clean_annual_plan, make  # noqa: E402
 from xlplan.workbook import recalculation as recalc  # noqa: E402
 from xlplan.workbook import writeback  # noqa: E402
 from xlplan.excel import use_development_license  # noqa: E402
-from xlplan.template.layout import META_SHEET, checks_sheet_title  # noqa: E402
+from xlplan.template.layout import CHECK_COLUMNS, FIRST_CHECK_ROW, META_SHEET, checks_sheet_title  # noqa: E402
 from xlplan.template.xlfuncs import XlErr  # noqa: E402
 
 UNIT = "北区营业部"
@@ -174,7 +174,8 @@ def file_recalc(path: Path, tmp: Path) -> dict:
     book = openpyxl.load_workbook(out, data_only=True)
     if title in book.sheetnames:
         ws = book[title]
-        checks = [[plain(ws.cell(r, c).value) for c in range(1, 6)] for r in range(5, ws.max_row + 1)]
+        checks = [[plain(ws.cell(r, c).value) for c in range(1, len(CHECK_COLUMNS) + 1)]
+                  for r in range(FIRST_CHECK_ROW, ws.max_row + 1)]
     else:  # a deleted Checks sheet stays deleted in a file; a live book gets one with these rows
         checks = [list(row.values) for row in writeback.checks_rows(result).rows]
     meta = openpyxl.load_workbook(out)[META_SHEET]
