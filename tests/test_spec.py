@@ -59,6 +59,7 @@ CASES = [  # (covered function, what is broken, the message)
      r"dim 'region' has labels of different lengths \[1, 2\]"),
     ("_dim", lambda d: d["dims"]["region"].update(units=["yuan"]), r"dim 'region' units must be one per label"),
     ("build", lambda d: d.pop("version"), r"small.yaml: missing 'version'"),
+    ("build", lambda d: d.update(instructions=["poetry"]), r"instructions: no part 'poetry' \(known: appraisal\)"),
     ("_sheet", lambda d: d["sheets"][0].update(title="Plan/2027"), r"sheet title 'Plan/2027' is not a valid"),
     ("_block", lambda d: first_block(d).pop("name"), r"sheets\[0\] › sections\[0\]: a block needs a name"),
     ("_block", lambda d: first_block(d).update(role="typed"), r"› target: role 'typed' is not one of"),
