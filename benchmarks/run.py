@@ -162,7 +162,7 @@ def bench_recalc(work: Path, runs: int) -> dict:
     use_development_license()
     from fastapi.testclient import TestClient
 
-    from xlplan.excel.auth import Tokens
+    from xlplan.hq.tokens import Tokens
     from xlplan.excel.bookjson import book_json
     from xlplan.excel.server import Settings, create_app
     from xlplan.template import generate, spec

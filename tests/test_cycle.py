@@ -62,7 +62,7 @@ def test_distribute_zips_per_region_and_issues_tokens(tmp_path):
     assert sorted(north) == ["北区营业部-annual_plan-2027.xlsx", "客服部-support_plan-2027.xlsx"]
     tokens = (tmp_path / "out" / "tokens.csv").read_text(encoding="utf-8").splitlines()
     assert tokens[0] == "unit,token" and len(tokens) == 4
-    from xlplan.excel.auth import Tokens
+    from xlplan.hq.tokens import Tokens
 
     unit, token = tokens[1].split(",")
     assert Tokens(tmp_path / "tokens.json").unit_of(token) == unit

@@ -23,7 +23,7 @@ from plans import clean_annual_plan, make  # noqa: E402
 
 from xlplan.cli import app as cli  # noqa: E402
 from xlplan.demo import SAMPLES  # noqa: E402
-from xlplan.excel.auth import Tokens  # noqa: E402
+from xlplan.hq.tokens import Tokens  # noqa: E402
 from xlplan.excel.bookjson import apply_actions, book_json  # noqa: E402
 from xlplan.excel.server import Settings, create_app  # noqa: E402
 from xlplan.template.layout import checks_sheet_title  # noqa: E402

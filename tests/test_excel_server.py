@@ -20,7 +20,7 @@ use_development_license()  # xlwings' free noncommercial key: tests only
 from fastapi.testclient import TestClient  # noqa: E402
 from plans import clean_annual_plan  # noqa: E402
 
-from xlplan.excel.auth import Tokens  # noqa: E402
+from xlplan.hq.tokens import Tokens  # noqa: E402
 from xlplan.excel.bookjson import apply_actions, book_json, plan_from_book  # noqa: E402
 from xlplan.excel.livebook import split as _split  # noqa: E402
 from xlplan.excel.ribbon import workbook_bytes  # noqa: E402

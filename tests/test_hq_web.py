@@ -22,7 +22,7 @@ from cycle import fill, fixed, sample, start, submit
 from fastapi.testclient import TestClient
 
 from xlplan.excel import use_development_license
-from xlplan.excel.auth import Tokens
+from xlplan.hq.tokens import Tokens
 from xlplan.hq import actuals
 
 use_development_license()  # xlwings' free noncommercial key: tests only

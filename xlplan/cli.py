@@ -97,8 +97,9 @@ def templates(as_json: bool = JSON_FLAG):
     rows = []
     for template_id, path in spec.available().items():
         try:
-            t = spec.load(template_id)
-            rows.append({"id": t.id, "version": t.version, "title": " / ".join(dict.fromkeys(text(t.title, lang) for lang in LANGUAGES)),
+            found = spec.load(template_id)
+            titles = dict.fromkeys(text(found.title, lang) for lang in LANGUAGES)
+            rows.append({"id": found.id, "version": found.version, "title": " / ".join(titles),
                          "file": str(path)})
         except XlplanError as exc:
             rows.append({"id": template_id, "version": "?", "title": f"cannot load: {exc}", "file": str(path)})
@@ -174,20 +175,20 @@ def describe(template: str = typer.Argument(..., help="a template id (see xlplan
     """
     params = parse_params(param)
     spec.check_parameters(template, params)
-    t = spec.load(template, {**params, "lang": _lang(lang)})
+    loaded = spec.load(template, {**params, "lang": _lang(lang)})
     defaults = spec.parameters(template)
     parameters = [{"name": k, "type": _type_name(v), "default": v} for k, v in defaults.items()]
-    rows = describe_rows(t, lang)
+    rows = describe_rows(loaded, lang)
     if as_json:
-        out.json({"template": t.id, "version": t.version, "parameters": parameters, "blocks": rows})
+        out.json({"template": loaded.id, "version": loaded.version, "parameters": parameters, "blocks": rows})
         return
     out.table(("parameter", "type", "default"), [(p["name"], p["type"], _short(p["default"], lang))
                                                  for p in parameters],
-              title=f"{t.id} {t.version}: parameters (--param KEY=VALUE)")
+              title=f"{loaded.id} {loaded.version}: parameters (--param KEY=VALUE)")
     out.line("")
     out.table(("name", "label", "role", "shape", "unit", "sheet"),
               [(r["name"], r["label"], r["role"], r["shape"], r["unit"], r["sheet"]) for r in rows],
-              title=f"{t.id} {t.version}: blocks")
+              title=f"{loaded.id} {loaded.version}: blocks")
 
 
 @app.command(epilog="""
@@ -223,8 +224,8 @@ def new(template: str = typer.Argument(..., help="a template id (see xlplan temp
     params = {**values.pop("params", {}), **parse_params(param)}
     spec.check_parameters(template, params)
     cycle = dataclasses.replace(cycle, params=params)
-    t = spec.load(template, cycle.template_params())
-    path = generate.write(t, cycle, output, values)
+    loaded = spec.load(template, cycle.template_params())
+    path = generate.write(loaded, cycle, output, values)
     out.line(f"wrote {path}")
 
 
@@ -535,7 +536,7 @@ def token_issue(unit: str = typer.Argument(..., help="the unit, as its workbooks
 
     The token is shown once; the token file keeps only its hash.
     """
-    from .excel.auth import Tokens
+    from .hq.tokens import Tokens
 
     out.raw(Tokens(tokens).issue(unit) + "\n")
 
@@ -547,7 +548,7 @@ def token_revoke(unit: str = typer.Argument(..., help="the unit whose tokens to 
 
     Exit status 2 when UNIT has no token to revoke.
     """
-    from .excel.auth import Tokens
+    from .hq.tokens import Tokens
 
     book = Tokens(tokens)
     units = sorted({e["unit"] for e in book.units() if not e["revoked"]})
@@ -560,7 +561,7 @@ def token_revoke(unit: str = typer.Argument(..., help="the unit whose tokens to 
 @token_app.command("list")
 def token_list(tokens: Path = TOKENS_OPTION, as_json: bool = JSON_FLAG):
     """List the units with tokens, when issued, whether revoked."""
-    from .excel.auth import Tokens
+    from .hq.tokens import Tokens
 
     entries = Tokens(tokens).units()
     if as_json:

@@ -195,13 +195,6 @@ class Template:
     def tables(self) -> dict[str, Section]:
         return {s.table: s for sh in self.sheets for s in sh.sections if s.kind == "table"}
 
-    def sheet_of(self, block_name: str) -> Sheet:
-        for sheet in self.sheets:
-            for section in sheet.sections:
-                if any(b.name == block_name for b in section.blocks + section.totals):
-                    return sheet
-        raise KeyError(block_name)
-
     def shape(self, block: Block) -> tuple[int, int]:
         rows = self.dims[block.rows].size if block.rows else 1
         cols = self.dims[block.cols].size if block.cols else 1

@@ -226,7 +226,7 @@ def cases(tmp: Path) -> dict:
 def app_for(folder: Path):
     """The add-in server's app with a token for UNIT: (app, token)."""
     use_development_license()
-    from xlplan.excel.auth import Tokens
+    from xlplan.hq.tokens import Tokens
     from xlplan.excel.server import Settings, create_app
 
     token = Tokens(folder / "tokens.json").issue(UNIT)

@@ -44,7 +44,7 @@ from xlwings import server as xlserver  # noqa: E402
 from .. import __version__  # noqa: E402
 from ..model import XlplanError  # noqa: E402
 from . import functions, icons, jscode, manifest, scripts  # noqa: E402
-from .auth import DEFAULT_TOKENS, Tokens  # noqa: E402
+from ..hq.tokens import DEFAULT_TOKENS, Tokens  # noqa: E402
 from .inbox import DEFAULT_INBOX, Inbox, Rejected, WrongUnit  # noqa: E402
 
 STATIC = Path(__file__).parent / "static"

@@ -468,41 +468,41 @@ def header(ws, row: int, labels, col: int = 1):
         cell.border = styles.BOX
 
 
-def write_table(ws, row: int, t: ViewTable, caption: bool = True) -> int:
+def write_table(ws, row: int, table: ViewTable, caption: bool = True) -> int:
     """One table at `row` (a caption, the heading, the rows, the totals, its chart); returns the next free row."""
     if caption:
-        put(ws, row, 1, t.title).font = styles.SECTION_FONT
+        put(ws, row, 1, table.title).font = styles.SECTION_FONT
         row += 1
-    header(ws, row, t.heading)
+    header(ws, row, table.heading)
     head = row
     r = row + 1
-    for values in t.rows + ([t.total] if t.total else []):
+    for values in table.rows + ([table.total] if table.total else []):
         for c, v in enumerate(values, start=1):
-            fmt = t.formats.get(c - 1, t.fmt) if c > t.keys else None
-            put(ws, r, c, v, fmt, bold=values is t.total)
+            fmt = table.formats.get(c - 1, table.fmt) if c > table.keys else None
+            put(ws, r, c, v, fmt, bold=values is table.total)
         r += 1
-    if t.chart is not None and t.rows:
-        r = _chart(ws, t, head, r)
-    for extra in t.extra:
+    if table.chart is not None and table.rows:
+        r = _chart(ws, table, head, r)
+    for extra in table.extra:
         r = write_table(ws, r + 1, extra)
     return r + 1
 
 
-def _chart(ws, t: ViewTable, head: int, r: int) -> int:
-    chart = BarChart() if t.chart.kind == "bar" else LineChart()
-    chart.title = t.chart.title
-    first, last = head + 1, head + len(t.rows)
-    if t.chart.place[0] == "row":
-        total_row = head + len(t.rows) + 1
-        chart.add_data(Reference(ws, min_col=t.keys + 1, max_col=t.keys + len(t.chart.categories),
+def _chart(ws, table: ViewTable, head: int, r: int) -> int:
+    chart = BarChart() if table.chart.kind == "bar" else LineChart()
+    chart.title = table.chart.title
+    first, last = head + 1, head + len(table.rows)
+    if table.chart.place[0] == "row":
+        total_row = head + len(table.rows) + 1
+        chart.add_data(Reference(ws, min_col=table.keys + 1, max_col=table.keys + len(table.chart.categories),
                                  min_row=total_row, max_row=total_row), from_rows=True, titles_from_data=False)
-        chart.set_categories(Reference(ws, min_col=t.keys + 1, max_col=t.keys + len(t.chart.categories),
+        chart.set_categories(Reference(ws, min_col=table.keys + 1, max_col=table.keys + len(table.chart.categories),
                                        min_row=head, max_row=head))
         chart.legend = None
     else:
-        cols = t.chart.place[1]
+        cols = table.chart.place[1]
         chart.add_data(Reference(ws, min_col=cols[0] + 1, min_row=head, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=t.keys, min_row=first, max_row=last))
+        chart.set_categories(Reference(ws, min_col=table.keys, min_row=first, max_row=last))
         if len(cols) > 1:  # plan as bars, actual as a line with markers over them
             line = LineChart()
             line.add_data(Reference(ws, min_col=cols[1] + 1, min_row=head, max_row=last), titles_from_data=True)
@@ -597,15 +597,15 @@ def write(store: Store, path: str | Path, lang: str = texts.DEFAULT, st: report.
     status_sheet(wb.create_sheet(w("status", lang)), st or report.status(store, basis=basis), lang)
     taken: dict[str, str] = {}
     sheets: dict[tuple[str, str], tuple] = {}  # (template, view title) → (worksheet, next row)
-    for t in tables(store, lang, basis):
-        key = (t.template, text(t.view.title, lang))
+    for view_table in tables(store, lang, basis):
+        key = (view_table.template, text(view_table.view.title, lang))
         if key not in sheets:
-            ws = wb.create_sheet(_sheet_title(key[1], t.template, taken))
+            ws = wb.create_sheet(_sheet_title(key[1], view_table.template, taken))
             put(ws, 1, 1, f"{w('title', lang)} · {ws.title}").font = styles.TITLE_FONT
-            sheets[key] = (ws, write_table(ws, 3, t, caption=False))  # the sheet's title says what it is
+            sheets[key] = (ws, write_table(ws, 3, view_table, caption=False))  # the sheet's title says what it is
             continue
         ws, row = sheets[key]
-        sheets[key] = (ws, write_table(ws, row, t))
+        sheets[key] = (ws, write_table(ws, row, view_table))
     for ws in wb.worksheets:
         finish(ws, w("title", lang), lang)
     path.parent.mkdir(parents=True, exist_ok=True)

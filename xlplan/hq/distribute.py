@@ -226,7 +226,7 @@ def distribute(store: Store, roster: str | Path, outbox: str | Path, given: str 
     store.add_issued(records)
     store.set_roster_lines([(ln.unit, ln.template, ln.period) for ln in lines])
     if tokens:
-        from ..excel.auth import Tokens
+        from .tokens import Tokens
 
         keeper = Tokens(tokens)
         token_file = outbox / "tokens.csv"

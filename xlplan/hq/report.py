@@ -94,7 +94,7 @@ def status(store: Store, max_findings: int = 5, basis: str = "approved") -> Stat
             unreadable.append(s)
         else:
             by_key.setdefault((s["unit"], s["template"]), []).append(s)
-    findings = store.finding_counts()
+    findings = store.findings_by_submission()
     rows: list[StatusRow] = []
     matched: set[int] = set()
     entries = store.roster()

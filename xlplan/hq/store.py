@@ -61,7 +61,7 @@ from sqlalchemy.exc import (
     ProgrammingError,
 )
 
-from ..model import XlplanError, severity_counts
+from ..model import SEVERITIES, XlplanError, severity_counts
 
 DEFAULT_URL = "sqlite:///hq.db"
 ACCEPTED, REJECTED = "accepted", "rejected"
@@ -681,10 +681,10 @@ class Store:
             rows = conn.execute(select(findings).where(findings.c.submission_id == sid).order_by(findings.c.id))
             return [dict(r._mapping) for r in rows]
 
-    def finding_counts(self) -> dict[int, list[dict]]:
+    def findings_by_submission(self) -> dict[int, list[dict]]:
         """submission id → its first findings (errors first), for the status report."""
         out: dict[int, list[dict]] = {}
-        order = {"error": 0, "warning": 1, "info": 2}
+        order = {s: k for k, s in enumerate(SEVERITIES)}
         with self.engine.connect() as conn:
             for r in conn.execute(select(findings).order_by(findings.c.submission_id, findings.c.id)):
                 out.setdefault(r.submission_id, []).append(dict(r._mapping))
@@ -699,10 +699,10 @@ class Store:
 
     def latest_accepted(self, template: str | None = None) -> list[dict]:
         """Each unit's latest accepted submission per template and period."""
-        s, t = submissions.alias("s"), submissions.alias("t")
-        newer = (select(t.c.id).where(and_(t.c.unit == s.c.unit, t.c.template == s.c.template,
-                                            t.c.period == s.c.period, t.c.status == ACCEPTED,
-                                            t.c.version > s.c.version))
+        s, later = submissions.alias("s"), submissions.alias("later")
+        newer = (select(later.c.id).where(and_(later.c.unit == s.c.unit, later.c.template == s.c.template,
+                                                later.c.period == s.c.period, later.c.status == ACCEPTED,
+                                                later.c.version > s.c.version))
                  .exists())
         query = select(s).where(and_(s.c.status == ACCEPTED, ~newer))
         if template is not None:
@@ -734,8 +734,8 @@ class Store:
     def counts(self) -> dict[str, int]:
         """Rows per table: what a test compares to prove that a second merge changed nothing."""
         with self.engine.connect() as conn:
-            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
-                    for t in (blobs, submissions, findings, plan_values, roster, review_log, issued, actuals)}
+            return {table.name: conn.execute(select(func.count()).select_from(table)).scalar()
+                    for table in (blobs, submissions, findings, plan_values, roster, review_log, issued, actuals)}
 
     # -- the review log (append-only: this class has no path that changes or removes a row) ----
     def log(self, sid: int, state: str, actor: str, note: str | None = None, comments: str | None = None,

@@ -38,7 +38,10 @@ DIV0 = "#DIV/0!"
 NA = "#N/A"
 REF = "#REF!"
 NUM = "#NUM!"
-ERROR_CODES = (VALUE, DIV0, NA, REF, NUM, "#NAME?", "#NULL!")
+# every error value Excel can store: the classic seven and Excel 365's newer ones
+ERROR_CODES = (VALUE, DIV0, NA, REF, NUM, "#NAME?", "#NULL!", "#SPILL!", "#CALC!",
+               "#GETTING_DATA", "#BLOCKED!", "#FIELD!", "#UNKNOWN!", "#CONNECT!", "#BUSY!", "#PYTHON!",
+               "#EXTERNAL!", "#TIMEOUT!")
 
 
 class Rng(tuple):

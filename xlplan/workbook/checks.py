@@ -14,11 +14,10 @@ import math
 from typing import Any, Callable, Iterator
 
 from ..model import SEVERITIES, TOLERANCE, Block, Check, Finding, text
-from ..template.xlfuncs import XlErr
+from ..template.xlfuncs import ERROR_CODES, XlErr
 from ..texts import t
 from .numbers import read_number
 from .plan import Plan, is_date, is_number
-from .read import ERROR_CODES
 
 NUMERIC_UNITS = ("yuan", "wan", "percent", "count", "number", "score", "seconds", "month")
 LARGEST = 1e15  # no plan figure comes near: beyond it the arithmetic overflows into infinity and NaN

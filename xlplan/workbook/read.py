@@ -387,12 +387,6 @@ def _read_table(plan, table, section, tables, grid) -> tuple[list[Finding], list
     return findings, []
 
 
-# every error value Excel can store: the classic seven and Excel 365's newer ones
-ERROR_CODES = ("#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
-               "#GETTING_DATA", "#BLOCKED!", "#FIELD!", "#UNKNOWN!", "#CONNECT!", "#BUSY!", "#PYTHON!",
-               "#EXTERNAL!", "#TIMEOUT!")
-
-
 def _template_cell(plan: Plan, name: str) -> Cell:
     """Where the template put a block or table: the cell a finding about a lost name points at."""
     layout = layout_for(plan.template, plan.lang)

@@ -38,11 +38,10 @@ from ..template.layout import (
     check_row,
     checks_sheet_title,
 )
-from ..template.xlfuncs import XlErr
+from ..template.xlfuncs import ERROR_CODES, XlErr
 from ..texts import t
 from . import checks
 from .plan import Plan
-from .read import ERROR_CODES
 
 MARKS_KEY = "marks"  # the `_xlplan` row listing the cells marked last time, as JSON [[sheet, address], ...]
 MARK_TEXT = "xlplan-mark"

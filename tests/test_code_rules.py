@@ -1,0 +1,29 @@
+"""The code's own rules, checked on every test run (and so in CI): the import layers
+(import-linter, contracts in pyproject.toml), lint (ruff) and types (mypy), each at zero
+findings. The tools come with the test extras (`pip install -e '.[test]'`)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run(tool: str, *args: str) -> subprocess.CompletedProcess:
+    exe = BIN / tool
+    if not exe.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} is not installed: pip install -e '.[test]'")
+        pytest.skip(f"{tool} is not installed: pip install -e '.[test]'")
+    return subprocess.run([str(exe), *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_imports_follow_the_layers_template_workbook_hq_with_excel_at_the_edge():
+    done = run("lint-imports", "--no-cache")
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "0 broken" in done.stdout
