@@ -259,3 +259,16 @@ def test_new_with_the_shipped_sample_figures(tmp_path):
     assert run("check", tmp_path / "s.xlsx").exit_code == 0  # the sample adds up
     refused(run(*NEW, "--year", "2027", "--sample", "--data", tmp_path / "s.xlsx", "-o", tmp_path / "a.xlsx"),
             "--sample", "--data")
+
+
+def test_an_install_without_templates_or_samples_says_so(tmp_path, monkeypatch):
+    from xlplan import demo
+    from xlplan.template import spec
+
+    monkeypatch.setattr(spec, "TEMPLATE_DIR", tmp_path / "no-templates")
+    refused(run("templates"), "no templates found", "no-templates")
+    refused(run("new", "annual_plan", "--unit", "x", "--year", "2027", "-o", tmp_path / "a.xlsx"),
+            "no template 'annual_plan'")
+    monkeypatch.setattr(demo, "SAMPLES", tmp_path / "no-samples")
+    refused(run("demo", "-o", tmp_path / "demo"), "no-samples", "missing")
+    assert not (tmp_path / "demo" / "inbox").exists()  # nothing claimed, nothing written
