@@ -167,6 +167,15 @@ def test_the_review_log_cannot_be_altered(backend, tmp_path):
             with store2.engine.begin() as conn:
                 conn.execute(text("TRUNCATE review_log"))
     assert store2.review_events() == before
+    csv_ = tmp_path / "actuals.csv"
+    csv_.write_text("unit,period,measure,value\n北区营业部,2027-01,actual_month,950\n", encoding="utf-8")
+    actuals.import_file(store2, csv_)
+    from xlplan.hq.store import actuals as actuals_table
+
+    with pytest.raises(DatabaseError, match="append-only"):  # imported actuals are kept the same way
+        with store2.engine.begin() as conn:
+            conn.execute(update(actuals_table).values(value=1))
+    assert [r["value"] for r in store2.actual_rows()] == [950]
     # and no command offers a way: review's sub-commands only append
     names = {c.name for c in app.registered_groups if c.name == "review"}
     assert names == {"review"}

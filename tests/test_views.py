@@ -91,3 +91,29 @@ def test_a_blank_hq_target_is_blank_not_zero(merged):
     assert gap[2] is None  # no HQ target
     assert gap[4] is not None and gap[4] > 0  # the unit's months
     assert gap[5] is None  # no gap without a target: never the whole plan
+
+
+def test_monthly_scorecards_roll_up_into_a_year(tmp_path):
+    data = json.loads((SAMPLES / "kpi_scorecard.json").read_text(encoding="utf-8"))
+    data.pop("params", None)
+    data.pop("period", None)
+    inbox = tmp_path / "inbox"
+    for month, shift in (("2027-01", 0), ("2027-02", 5)):
+        figures = json.loads(json.dumps(data))
+        for person in figures["staff"]:
+            person["execution_score"] = max(0, min(10, person.get("execution_score", 5) - shift))
+        make(inbox, f"team-{month}", figures, template_id="kpi_scorecard", unit="客服一组", period=month)
+    with Store(f"sqlite:///{tmp_path / 'hq.db'}") as store:
+        assert merge.merge([inbox], store, workers=0).accepted == 2
+        year = next(t for t in consolidate.tables(store, basis="accepted") if t.view.kind == "year")
+        own = {m: recalc.check_file(inbox / f"team-{m}.xlsx") for m in ("2027-01", "2027-02")}
+    assert year.heading[2:4] == ["2027-01", "2027-02"]
+    first = own["2027-01"].tables["staff.name"][0]
+    row = next(r for r in year.rows if r[1] == first)
+    totals = [own[m].tables["staff.total"][0] for m in ("2027-01", "2027-02")]
+    assert all(isinstance(t, (int, float)) for t in totals)
+    assert row[2:4] == pytest.approx(totals) and row[4] == pytest.approx(sum(totals) / 2)
+    (team,) = year.extra[0].rows
+    for k, m in enumerate(("2027-01", "2027-02")):
+        scores = [v for v in own[m].tables["staff.total"] if isinstance(v, (int, float))]
+        assert team[1 + k] == pytest.approx(sum(scores) / len(scores))
