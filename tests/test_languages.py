@@ -96,6 +96,8 @@ def _labels(template):
                     yield f"{block.name} help", block.help
     for check in template.checks:
         yield check.code, check.message
+    for view in template.views:
+        yield f"view {view.id}", view.title
 
 
 @pytest.mark.parametrize("template_id", sorted(spec.available()))
@@ -141,3 +143,59 @@ def test_the_catalogue_in_traditional_chinese_has_no_simplified_character():
     found = simplified_characters(entry["zh-Hant"] for entry in texts.TEXTS.values())
     assert not found, found
     assert len(simplified_characters(entry["zh-Hans"] for entry in texts.TEXTS.values())) > 50
+
+
+def _traditional(data: dict) -> dict:
+    """A sample's figures with its words in Traditional Chinese (the samples are written in Simplified)."""
+    data = {k: v for k, v in data.items() if not isinstance(v, str) and k != "params"}
+    if "strategies" in data:
+        data["strategies"] = ["增員育成，擴大平臺", "績優拉動，提升人均產能"]
+        data["owners"] = ["張經理", "李主任"]
+        data["plan_owner"] = "張經理"
+        for key in ("markets", "actions"):
+            for row in data.get(key, []):
+                for column, value in list(row.items()):
+                    if isinstance(value, str):
+                        row.pop(column)
+                if key == "actions":
+                    row.update(strategy="增員育成，擴大平臺", action="新人職前訓練", owner="李主任", item="訓練費")
+    if "staff" in data:
+        data["supervisor"] = "黃敏"
+        names = ["王麗", "劉洋", "孫悅", "李明", "陳靜", "張偉", "楊帆", "趙雲"]
+        for k, row in enumerate(data["staff"]):
+            row.update(name=names[k % len(names)], group="早班")
+    return data
+
+
+def test_a_traditional_consolidated_workbook_has_no_simplified_character(tmp_path):
+    """Units that work in Traditional Chinese, merged and consolidated with --lang zh-Hant."""
+    import json
+
+    from xlplan.hq import merge
+    from xlplan.hq.store import Store
+
+    samples = Path(__file__).resolve().parents[1] / "workbooks" / "samples"
+    inbox = tmp_path / "inbox"
+    for template_id, units in (("annual_plan", ("北區營業部", "南區營業部")), ("kpi_scorecard", ("客服一組",)),
+                               ("support_plan", ("客服部",))):
+        data = _traditional(json.loads((samples / f"{template_id}.json").read_text(encoding="utf-8")))
+        for unit in units:
+            cycle = generate.Cycle(unit=unit, year=2027, lang="zh-Hant",
+                                   period="2027-01" if template_id == "kpi_scorecard" else "")
+            generate.write(spec.load(template_id, cycle.template_params()), cycle, inbox / f"{unit}.xlsx", data)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("unit,template,period,due\n北區營業部,annual_plan,2027,2027-01-31\n"
+                      "南區營業部,annual_plan,2027,2027-01-31\n東區營業部,annual_plan,2027,2027-01-31\n"
+                      "客服一組,kpi_scorecard,2027-01,2027-01-31\n客服部,support_plan,2027,2027-01-31\n",
+                      encoding="utf-8")
+    out = tmp_path / "hq" / "consolidated.xlsx"
+    with Store(f"sqlite:///{tmp_path / 'hq.db'}") as hq:
+        merge.run([inbox], hq, roster=roster, output=out, report_path=tmp_path / "hq" / "status.html",
+                  workers=0, lang="zh-Hant", basis="accepted")
+    strings = list(workbook_strings(out))
+    assert len(openpyxl.load_workbook(out).sheetnames) > 3 and len(strings) > 100
+    found = simplified_characters(strings)
+    assert not found, {ch: s[:60] for ch, s in found.items()}
+    page = (tmp_path / "hq" / "status.html").read_text(encoding="utf-8")
+    found = simplified_characters(re.sub(r"<[^>]+>", " ", page).split())
+    assert not found, {ch: s[:60] for ch, s in found.items()}

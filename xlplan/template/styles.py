@@ -71,7 +71,7 @@ NUMBER_FORMATS = {
     "wan": "#,##0.00",
     "percent": "0.0%",
     "count": "#,##0",
-    "number": "[<1]0.0%;General",  # effects: "99 %" typed as a share shows as one; counts and days as typed
+    "number": "General",
     "score": "0.0",
     "seconds": "0.0",
     "month": "0",
