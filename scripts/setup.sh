@@ -18,6 +18,8 @@ command -v python3 >/dev/null 2>&1 || packages+=(python3)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+# tests/test_paper.py reads the printed PDFs (pdftotext, pdfinfo) and draws a PNG per sheet (pdftoppm)
+command -v pdftotext >/dev/null 2>&1 || packages+=(poppler-utils)
 # python3-uno: tests drive LibreOffice through its own API (tests/lo_decorate.py, system python3)
 /usr/bin/python3 -c "import uno" >/dev/null 2>&1 || packages+=(python3-uno)
 # Debian's python3 lacks venv and ensurepip until python3-venv is installed.

@@ -125,6 +125,11 @@ def _sheet(ws, out: Content) -> None:
     out[(name, "print", "title rows")] = ws.print_title_rows
     out[(name, "print", "title columns")] = ws.print_title_cols
     out[(name, "print", "area")] = ws.print_area
+    out[(name, "print", "scale")] = setup.scale
+    out[(name, "print", "column breaks")] = tuple(b.id for b in ws.col_breaks.brk)
+    out[(name, "print", "row breaks")] = tuple(b.id for b in ws.row_breaks.brk)
+    out[(name, "print", "footer")] = tuple(part.text for part in (ws.oddFooter.left, ws.oddFooter.center,
+                                                                     ws.oddFooter.right))
     margins = ws.page_margins
     out[(name, "print", "margins")] = (margins.left, margins.right, margins.top, margins.bottom)
     out[(name, "merged", "ranges")] = tuple(sorted(str(r) for r in ws.merged_cells.ranges))

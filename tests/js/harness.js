@@ -111,9 +111,9 @@ function sameValue(shown, expected) {
   return shown === expected;
 }
 
-function checksRows(book, title) {
+function checksRows(book, title, width) { // width: layout.CHECK_COLUMNS's, as the expected rows have it
   const grid = book.grid(title);
-  return grid.slice(4).map((row) => [0, 1, 2, 3, 4].map((i) => (row[i] === undefined ? "" : row[i])))
+  return grid.slice(4).map((row) => [...Array(width).keys()].map((i) => (row[i] === undefined ? "" : row[i])))
     .filter((row) => row.some((v) => v !== ""));
 }
 

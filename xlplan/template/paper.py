@@ -28,7 +28,7 @@ MIN_PRINTED_PT = 8
 
 # A4 landscape in points, less the margins below
 PAGE_WIDTH_PT = 841.9 - 2 * 0.4 * 72
-PAGE_HEIGHT_PT = 595.3 - 2 * 0.6 * 72 - 2 * 0.3 * 72  # top and bottom margins, header and footer room
+PAGE_HEIGHT_PT = 595.3 - 2 * 0.6 * 72  # top and bottom margins (the footer sits inside the bottom one)
 
 _TOKEN = re.compile(r"\s+|[A-Za-z0-9.,:;!?%()\[\]'\"/+\-–×=#&@$]+|.", re.S)
 
