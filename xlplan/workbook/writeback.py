@@ -166,7 +166,7 @@ def typed_cells(plan: Plan) -> dict[str, dict[str, object]]:
     """sheet → {address: value} of the input cells as read: the results of formulas typed into them.
 
     A tool that does not calculate saves a formula without its result; the reader works
-    it out where it can (see formulas.py), and the file then shows it everywhere. Only
+    it out where it can (see inputformulas.py), and the file then shows it everywhere. Only
     cells holding a formula take these values.
     """
     typed = [name for name in (*plan.values, *plan.tables) if name in plan.template.blocks]
