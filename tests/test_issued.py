@@ -86,7 +86,7 @@ def test_one_name_per_unit_everywhere(tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text("unit,template\n北区　营业部,annual_plan\n", encoding="utf-8")
     assert [e.unit for e in read_roster(roster)] == ["北区 营业部"]
-    from xlplan.excel.auth import Tokens
+    from xlplan.hq.tokens import Tokens
 
     tokens = Tokens(tmp_path / "tokens.json")
     assert tokens.unit_of(tokens.issue(" 北区　营业部")) == "北区 营业部"
