@@ -26,7 +26,7 @@ from xlplan.demo import SAMPLES  # noqa: E402
 from xlplan.hq.tokens import Tokens  # noqa: E402
 from xlplan.excel.bookjson import apply_actions, book_json  # noqa: E402
 from xlplan.excel.server import Settings, create_app  # noqa: E402
-from xlplan.template.layout import checks_sheet_title  # noqa: E402
+from xlplan.template.layout import CHECK_COLUMNS, check_column, checks_sheet_title  # noqa: E402
 
 
 def annual_with_slips():
@@ -102,10 +102,11 @@ def test_recalculate_button_and_cli_recalc_agree(tmp_path, name, data, lang, tem
     # the Checks sheet: the same rows, in the same order, as the CLI wrote
     title = checks_sheet_title(lang)
     ws = cli_cached[title]
-    cli_rows = [[_shown(ws.cell(r, c).value) for c in range(1, 6)] for r in range(5, ws.max_row + 1)]
-    button_rows = [[shown(title, r, c) for c in range(1, 6)] for r in range(5, 5 + len(cli_rows))]
+    width, code = len(CHECK_COLUMNS), check_column("code") - 1
+    cli_rows = [[_shown(ws.cell(r, c).value) for c in range(1, width + 1)] for r in range(5, ws.max_row + 1)]
+    button_rows = [[shown(title, r, c) for c in range(1, width + 1)] for r in range(5, 5 + len(cli_rows))]
     assert button_rows == cli_rows
-    assert [row[1] for row in cli_rows if row[1]] == [f["code"] for f in cli_report["findings"]]
+    assert [row[code] for row in cli_rows if row[code]] == [f["code"] for f in cli_report["findings"]]
     if name == "north_slips":
         assert {"STATED_NOT_COMPUTED", "REGIONS_NOT_MONTH", "TEXT_NOT_NUMBER"} <= {f["code"] for f in
                                                                                     cli_report["findings"]}
