@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from xlplan.model import text  # noqa: E402
 from xlplan.template import generate, spec  # noqa: E402
 from xlplan.template.layout import Layout  # noqa: E402
 
@@ -39,6 +40,9 @@ SCALED = {"target_month": None, "region_plan": None, "actual_month": None, "hq_t
 # block whose first cell gets the slip, per template
 SLIP = {"annual_plan": "region_plan", "kpi_scorecard": "staff.chats_answered"}
 CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(?:<v>([^<]*)</v>)?</c>)')
+# the time a workbook is saved, in its document properties: fixed, so that a set is the same bytes
+# whenever it is made and the re-saved copies stay in their cache
+SAVED_AT = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 def _base(template_id: str, folder: Path) -> tuple[Path, dict[str, dict[str, str]]]:
@@ -54,7 +58,7 @@ def _base(template_id: str, folder: Path) -> tuple[Path, dict[str, dict[str, str
     template = spec.load(template_id, cycle.template_params())
     path = generate.write(template, cycle, folder / f"base_{template_id}.xlsx", data)
     layout = Layout(template, "zh")
-    sheets = [s.title if isinstance(s.title, str) else s.title.get("zh") for s in template.sheets]
+    sheets = [text(s.title, "zh") for s in template.sheets]
     scaled: dict[str, dict[str, str]] = {}
     for name, block in template.blocks.items():
         if block.role == "computed" or (name not in SCALED and name != SLIP[template_id]):
@@ -108,6 +112,7 @@ def make(folder: Path, n: int, seed: int = 2027) -> list[Path]:
         path, cells = _base(template_id, folder.parent)
         with zipfile.ZipFile(path) as zf:
             parts = {info.filename: zf.read(info.filename) for info in zf.infolist()}
+        parts["docProps/core.xml"] = SAVED_AT.sub(b"2027-01-01T00:00:00Z", parts["docProps/core.xml"])
         bases[template_id] = (parts, cells)
     out = []
     made = {template_id: 0 for template_id in bases}
@@ -124,7 +129,7 @@ def make(folder: Path, n: int, seed: int = 2027) -> list[Path]:
                 data = data.replace(PLACEHOLDER.encode(), unit.encode())
                 if name in cells:
                     data = _vary(data.decode("utf-8"), cells[name], factor, slip).encode("utf-8")
-                zf.writestr(name, data)
+                zf.writestr(zipfile.ZipInfo(name, date_time=(2027, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
         path = folder / f"{template_id}-{i:05d}.xlsx"
         path.write_bytes(buffer.getvalue())
         out.append(path)
