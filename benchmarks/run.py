@@ -6,10 +6,16 @@
 - merge: `xlplan merge` into SQLite against (a) the obvious script, a loop of
   `pandas.read_excel(sheet_name=None)` (openpyxl) concatenating every sheet, and (b) the
   floor, opening each zip and reading every part. Wall time, files per second and peak
-  memory (resident set of the whole process tree, sampled every 20 ms).
+  memory (resident set of the whole process tree, sampled every 20 ms), on the
+  synthetic set (benchmarks/synth.py) and on the same files saved again by LibreOffice,
+  as files from other programs arrive.
   The pandas loop takes about half a second a file, so above --baseline-files it is
   timed on an even sample of that many files and its rate is reported; the loop is
   linear in the number of files.
+- where a merge's time goes: files/s against the number of worker processes (1, 2 and
+  every core), the main process's CPU time per file, the writer process's and the
+  workers' (getrusage), and the CPU time of `merge.process` per annual plan and per
+  scorecard in one process (time.process_time, median of a sample).
 - recalculate: a full annual plan through `xlplan recalc` (file in, file out) and
   through the add-in's Recalculate endpoint (book JSON in, actions out).
 - custom function: one call through the add-in server.
@@ -112,10 +118,15 @@ print(n)
 """
 
 
-def bench_merge(files: list[Path], work: Path, baseline_files: int) -> dict:
+def fresh_db(work: Path) -> Path:
     db = work / "bench.db"
-    if db.exists():
-        db.unlink()
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        path.unlink(missing_ok=True)
+    return db
+
+
+def bench_merge(files: list[Path], work: Path, baseline_files: int) -> dict:
+    db = fresh_db(work)
     folder = files[0].parent
     merged = measure([PYTHON, "-m", "xlplan.cli", "merge", str(folder), "--db", f"sqlite:///{db}"])
     floor = measure([PYTHON, "-c", UNZIP_FLOOR, *map(str, files)])
@@ -133,6 +144,63 @@ def bench_merge(files: list[Path], work: Path, baseline_files: int) -> dict:
         "vs_pandas": (n / merged["seconds"]) / pandas_rate,
         "vs_floor": merged["seconds"] / floor["seconds"],
     }
+
+
+# -- where a merge's time goes ------------------------------------------------------------------
+MERGE_CPU = """
+import json, resource, sys, time
+from xlplan.hq import merge
+from xlplan.hq.store import Store
+start, wall = time.process_time(), time.perf_counter()
+with Store(sys.argv[1]) as store:
+    summary = merge.merge([sys.argv[2]], store, workers=int(sys.argv[3]))
+main = time.process_time() - start
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": time.perf_counter() - wall, "main_cpu": main, "writer_cpu": summary.writer_cpu,
+                  "children_cpu": children.ru_utime + children.ru_stime, "new": summary.new,
+                  "accepted": summary.accepted, "rejected": summary.rejected}))
+"""
+
+PROCESS_CPU = """
+import datetime as dt, json, statistics, sys, time
+from pathlib import Path
+from xlplan.hq import merge
+paths = sorted(Path(sys.argv[1]).glob("*.xlsx"))
+received = dt.datetime(2027, 1, 1)
+out = {}
+for kind in ("annual_plan", "kpi_scorecard"):
+    files = [(p.name, p.read_bytes()) for p in paths if p.name.startswith(kind)][:int(sys.argv[2])]
+    for name, data in files[:5]:
+        merge.process(name, data, received)  # compiles the template's engine
+    times = []
+    for name, data in files:
+        start = time.process_time()
+        merge.process(name, data, received)
+        times.append(time.process_time() - start)
+    out[kind] = {"files": len(times), "median_ms": statistics.median(times) * 1000,
+                 "mean_ms": statistics.fmean(times) * 1000}
+print(json.dumps(out))
+"""
+
+
+def bench_workers(folder: Path, work: Path, counts: list[int]) -> list[dict]:
+    """One merge of `folder` per number of worker processes: files/s and CPU time per file where it is spent."""
+    rows = []
+    n = len(list(folder.glob("*.xlsx")))
+    for workers in counts:
+        run = measure([PYTHON, "-c", MERGE_CPU, f"sqlite:///{fresh_db(work)}", str(folder), str(workers)])
+        got = json.loads(run["stdout"])
+        assert got["new"] == n, got
+        workers_cpu = got["children_cpu"] - got["writer_cpu"]
+        rows.append({"workers": workers, "n": n, "rate": n / got["seconds"], "peak_mib": run["peak_mib"],
+                     "main_ms": got["main_cpu"] / n * 1000, "writer_ms": got["writer_cpu"] / n * 1000,
+                     "workers_ms": workers_cpu / n * 1000, "accepted": got["accepted"], "rejected": got["rejected"]})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def bench_process_cpu(folder: Path, files: int) -> dict:
+    return json.loads(measure([PYTHON, "-c", PROCESS_CPU, str(folder), str(files)])["stdout"])
 
 
 # -- recalculation, functions, generation -----------------------------------------------------------
@@ -232,14 +300,32 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
 
 
-def report(merges, rec, gen, command) -> str:
+def report(merges, rec, gen, command, workers=(), cpu=None) -> str:
     lines = [f"Command: `{command}`", "", f"Machine: {machine()}", "",
-             "| files | xlplan merge | files/s | peak memory | pandas loop (files/s) | × faster than pandas | unzip floor | × floor |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| files | set | xlplan merge | files/s | peak memory | pandas loop (files/s) | × faster than pandas "
+             "| unzip floor | × floor |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for m in merges:
-        lines.append(f"| {m['n']:,} | {m['merge_s']:.1f} s | {m['merge_rate']:.0f} | {m['merge_mib']:.0f} MiB "
+        lines.append(f"| {m['n']:,} | {m['set']} | {m['merge_s']:.1f} s | {m['merge_rate']:.0f} | {m['merge_mib']:.0f} MiB "
                      f"| {m['pandas_rate']:.2f} ({m['pandas_files']} files; ≈ {m['pandas_s_for_n']:.0f} s for all) "
-                     f"| {m['vs_pandas']:.0f}× | {m['floor_s']:.1f} s | {m['vs_floor']:.1f}× |")
+                     f"| {m['vs_pandas']:.1f}× | {m['floor_s']:.1f} s | {m['vs_floor']:.1f}× |")
+    if workers:
+        lines += ["", f"Files/s against worker processes ({workers[0]['n']:,} re-saved files, merge.merge into SQLite; "
+                      "CPU time per file from getrusage):", "",
+                  "| workers | files/s | main process CPU/file | writer process CPU/file | workers' CPU/file "
+                  "| peak memory |",
+                  "|---:|---:|---:|---:|---:|---:|"]
+        for w in workers:
+            lines.append(f"| {w['workers']} | {w['rate']:.0f} | {w['main_ms']:.2f} ms | {w['writer_ms']:.2f} ms "
+                         f"| {w['workers_ms']:.2f} ms | {w['peak_mib']:.0f} MiB |")
+    if cpu:
+        lines += ["", "CPU time of `merge.process` per file (read, recompute, check, long form; one process, "
+                      "time.process_time):", "", "| set | annual plan (median / mean) | scorecard (median / mean) |",
+                  "|---|---:|---:|"]
+        for name, found in cpu.items():
+            a, k = found["annual_plan"], found["kpi_scorecard"]
+            lines.append(f"| {name} | {a['median_ms']:.2f} / {a['mean_ms']:.2f} ms ({a['files']} files) "
+                         f"| {k['median_ms']:.2f} / {k['mean_ms']:.2f} ms ({k['files']} files) |")
     if rec:
         lines += ["", "| recalculate a full annual plan | median | 95th percentile |", "|---|---:|---:|",
                   f"| `xlplan recalc` in process (file in, file out) | {rec['file'][0] * 1000:.0f} ms | {rec['file'][1] * 1000:.0f} ms |",
@@ -258,20 +344,32 @@ def main(argv=None):
     parser.add_argument("--baseline-files", type=int, default=200,
                         help="files the pandas loop is timed on, at most")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--cpu-files", type=int, default=150, help="files per template timed for CPU per file")
+    parser.add_argument("--no-resaved", action="store_true", help="skip the set saved again by LibreOffice")
     parser.add_argument("--generate", type=int, default=500)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "xlplan-bench")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    merges = []
+    merges, sets = [], {}
     for n in [int(s) for s in args.sizes.split(",") if s]:
         files = synth.make(args.work / f"submissions-{n}", n)
-        merges.append(bench_merge(files, args.work, args.baseline_files))
-        print(json.dumps(merges[-1]), flush=True)
-    rec = bench_recalc(args.work, args.runs)
-    gen = bench_generate(args.work, args.generate)
+        sets[n] = {"synthetic": files}
+        if not args.no_resaved:
+            sets[n]["re-saved"] = synth.resaved(files, args.work / f"resaved-{n}")
+        for name, found in sets[n].items():
+            merges.append({"set": name, **bench_merge(found, args.work, args.baseline_files)})
+            print(json.dumps(merges[-1]), flush=True)
+    largest = max(sets)
+    sweep = sets[largest].get("re-saved", sets[largest]["synthetic"])[0].parent
+    counts = sorted({1, 2, os.cpu_count() or 1})
+    workers = bench_workers(sweep, args.work, counts)
+    cpu = {name: bench_process_cpu(found[0].parent, args.cpu_files) for name, found in sets[largest].items()}
+    print(json.dumps(cpu), flush=True)
+    rec = bench_recalc(args.work, args.runs) if args.runs else None
+    gen = bench_generate(args.work, args.generate) if args.generate else None
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = report(merges, rec, gen, command.strip())
+    text = report(merges, rec, gen, command.strip(), workers, cpu)
     print(text)
     args.output.write_text(text, encoding="utf-8")
 

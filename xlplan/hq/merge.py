@@ -24,6 +24,7 @@ import io
 import multiprocessing
 import os
 import signal
+import time
 import zipfile
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -54,6 +55,7 @@ class Summary:
     rejected: int = 0
     rejected_files: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # files that vanished or could not be opened
+    writer_cpu: float = 0.0  # CPU seconds of the writer process, when one wrote (see Writer)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) of files that are no submission
 
     def __str__(self) -> str:
@@ -443,6 +445,7 @@ class Writer:
         child.close()
         self.depth = depth  # batches handed over and not yet written
         self.waiting = 0
+        self.cpu = 0.0  # CPU seconds the writer process used, known once it ended
 
     def add(self, batch: list[tuple[Incoming, bytes]]) -> Iterator[list[int | None]]:
         """Hand a batch over; yields the ids of batches written meanwhile (when `depth` are waiting)."""
@@ -470,7 +473,10 @@ class Writer:
     def close(self) -> None:
         try:
             self.pipe.send(None)
-        except OSError:
+            if self.pipe.poll(30):
+                kind, value = self.pipe.recv()
+                self.cpu = value if kind == "cpu" else 0.0
+        except (OSError, EOFError):
             pass
         self.pipe.close()
         self.process.join(30)
@@ -492,6 +498,7 @@ def _write_batches(url: str, options: dict, pipe) -> None:
         while True:
             batch = pipe.recv()
             if batch is None:
+                pipe.send(("cpu", time.process_time()))
                 return
             try:
                 pipe.send(("ids", store.add(batch)))
@@ -609,6 +616,7 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
         run.close()
         if writer is not None:
             writer.close()
+            summary.writer_cpu = writer.cpu
     return summary
 
 
