@@ -436,8 +436,11 @@ class Writer:
     still one transaction, so a merge killed at any point loses nothing.
     """
 
-    def __init__(self, store: Store, depth: int = 2):
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    def __init__(self, store: Store, depth: int = 2, threads_running: bool = False):
+        # fork starts at once; but a process whose other threads (a Dask client's) may hold a lock
+        # is not forked: the writer starts afresh
+        fork = "fork" in multiprocessing.get_all_start_methods() and not threads_running
+        context = multiprocessing.get_context("fork" if fork else "spawn")
         self.pipe, child = context.Pipe()
         self.process = context.Process(target=_write_batches, args=(store.url, store.engine_options, child),
                                        daemon=True, name="xlplan-store-writer")
@@ -529,7 +532,8 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
     summary = Summary()
     run = runner(workers, scheduler)
     # the work elsewhere: the rows are written elsewhere too, if the database can be opened twice
-    writer = Writer(store) if not isinstance(run, Inline) and store.shared else None
+    writer = Writer(store, threads_running=isinstance(run, Cluster)) if not isinstance(run, Inline) and store.shared \
+        else None
     written: deque = deque()  # per batch handed to the writer: (source, status) of each file
     inflight: deque = deque()  # (future, [(path, data, received)]) in input order
     # enough chunks in flight that the workers keep busy while this process writes a batch
