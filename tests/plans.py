@@ -15,6 +15,11 @@ MONTHS = [900, 600, 650, 700, 650, 650, 600, 600, 600, 650, 650, 750]  # 8,000 i
 SPLIT = (0.5, 0.3, 0.2)  # regions A, B, C of every month but January
 
 
+def ticks(*months: int) -> dict:
+    """An action's month set as the action table takes it: one ticked column per month."""
+    return {f"in_{m}": "●" for m in months}
+
+
 def _regions():
     columns = [[500, 250, 150]] + [[m * s for s in SPLIT] for m in MONTHS[1:]]
     return [[col[k] for col in columns] for k in range(3)]  # region × month
@@ -29,9 +34,9 @@ def clean_annual_plan() -> dict:
         "strategies": ["增员", "培训"],
         "owners": ["王经理", "李主任"],
         "hq_target": 8000,
-        "base": [7200, 9000, 2410, 3100, 0.6, 0.2],
-        "growth": [0.11, 0.1, 0, 0.05, 0, 0],
-        "target": [8000, 9900, 2400, 3255, 0.6, 0.2],
+        "base": [7200, 9000, 2410, 3100, 0.6, 0.2, 3500, 2500],
+        "growth": [0.11, 0.1, 0, 0.05, 0, 0, 0, 0],
+        "target": [8000, 9900, 2400, 3255, 0.6, 0.2, 3500, 2500],
         "seg_headcount": [500, 700, 1200],
         "seg_productivity": [8000, 2500, 764],
         "markets": [
@@ -47,9 +52,9 @@ def clean_annual_plan() -> dict:
         "attrition": [130] + [100] * 11,
         "expert_share": [0.3] * 12,
         "actions": [
-            {"strategy": "培训", "action": "新人培训", "owner": "李主任", "start": 1, "end": 4,
+            {"strategy": "培训", "action": "新人培训", "owner": "李主任", **ticks(1, 2, 3, 4),
              "item": "讲师费", "quantity": 200, "unit_cost": 80, "times": 4, "stated": 64000},
-            {"strategy": "增员", "action": "创说会", "owner": "王经理", "start": 3, "end": 3,
+            {"strategy": "增员", "action": "创说会", "owner": "王经理", **ticks(3),
              "item": "场地", "quantity": 1, "unit_cost": 20000, "times": 4},
         ],
     })

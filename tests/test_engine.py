@@ -42,7 +42,7 @@ def test_worked_example_flags_stated_6400(tmp_path):
     data = clean_annual_plan()
     data["actions"][0]["stated"] = 6400
     [f] = only(findings_of(make(tmp_path, "budget_stated_amount_wrong", data)), "STATED_NOT_COMPUTED")
-    assert (f.severity, f.cell.sheet, f.cell.address) == ("error", "推动计划及预算", "M6")
+    assert (f.severity, f.cell.sheet, f.cell.address) == ("error", "推动计划及预算", "AD6")
     assert f.message == "填报 6,400，但 200 × 80 × 4 = 64,000（少 57,600）"
 
 
@@ -50,7 +50,7 @@ def test_budget_line_20000_times_4_is_not_8000(tmp_path):
     data = clean_annual_plan()
     data["actions"][1]["stated"] = 8000
     [f] = only(findings_of(make(tmp_path, "budget_line_20000_times_4", data)), "STATED_NOT_COMPUTED")
-    assert f.cell.address == "M7"
+    assert f.cell.address == "AD7"
     assert f.message == "填报 8,000，但 1 × 20,000 × 4 = 80,000（少 72,000）"
 
 
@@ -67,8 +67,8 @@ def test_segment_headcount_over_platform(tmp_path):
     data = clean_annual_plan()
     data["seg_headcount"] = [500, 800, 1200]
     [f] = only(findings_of(make(tmp_path, "segment_headcount_over_platform", data)), "SEGMENTS_NOT_PLATFORM")
-    assert (f.cell.sheet, f.cell.address) == ("目标达成分析", "C9")
-    assert f.message == "分层人力合计 2,500，平台人力 2,400（多 100）"
+    assert (f.cell.sheet, f.cell.address) == ("目标达成分析", "C12")
+    assert f.message == "按绩效分层：人力合计 2,500，平台人力 2,400（多 100）"
 
 
 def test_months_short_of_year(tmp_path):
@@ -100,7 +100,7 @@ def test_share_over_100_percent(tmp_path):
     data = clean_annual_plan()
     data["expert_share"][3] = 1.2
     [f] = only(findings_of(make(tmp_path, "share_over_100_percent", data)), "SHARE_RANGE")
-    assert (f.cell.sheet, f.cell.address) == ("计划进度", "F21")
+    assert (f.cell.sheet, f.cell.address) == ("计划进度", "F22")
     assert "120.0%" in f.message
 
 
@@ -111,7 +111,7 @@ def test_zero_headcount_is_a_finding_not_a_crash(tmp_path):
     data["attrition"] = [0] * 12
     result = recalc.check_file(make(tmp_path, "headcount_zero", data))
     zero = only(result.findings, "HEADCOUNT_ZERO")
-    assert len(zero) == 12 and zero[0].cell.address == "C19"
+    assert len(zero) == 12 and zero[0].cell.address == "C20"
     assert result.value("productivity")[0] == [""] * 12
 
 
@@ -130,11 +130,66 @@ def test_missing_required_input(tmp_path):
     assert (f.cell.sheet, f.cell.address) == ("封面", "C7")
 
 
-def test_action_ends_before_it_starts(tmp_path):
+def test_budget_in_no_month(tmp_path):
+    """A budget whose action has no month ticked is in no month's budget: flagged at its row."""
     data = clean_annual_plan()
-    data["actions"][0].update(start=5, end=2)
-    [f] = only(findings_of(make(tmp_path, "action_ends_before_start", data)), "END_BEFORE_START")
-    assert f.cell.address == "F6"
+    for m in (1, 2, 3, 4):
+        del data["actions"][0][f"in_{m}"]
+    result = recalc.check_file(make(tmp_path, "budget_in_no_month", data))
+    [f] = only(result.findings, "BUDGET_WITHOUT_MONTHS")
+    assert (f.severity, f.cell.sheet, f.cell.address) == ("error", "推动计划及预算", "R6")
+    assert f.message == "预算 64,000，但没有勾选执行月份：不在每月预算中"
+    assert result.value("budget_unscheduled") == 64000
+
+
+def test_budget_spread_over_the_months_ticked(tmp_path):
+    """February, April, August and November: a quarter of the budget in each, nothing between."""
+    data = clean_annual_plan()
+    for m in (1, 2, 3, 4):
+        del data["actions"][0][f"in_{m}"]
+    data["actions"][0].update(in_2="●", in_4="●", in_8="●", in_11="●")
+    result = recalc.check_file(make(tmp_path, "budget_in_named_months", data))
+    assert [row for row in result.value("budget_month")][0][:12] == [
+        0, 16000, 80000, 16000, 0, 0, 0, 16000, 0, 0, 16000, 0]
+    assert not result.findings
+
+
+def test_cost_items_of_an_action(tmp_path):
+    """Board 300 people × 80 yuan × 4 days and venue 1,000 yuan × 4 under one action: the
+    action's amount is its line and its items; a stated amount is checked against the sum."""
+    data = clean_annual_plan()
+    data["actions"][1].update(item=None, quantity=None, unit_cost=None, times=None, stated=100000)
+    data["actions"][1] = {k: v for k, v in data["actions"][1].items() if v is not None}
+    data["costs"] = [{"action": "创说会", "item": "食宿", "quantity": 300, "unit_cost": 80, "days": 4},
+                     {"action": "创说会", "item": "场地", "unit_cost": 1000, "times": 4},
+                     {"action": "创说会 ", "item": "讲义", "quantity": 300, "unit_cost": 5}]
+    result = recalc.check_file(make(tmp_path, "cost_items", data))
+    assert result.value("actions.amount")[1] == 100000
+    assert result.value("costs.amount")[:3] == [96000, 4000, 1500]
+    [f] = only(result.findings, "COST_WITHOUT_ACTION")
+    assert (f.cell.sheet, f.cell.address) == ("推动计划及预算", "H41")
+    assert f.message == "费用明细的行动“创说会 ”不在推动计划中：金额 1,500 未计入任何行动"
+    data["actions"][1]["stated"] = 10000
+    [f] = only(findings_of(make(tmp_path, "cost_items_stated_wrong", data)), "ITEMS_NOT_STATED")
+    assert f.message == "填报 10,000，但本行 0 加费用明细 100,000 = 100,000（少 90,000）"
+
+
+def test_an_earlier_version_still_reads(tmp_path):
+    """A workbook made with annual_plan 1.0 is read and checked as 1.0, with a warning naming 2.0."""
+    from xlplan.template import generate, spec
+    data = clean_annual_plan()
+    for row in data["actions"]:
+        months = [m for m in range(1, 13) if row.pop(f"in_{m}", None)]
+        row.update(start=min(months), end=max(months))
+    data["target"], data["base"], data["growth"] = data["target"][:6], data["base"][:6], data["growth"][:6]
+    cycle = generate.Cycle(unit="北区营业部", year=2027, lang="zh")
+    template = spec.load("annual_plan", cycle.template_params(), version="1.0")
+    assert template.version == "1.0"
+    data["actions"][0]["stated"] = 6400
+    result = recalc.check_file(generate.write(template, cycle, tmp_path / "made_with_1_0.xlsx", data))
+    assert [(f.code, f.cell.address) for f in result.findings] == [
+        ("STATED_NOT_COMPUTED", "M6"), ("TEMPLATE_OLDER", "B2")]
+    assert "2.0" in result.findings[1].message and result.findings[1].severity == "warning"
 
 
 def test_old_template_version(tmp_path):
@@ -185,7 +240,7 @@ def test_recalc_json_report(tmp_path):
     recalc.recalc_file(path, tmp_path / "out.xlsx", tmp_path / "report.json")
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert (report["template"], report["version"], report["unit"], report["period"]) == \
-        ("annual_plan", "1.0", "北区营业部", "2027")
+        ("annual_plan", "2.0", "北区营业部", "2027")
     assert report["values"]["headcount"][0][:2] == [2400, 2420]
     assert report["values"]["actions.amount"][:2] == [64000, 80000]
     [f] = [f for f in report["findings"] if f["code"] == "REGIONS_NOT_MONTH"]
@@ -204,7 +259,7 @@ def test_numbers_typed_as_text_are_read_and_flagged(tmp_path, typed, unit_block,
     data[unit_block][1] = typed
     result = recalc.check_file(make(tmp_path, "number_typed_as_text", data))
     [f] = only(result.findings, "TEXT_READ_AS_NUMBER")
-    assert (f.severity, f.cell.address, f.expected) == ("warning", "D17" if unit_block == "recruits" else "D21", read_as)
+    assert (f.severity, f.cell.address, f.expected) == ("warning", "D18" if unit_block == "recruits" else "D22", read_as)
     assert result.value(unit_block)[0][1] == read_as
     assert not [x for x in result.findings if x.code == "TEXT_NOT_NUMBER"]
 
@@ -216,4 +271,4 @@ def test_ambiguous_text_is_refused(tmp_path, typed):
     data["recruits"][1] = typed
     result = recalc.check_file(make(tmp_path, "ambiguous_number", data))
     [f] = only(result.findings, "TEXT_NOT_NUMBER")
-    assert (f.severity, f.cell.address, f.actual) == ("error", "D17", typed)
+    assert (f.severity, f.cell.address, f.actual) == ("error", "D18", typed)

@@ -120,6 +120,7 @@ class Block:
     width: float | None = None  # column width for table columns and form values
     collapsed: bool = False  # a detail column, grouped and folded away until a user opens it
     default: Any = None  # what a new workbook holds here: HQ's settings in a given block
+    lines: int = 1  # a narrative text: this many lines high, wrapped (a form's text cell)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ FUNCTIONS: dict[str, Function] = {
     "max": Function("MAX", "MAX", skips_references=True),
     "average": Function("AVERAGE", "AVERAGE", skips_references=True),
     "count": Function("COUNT", "COUNT", skips_references=True),
+    # product(people, yuan, days, times): a cost line; a blank factor is left out, as PRODUCT skips it
+    "product": Function("PRODUCT", "PRODUCT", skips_references=True),
     "abs": Function("ABS", "ABS"),
     "round": Function("ROUND", "ROUND"),
     "roundup": Function("ROUNDUP", "ROUNDUP"),

@@ -399,7 +399,9 @@ def _section_form(ws, template, layout, place, lang, design):
             ws.cell(p.row + r - 1, UNIT_COL, unit).alignment = styles.LABEL
             labels.append(label)
             units.append(unit)
-            if block.unit == "text" and (block.width or 0) >= 40 and p.nrows == 1:
+            if block.lines > 1:  # a narrative the template sizes: vision, situation, a monthly review
+                design.min_lines[p.row + r - 1] = block.lines
+            elif block.unit == "text" and (block.width or 0) >= 40 and p.nrows == 1:
                 design.min_lines[p.row] = 5  # a narrative: mission, situation, principles
         _fill_block(ws, template, layout, block, lang)
         width = max(width, _value_width(template, block))

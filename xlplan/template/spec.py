@@ -55,6 +55,7 @@ VALUE = "a block or a number"
 NUMBER = "a number"
 FLAG = "true or false"
 FIELDS = "a mapping of names to blocks"
+BLOCKS = "a list of blocks"
 
 
 @dataclass(frozen=True)
@@ -69,15 +70,18 @@ class CheckKind:
         return {**self.required, **self.optional}
 
 
-_COMPARISON = CheckKind({"actual": BLOCK, "expected": VALUE}, {"at": BLOCK, "fields": FIELDS})
+# `when: B` limits a check to the cells where B is filled, `unless: B` to those where it is not
+_WHERE = {"when": BLOCK, "unless": BLOCK}
+_COMPARISON = CheckKind({"actual": BLOCK, "expected": VALUE}, {"at": BLOCK, "fields": FIELDS, **_WHERE})
 CHECK_KINDS: dict[str, CheckKind] = {
     "equal": CheckKind(_COMPARISON.required, {**_COMPARISON.optional, "tolerance": NUMBER,
                                               "relative_tolerance": NUMBER, "skip_blank": FLAG}),
     "at_least": _COMPARISON,
     "at_most": _COMPARISON,
     "between": CheckKind({"block": BLOCK}, {"min": NUMBER, "max": NUMBER, "fields": FIELDS}),
-    "stated": CheckKind({"stated": BLOCK, "computed": VALUE}, {"fields": FIELDS}),
-    "nonzero": CheckKind({"block": BLOCK}, {"when": VALUE}),
+    # factors: the blocks a computed amount is the product of, shown as "50 × 80 × 2 × 4"
+    "stated": CheckKind({"stated": BLOCK, "computed": VALUE}, {"fields": FIELDS, "factors": BLOCKS, **_WHERE}),
+    "nonzero": CheckKind({"block": BLOCK}, {"when": VALUE, "unless": BLOCK, "fields": FIELDS}),
 }
 
 
@@ -91,6 +95,7 @@ ARG_TYPES = {  # what a value of each type looks like in the YAML
     NUMBER: _is_number,
     FLAG: lambda v: isinstance(v, bool),
     FIELDS: lambda v: isinstance(v, dict) and all(isinstance(b, str) for b in v.values()),
+    BLOCKS: lambda v: isinstance(v, list) and all(isinstance(b, str) for b in v),
 }
 
 
@@ -104,6 +109,8 @@ def check_blocks(check: Check) -> list[str]:
             out.append(value)
         elif kind_of == FIELDS and value:
             out += list(value.values())
+        elif kind_of == BLOCKS and value:
+            out += list(value)
     return out
 
 
@@ -128,17 +135,44 @@ def available() -> dict[str, Path]:
     return found
 
 
-def load(template_id: str, params: dict | None = None) -> Template:
+def load(template_id: str, params: dict | None = None, version: str | None = None) -> Template:
     """The template `template_id` rendered for a cycle's parameters.
 
     Cycles whose parameters render to the same definition share one Template (and so
     one compiled engine): the unit's name changes nothing in most templates.
+    With `version`, an earlier version kept in `versions/ID-VERSION.yaml` when the
+    current definition is another version and that file exists (a workbook made with
+    it still reads as it was made); otherwise the current one.
     """
     paths = available()
     if template_id not in paths:
         known = ", ".join(sorted(paths)) or "none"
         raise TemplateError(f"no template {template_id!r} (known: {known})")
-    path = paths[template_id]
+    current = _load_path(paths[template_id], params)
+    if version is None or str(version) == current.version:
+        return current
+    earlier = earlier_version(template_id, str(version))
+    return current if earlier is None else _load_path(earlier, params)
+
+
+def current_source(template_id: str) -> str:
+    """The file name a template's current definition is read from (an earlier version's differs)."""
+    path = available().get(template_id)
+    return path.name if path else ""
+
+
+def earlier_version(template_id: str, version: str) -> Path | None:
+    """The kept definition of an earlier version of a template, if there is one."""
+    if not re.match(r"^[0-9][0-9A-Za-z.]*$", version):
+        return None
+    for folder in template_dirs():
+        path = folder / "versions" / f"{template_id}-{version}.yaml"
+        if path.is_file():
+            return path
+    return None
+
+
+def _load_path(path: Path, params: dict | None) -> Template:
     definition = _definition(str(path), path.stat().st_mtime)
     values = {**definition.defaults, **{k: v for k, v in (params or {}).items() if v is not None}}
     if "lang" in values:
@@ -348,10 +382,16 @@ def _block(spec: dict, where, **extra) -> Block:
         minimum=spec.get("min"), maximum=spec.get("max"), help=_labels(spec.get("help"), where),
         highlight_nonzero=bool(spec.get("highlight_nonzero", False)),
         under=spec.get("under"), width=spec.get("width"), collapsed=bool(spec.get("collapsed", False)),
-        default=spec.get("default"),
+        default=spec.get("default"), lines=_lines(spec.get("lines", 1), where),
     )
     fields.update(extra)
     return Block(**fields)
+
+
+def _lines(value, where) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 40:
+        raise TemplateError(f"{where}: lines is a whole number from 1 to 40, not {value!r}")
+    return value
 
 
 def _summaries(block: Block, rule, where) -> list[Block]:

@@ -4,7 +4,9 @@ Two families:
 - input checks, from each input block's definition: numbers where numbers belong,
   shares 0–100 %, months 1–12, values from the list, required inputs filled;
 - template checks, declared in the template's `checks:` list, one function per kind
-  (`equal`, `at_least`, `at_most`, `between`, `stated`, `nonzero`).
+  (`equal`, `at_least`, `at_most`, `between`, `stated`, `nonzero`). A comparison may be
+  limited to the cells where another block is filled (`when: block`, a nonzero number
+  or a text) or where it is not (`unless: block`).
 Every finding names its cell and shows expected, actual and the difference.
 """
 from __future__ import annotations
@@ -251,6 +253,8 @@ def check_equal(plan, check: Check, values, tables) -> list[Finding]:
     out = []
     unit = plan.template.blocks[a["actual"]].unit
     for (r, c), actual in cells(plan, values, tables, a["actual"]):
+        if not _applies(plan, check, values, tables, r, c):
+            continue
         expected = value_at(plan, values, tables, a["expected"], r, c)
         if a.get("skip_blank") and (actual is None or expected is None):
             continue
@@ -265,9 +269,28 @@ def check_equal(plan, check: Check, values, tables) -> list[Finding]:
 
 
 def _fields(plan, check, values, tables, r, c) -> dict[str, str]:
-    """The check's `fields:` (name → block), each shown at the finding's position."""
-    return {key: fmt(value_at(plan, values, tables, name, r, c), plan.template.blocks[name].unit)
-            for key, name in (check.args.get("fields") or {}).items()}
+    """The check's `fields:` (name → block), each shown at the finding's position, and
+    `{factors}`: the filled ones of `factors:` (blocks) joined by ×, as a cost line reads."""
+    out = {key: fmt(value_at(plan, values, tables, name, r, c), plan.template.blocks[name].unit)
+           for key, name in (check.args.get("fields") or {}).items()}
+    factors = check.args.get("factors")
+    if factors:
+        shown = [value_at(plan, values, tables, name, r, c) for name in factors]
+        out["factors"] = " × ".join(fmt(v, plan.template.blocks[name].unit)
+                                    for v, name in zip(shown, factors) if is_number(v)) or "0"
+    return out
+
+
+def _filled(v) -> bool:
+    return (is_number(v) and v != 0) or (isinstance(v, str) and v != "") or isinstance(v, XlErr)
+
+
+def _applies(plan, check, values, tables, r, c) -> bool:
+    """Whether the check looks at position (r, c): `when:` filled there, `unless:` not."""
+    a = check.args
+    if a.get("when") and not _filled(value_at(plan, values, tables, a["when"], r, c)):
+        return False
+    return not (a.get("unless") and _filled(value_at(plan, values, tables, a["unless"], r, c)))
 
 
 def _compare_finding(plan, check, at, r, c, actual, expected, unit, **fields):
@@ -284,7 +307,7 @@ def _compare(plan, check, values, tables, ok: Callable[[float, float], bool]):
     unit = plan.template.blocks[a["actual"]].unit
     for (r, c), actual in cells(plan, values, tables, a["actual"]):
         expected = value_at(plan, values, tables, a["expected"], r, c)
-        if not _numbers(actual, expected):
+        if not _numbers(actual, expected) or not _applies(plan, check, values, tables, r, c):
             continue
         if not ok(actual, expected):
             out.append(_compare_finding(plan, check, a.get("at", a["actual"]), r, c, actual, expected, unit,
@@ -322,6 +345,8 @@ def check_stated(plan, check, values, tables):
         computed = value_at(plan, values, tables, a["computed"], r, c)
         if not _numbers(stated, computed) or abs(stated - computed) <= TOLERANCE:
             continue
+        if not _applies(plan, check, values, tables, r, c):
+            continue
         fields = _fields(plan, check, values, tables, r, c)
         lang = plan.lang
         message = text(check.message, lang).format(
@@ -338,12 +363,15 @@ def check_nonzero(plan, check, values, tables):
     unit = plan.template.blocks[a["block"]].unit
     for (r, c), v in cells(plan, values, tables, a["block"]):
         when = value_at(plan, values, tables, a["when"], r, c) if a.get("when") else 1
-        if not is_number(when) or when == 0:
+        if isinstance(when, XlErr) or not _filled(when):  # a number or a text: the row is used
             continue
         if isinstance(v, XlErr) or (is_number(v) and v > 0) or isinstance(v, str) and v != "":
             continue
+        if a.get("unless") and _filled(value_at(plan, values, tables, a["unless"], r, c)):
+            continue
         message = text(check.message, plan.lang).format(actual=fmt(_as_number(v), unit), expected="",
-                                                         diff="", when=fmt(when))
+                                                         diff="", when=fmt(when),
+                                                         **_fields(plan, check, values, tables, r, c))
         out.append(finding(plan, check, check.severity, message, a["block"], r, c, actual=_as_number(v)))
     return out
 

@@ -92,8 +92,8 @@ def _read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
     template = template_for(meta, name)
     plan = Plan(file=name, template=template, meta=meta)
     lang = plan.lang
-    if str(meta["version"]) != template.version:
-        raise scan.Unusual("another template version")
+    if str(meta["version"]) != template.version or template.source != spec.current_source(template.id):
+        raise scan.Unusual("another template version")  # the detailed reader says which
     if any(text(sheet.title, lang) not in book.parts for sheet in template.sheets):
         raise scan.Unusual("a sheet missing or renamed")
     areas, wanted = _blocks_as_made(book, template, lang)
@@ -241,7 +241,7 @@ def template_for(meta: dict, file: str) -> Template:
     params = {**meta["params"], "lang": meta["lang"], "unit": meta.get("unit") or "",
               "year": year if isinstance(year, int) and not isinstance(year, bool) else 0}
     try:
-        return spec.load(str(meta["template"]), params)
+        return spec.load(str(meta["template"]), params, version=str(meta["version"]))
     except TemplateError as exc:
         raise WorkbookError(f"{file}: {exc}") from None
     except Exception as exc:  # checked parameters that still do not render: the file is refused, not a traceback
@@ -301,12 +301,20 @@ def _assemble(source: Source, file: str) -> Plan:
 
 
 def _version_findings(plan: Plan) -> list[Finding]:
+    """An earlier version kept in templates/versions/ reads as it was made, with a warning naming
+    the current one; a version with no definition is an error (read with the current one)."""
     found, expected = plan.meta["version"], plan.template.version
+    where = Cell(plan.file, META_SHEET, meta_cell("version"))
+    current = spec.load(plan.template.id, {**plan.meta["params"], "lang": plan.lang}).version
+    if expected != current:
+        return [Finding("warning", "TEMPLATE_OLDER",
+                        t("template_older", plan.lang).format(found=expected, current=current, template=plan.template.id),
+                        where)]
     if str(found) == expected:
         return []
     return [Finding("error", "TEMPLATE_VERSION",
                     t("template_version", plan.lang).format(found=found, expected=expected, template=plan.template.id),
-                    Cell(plan.file, META_SHEET, meta_cell("version")))]
+                    where)]
 
 
 def _read_block(plan, name, block, names, sheets, grid) -> tuple[list[Finding], list[Finding]]:
