@@ -66,20 +66,22 @@ def annual_data(rng: random.Random, unit: str, broken: bool = False) -> dict:
     seg = [rng.randint(100, 900) for _ in range(3)]
     platform = sum(seg)
     opening = platform + rng.randint(-50, 50)
-    targets = [year, round(year * 1.3), platform, rng.randint(2000, 6000), 0.6, 0.2]
+    targets = [year, round(year * 1.3), platform, rng.randint(2000, 6000), 0.6, 0.2, rng.randint(3000, 7000),
+               rng.randint(1500, 4000)]
     strategies = ["增员", "培训", "=SUM(A1)", "+1 活动"][: rng.randint(2, 4)]
     actions = []
     for i in range(rng.randint(2, 8)):
         q, cost, times = rng.randint(1, 300), rng.choice([50, 80, 120.5, 1000]), rng.randint(1, 6)
         start = rng.randint(1, 12)
+        ticks = {f"in_{m}": "●" for m in range(start, rng.randint(start, 12) + 1)}
         actions.append({"strategy": rng.choice(strategies), "action": f"行动{i + 1}", "owner": "王",
-                        "start": start, "end": rng.randint(start, 12), "item": "项目",
+                        **ticks, "item": "项目",
                         "quantity": q, "unit_cost": cost, "times": times})
     actual = [round(m * rng.uniform(0.8, 1.2), 2) for m in months[: rng.randint(0, 6)]]
     return {
         "plan_owner": f"{unit}经理", "principles": "稳健增长", "strategies": strategies, "owners": ["王", "李"],
         "hq_target": rng.choice([year, year + rng.randint(-500, 500)]),
-        "base": targets, "growth": [0] * 6, "target": targets,
+        "base": targets, "growth": [0] * 8, "target": targets,
         "seg_headcount": seg, "seg_productivity": [rng.randint(2000, 8000) for _ in range(3)],
         "opening_headcount": opening, "target_month": months, "region_plan": region_plan,
         "recruits": [rng.randint(0, 40) for _ in range(12)], "attrition": [rng.randint(0, 40) for _ in range(12)],

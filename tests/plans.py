@@ -25,6 +25,17 @@ def _regions():
     return [[col[k] for col in columns] for k in range(3)]  # region × month
 
 
+def as_version_1_0(data: dict) -> dict:
+    """The clean plan as annual_plan 1.0 took it: start and end months, six key figures."""
+    data = copy.deepcopy(data)
+    for row in data["actions"]:
+        months = [m for m in range(1, 13) if row.pop(f"in_{m}", None)]
+        row.update(start=min(months), end=max(months))
+    for key in ("base", "growth", "target"):
+        data[key] = data[key][:6]
+    return data
+
+
 def clean_annual_plan() -> dict:
     """The brief's worked example, completed so that every check passes."""
     return copy.deepcopy({
@@ -61,7 +72,7 @@ def clean_annual_plan() -> dict:
 
 
 def make(folder: Path, name: str, data: dict, lang: str = "zh", template_id: str = "annual_plan",
-         unit: str = "北区营业部", period: str = "") -> Path:
+         unit: str = "北区营业部", period: str = "", version: str | None = None) -> Path:
     cycle = generate.Cycle(unit=unit, year=2027, lang=lang, period=period)
-    template = spec.load(template_id, cycle.template_params())
+    template = spec.load(template_id, cycle.template_params(), version=version)
     return generate.write(template, cycle, Path(folder) / f"{name}.xlsx", data)

@@ -93,7 +93,14 @@ def test_wrong_template_reads_as_what_it_is():
 def test_older_template_version():
     f = one(findings("old_template_version.xlsx"), "TEMPLATE_VERSION")
     assert f.severity == "error" and where(f) == ("old_template_version.xlsx", "_xlplan", "B2")
-    assert "0.9" in f.message and "1.0" in f.message
+    assert "0.9" in f.message and "2.0" in f.message
+
+
+def test_a_workbook_made_with_version_1_0_reads_as_made():
+    """annual_plan 1.0 is kept: its workbooks read and check as they were made, with a warning naming 2.0."""
+    [f] = findings("made_with_version_1_0.xlsx")
+    assert (f.severity, f.code, where(f)) == ("warning", "TEMPLATE_OLDER", ("made_with_version_1_0.xlsx", "_xlplan", "B2"))
+    assert "1.0" in f.message and "2.0" in f.message
 
 
 def test_a_renamed_sheet_is_read_by_its_names(clean):
@@ -139,8 +146,8 @@ def test_numbers_as_text_that_are_read():
     result = recalc.check_file(CASES / "numbers_as_text.xlsx")
     read = {(f.cell.sheet, f.cell.address): (f.actual, f.expected) for f in result.findings
             if f.code == "TEXT_READ_AS_NUMBER"}
-    assert read == {("目标达成分析", "C8"): ("1,200", 1200), ("计划进度", "D17"): ("１２０", 120),
-                    ("计划进度", "G21"): ("15%", 0.15)}
+    assert read == {("目标达成分析", "C11"): ("1,200", 1200), ("计划进度", "D18"): ("１２０", 120),
+                    ("计划进度", "G22"): ("15%", 0.15)}
     assert not result.errors
 
 
@@ -158,11 +165,11 @@ def test_a_date_typed_as_text_in_a_month_cell():
 
 def test_a_date_in_a_number_cell():
     f = one(findings("date_in_number_cell.xlsx"), "DATE_NOT_NUMBER")
-    assert where(f) == ("date_in_number_cell.xlsx", "计划进度", "E17")
+    assert where(f) == ("date_in_number_cell.xlsx", "计划进度", "E18")
 
 
-@pytest.mark.parametrize("name, address, typed", [("value_typed_over_formula.xlsx", "C19", 2400),
-                                                  ("formula_typed_over_computed_cell.xlsx", "D19", "=2420")])
+@pytest.mark.parametrize("name, address, typed", [("value_typed_over_formula.xlsx", "C20", 2400),
+                                                  ("formula_typed_over_computed_cell.xlsx", "D20", "=2420")])
 def test_what_is_typed_over_a_computed_cell_is_reported_and_not_used(clean, name, address, typed):
     result = recalc.check_file(CASES / name)
     [f] = result.findings
@@ -176,7 +183,7 @@ def test_recalc_puts_the_template_formula_back(tmp_path):
 
     out = tmp_path / "fixed.xlsx"
     recalc.recalc_file(CASES / "value_typed_over_formula.xlsx", out)
-    assert openpyxl.load_workbook(out)["计划进度"]["C19"].value == "=$C$6+$C$17-$C$18"
+    assert openpyxl.load_workbook(out)["计划进度"]["C20"].value == "=$C$6+$C$18-$C$19"
     assert [f.code for f in recalc.check_file(out).findings] == []
 
 
@@ -295,7 +302,8 @@ def test_the_merge_goes_on_and_loses_nothing(merged):
     good = {"good_east.xlsx", "good_west.xlsx", "duplicate_unit_a.xlsx", "duplicate_unit_b.xlsx", "macros.xlsm",
             "strict_open_xml.xlsx",
             "sheet_renamed.xlsx", "rows_inserted_above_blocks.xlsx", "numbers_as_text.xlsx",
-            "value_typed_over_formula.xlsx", "formula_typed_over_computed_cell.xlsx"}
+            "value_typed_over_formula.xlsx", "formula_typed_over_computed_cell.xlsx",
+            "made_with_version_1_0.xlsx"}
     for name, s in subs.items():
         if name in good:
             assert s["status"] == "accepted", (name, store.findings_of(s["id"]))

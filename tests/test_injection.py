@@ -40,7 +40,7 @@ def test_generate_writes_data_beginning_with_formula_signs_as_text(tmp_path):
     path = make(tmp_path, "hostile", hostile_plan())
     wb = openpyxl.load_workbook(path)
     assert wb["封面"]["C14"].value == HOSTILE[0] and wb["封面"]["C14"].data_type == "s"
-    assert [wb["封面"].cell(r, 3).value for r in (21, 22, 23)] == HOSTILE[1:4]
+    assert [wb["封面"].cell(r, 3).value for r in (25, 26, 27)] == HOSTILE[1:4]
     assert not any(h in formulas_in(path) for h in HOSTILE)
     with zipfile.ZipFile(path) as zf:
         assert b"<f>HYPERLINK" not in zf.read("xl/worksheets/sheet1.xml")

@@ -24,7 +24,7 @@ import openpyxl
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from plans import clean_annual_plan, make  # noqa: E402
+from plans import as_version_1_0, clean_annual_plan, make  # noqa: E402
 
 from xlplan.template.xlfuncs import XlErr  # noqa: E402
 from xlplan.workbook import cached  # noqa: E402
@@ -154,6 +154,11 @@ def _ref_error(folder, name):
     return path
 
 
+def _start_as_date_text(data):
+    data["actions"][0].update(start="2027/1/1")
+    return data
+
+
 def _old_version(wb):
     wb["_xlplan"]["B2"] = "0.9"
 
@@ -167,11 +172,11 @@ def _merged(wb):
 
 
 def _value_over_formula(wb):
-    wb[SCHEDULE]["C19"] = 2400  # January headcount typed over its formula
+    wb[SCHEDULE]["C20"] = 2400  # January headcount typed over its formula
 
 
 def _formula_over_formula(wb):
-    wb[SCHEDULE]["D19"] = "=2420"  # February headcount: the formula replaced by a constant one
+    wb[SCHEDULE]["D20"] = "=2420"  # February headcount: the formula replaced by a constant one
 
 
 def _csv(folder, name):
@@ -338,7 +343,11 @@ CASES = {
     "merged_cells_over_inputs.xlsx": _edited(_merged),
     "numbers_as_text.xlsx": _changed(_numbers_as_text),
     "number_with_unit_word_12wan.xlsx": _changed(_set("target_month", 1, "12萬")),
-    "date_as_text_in_month_cell.xlsx": _changed(lambda d: d["actions"][0].update(start="2027/1/1")),
+    # annual_plan 2.0 has no month cell (months are ticked): made with 1.0, which still reads
+    "date_as_text_in_month_cell.xlsx": lambda folder, name: make(
+        folder, Path(name).stem, _start_as_date_text(as_version_1_0(clean_annual_plan())), version="1.0"),
+    "made_with_version_1_0.xlsx": lambda folder, name: make(
+        folder, Path(name).stem, as_version_1_0(clean_annual_plan()), version="1.0"),
     "date_in_number_cell.xlsx": _changed(_set("recruits", 2, dt.datetime(2027, 3, 1))),
     "value_typed_over_formula.xlsx": _edited(_value_over_formula),
     "formula_typed_over_computed_cell.xlsx": _edited(_formula_over_formula),
