@@ -197,7 +197,7 @@ def test_piped_output_is_one_line_per_finding(slipped):
     result = run("check", slipped)
     finding = [line for line in result.stdout.splitlines() if "STATED_NOT_COMPUTED" in line]
     assert len(finding) == 1 and len(finding[0]) > 80  # longer than a terminal, still one line
-    assert finding[0].startswith("  error 推动计划及预算 › M")
+    assert finding[0].startswith("  error 推动计划及预算 › AD")
 
 
 def test_json_for_programs(tmp_path, clean, slipped):
