@@ -1,6 +1,6 @@
 """The handbook's team-management part: the improvement plan and a person's own work plan.
 
-The samples (workbooks/samples/team_plan.json, personal_plan.json, Traditional Chinese)
+The samples (workbooks/samples/handbook/team_plan.json, personal_plan.json, Traditional Chinese)
 each carry what a month of tracking shows and one slip; the check list holds exactly that.
 """
 from __future__ import annotations
@@ -11,11 +11,13 @@ from pathlib import Path
 from xlplan.template import generate, spec
 from xlplan.workbook import recalculation as recalc
 
-SAMPLES = Path(__file__).resolve().parent.parent / "workbooks" / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "workbooks" / "samples" / "handbook"
 
 
 def made(tmp_path: Path, template_id: str, unit: str, change=None) -> recalc.Result:
-    data = json.loads((SAMPLES / f"{template_id}.json").read_text(encoding="utf-8"))
+    sample = json.loads((SAMPLES / f"{template_id}.json").read_text(encoding="utf-8"))
+    assert sample["lang"] == "zh-Hant" and sample["unit"] == unit
+    data = sample["data"]
     params = data.pop("params", {})
     if change:
         change(data)
