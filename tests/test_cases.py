@@ -215,8 +215,8 @@ def test_formulas_without_results_are_computed_or_reported(clean):
     for f in result.findings:
         by_code.setdefault(f.code, []).append((f.severity, f.cell.address))
     assert by_code["FORMULA_COMPUTED"] == [("info", "C10"), ("info", "D10")]
-    assert by_code["FORMULA_NO_RESULT"] == [("error", "E17")]
-    assert ("error", "F18") in by_code["ERROR_VALUE"]
+    assert by_code["FORMULA_NO_RESULT"] == [("error", "E18")]
+    assert ("error", "F19") in by_code["ERROR_VALUE"]
     assert result.value("target_month")[0][:2] == [900, 600]  # as typed: 500+400 and C10-300
 
 
@@ -231,8 +231,8 @@ def test_strict_open_xml_reads_like_transitional(clean, tmp_path):
 
 
 @pytest.mark.parametrize("name, code, address", [
-    ("overflow_1e308.xlsx", "NUMBER_TOO_LARGE", "C17"),
-    ("fractional_headcount.xlsx", "NOT_WHOLE", "D18"),
+    ("overflow_1e308.xlsx", "NUMBER_TOO_LARGE", "C18"),
+    ("fractional_headcount.xlsx", "NOT_WHOLE", "D19"),
 ])
 def test_numbers_no_plan_holds(name, code, address):
     f = one(findings(name), code)

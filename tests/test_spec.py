@@ -65,6 +65,7 @@ CASES = [  # (covered function, what is broken, the message)
     ("_block", lambda d: first_block(d).update(role="typed"), r"› target: role 'typed' is not one of"),
     ("_block", lambda d: first_block(d).update(unit="euro"), r"› target: unit 'euro' is not one of"),
     ("_block", lambda d: first_block(d).update(role="computed"), r"› target: a computed block needs a formula"),
+    ("_lines", lambda d: first_block(d).update(lines=0), r"› target: lines is a whole number from 1 to 40, not 0"),
     ("_summaries", lambda d: d["sheets"][0]["sections"][1]["blocks"][0].update(summary="median"),
      r"› sales: summary 'median' is none, sum, last, average or a mapping"),
     ("_section", lambda d: d["sheets"][0]["sections"][2].pop("table"), r"a table section needs table: NAME"),

@@ -28,6 +28,7 @@ from plans import as_version_1_0, clean_annual_plan, make  # noqa: E402
 
 from xlplan.template.xlfuncs import XlErr  # noqa: E402
 from xlplan.workbook import cached  # noqa: E402
+from xlplan.workbook import ooxml  # noqa: E402
 from xlplan.workbook.ooxml import parse_ref  # noqa: E402
 from xlplan.workbook.plan import area_of  # noqa: E402
 from xlplan.workbook.safety import OLE_MAGIC  # noqa: E402
@@ -250,7 +251,7 @@ def _macros(folder, name):
 def patch_sheet(path: Path, sheet: str, change) -> Path:
     """Change one sheet's XML as another program would have written it."""
     with zipfile.ZipFile(path) as zf:
-        part = cached.sheet_parts(zf)[sheet]
+        part = ooxml.sheet_parts(zf)[sheet]
         items = [(i, zf.read(i.filename)) for i in zf.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for info, data in items:
@@ -284,8 +285,8 @@ def _formulas_without_results(folder, name):
         ws = wb[SCHEDULE]
         ws["C10"] = "=500+400"  # January's target: 900, as in the clean plan
         ws["D10"] = "=C10-300"  # February's: 600
-        ws["E17"] = "=SUM(C17:D17)/2"  # March's recruits: a function, not computed by the reader
-        ws["F18"] = "=100/0"  # April's attrition: #DIV/0!
+        ws["E18"] = "=SUM(C18:D18)/2"  # March's recruits: a function, not computed by the reader
+        ws["F19"] = "=100/0"  # April's attrition: #DIV/0!
     return edit(path, change)
 
 

@@ -172,7 +172,8 @@ def date_styles(xml: bytes) -> frozenset[int]:
     for raw in NUMBER_FORMAT.findall(xml):
         a = attrs(raw)
         code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", unescape(a.get(b"formatCode", b"")))
-        if code.lower() != "general" and DATE_CODE.search(code):
+        code = re.sub(r"(?i)general", "", code)  # "General;-General;;@": its e is no era year
+        if DATE_CODE.search(code):
             dated.add(int(a.get(b"numFmtId", b"0")))
     found = CELL_FORMATS.search(xml)
     xfs = XF.findall(found.group(1)) if found else []
