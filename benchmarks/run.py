@@ -238,7 +238,7 @@ def bench_recalc(work: Path, runs: int) -> dict:
 
     source = make(work, "full_annual_plan", clean_annual_plan())
     file_times = []
-    for i in range(runs):
+    for _ in range(runs):
         out = work / "recalc_out.xlsx"
         start = time.perf_counter()
         recalc.recalc_file(source, out)

@@ -51,7 +51,8 @@ def _base(template_id: str, folder: Path) -> tuple[Path, dict[str, dict[str, str
     data = json.loads((ROOT / "workbooks" / "samples" / f"{template_id}.json").read_text(encoding="utf-8"))
     params = data.pop("params", {})
     for line in data.get("actions", ()):  # the sample's "stated 6,400 for 64,000": a plan in nine in ten is clean
-        if line.get("stated") is not None and None not in (line.get("quantity"), line.get("unit_cost"), line.get("times")):
+        factors = (line.get("quantity"), line.get("unit_cost"), line.get("times"))
+        if line.get("stated") is not None and None not in factors:
             line["stated"] = line["quantity"] * line["unit_cost"] * line["times"]
     period = data.pop("period", "2027-01") if template_id == "kpi_scorecard" else ""
     cycle = generate.Cycle(unit=PLACEHOLDER, year=2027, lang="zh", period=period, params=params)

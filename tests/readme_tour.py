@@ -12,7 +12,6 @@ then run as doctests in the same folder.
 """
 from __future__ import annotations
 
-import doctest
 import os
 import re
 import subprocess

@@ -27,3 +27,8 @@ def test_imports_follow_the_layers_template_workbook_hq_with_excel_at_the_edge()
     done = run("lint-imports", "--no-cache")
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "0 broken" in done.stdout
+
+
+def test_ruff_finds_nothing():
+    done = run("ruff", "check", "--no-cache", ".")
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DatabaseError
 from typer.testing import CliRunner
 
 from xlplan.cli import app
-from xlplan.hq import actuals, consolidate, diff, distribute, review
+from xlplan.hq import actuals, consolidate, diff, review
 from xlplan.hq.store import Store, review_log
 from xlplan.workbook.read import read_fast
 

@@ -259,7 +259,8 @@ def test_numbers_typed_as_text_are_read_and_flagged(tmp_path, typed, unit_block,
     data[unit_block][1] = typed
     result = recalc.check_file(make(tmp_path, "number_typed_as_text", data))
     [f] = only(result.findings, "TEXT_READ_AS_NUMBER")
-    assert (f.severity, f.cell.address, f.expected) == ("warning", "D18" if unit_block == "recruits" else "D22", read_as)
+    address = "D18" if unit_block == "recruits" else "D22"
+    assert (f.severity, f.cell.address, f.expected) == ("warning", address, read_as)
     assert result.value(unit_block)[0][1] == read_as
     assert not [x for x in result.findings if x.code == "TEXT_NOT_NUMBER"]
 

@@ -211,7 +211,7 @@ def own_results(corpus: Corpus, template: str) -> dict[str, recalc.Result]:
 
 def test_the_merge_reads_a_file_as_check_file_does(corpus):
     """The merge reads bytes (a Dask worker has no access to HQ's folder); the results are check_file's."""
-    for (template, unit), path in list(corpus.used.items())[::40]:
+    for (_template, unit), path in list(corpus.used.items())[::40]:
         fast = recalc.evaluate(merge.read_plan(path.name, path.read_bytes()))
         alone = recalc.check_file(path)
         assert fast.plan.unit == alone.plan.unit == unit

@@ -14,7 +14,6 @@ XLPLAN_RENDER_DIR moves it). About 1.5 s of LibreOffice per workbook, in one bat
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import shutil
@@ -89,7 +88,8 @@ def _pages(pdf: Path) -> list[dict]:
     for k, page in enumerate(re.findall(r"<page (.*?)</page>", bbox, re.S)):
         height = float(re.search(r'height="([\d.]+)"', page).group(1))
         words = [(float(a), float(b), float(c), float(d), html_unescape(w)) for a, b, c, d, w in
-                 re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page)]
+                 re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>',
+                            page)]
         footer_y = max((w[1] for w in words), default=0)
         footer = [w for w in words if w[1] >= footer_y - 1]
         middle = sorted(footer, key=lambda w: abs((w[0] + w[2]) / 2 - float(sizes[k][0]) / 2))

@@ -114,7 +114,8 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 FILE_CASES = [  # (covered function, file text, the message)
-    ("_rendered", "params:\n  regions: [A]\n---\nid: {{ region }}\n", r"broken.yaml: cannot render: 'region' is undefined"),
+    ("_rendered", "params:\n  regions: [A]\n---\nid: {{ region }}\n",
+     r"broken.yaml: cannot render: 'region' is undefined"),
     ("_definition", "id: {% if %}\n", r"broken.yaml: the template does not parse"),
     ("_built", "- id\n- version\n", r"broken.yaml: a template is a mapping with id, version, sheets"),
     ("_yaml", "id: [unclosed\n", r"broken.yaml: not valid YAML"),

@@ -54,7 +54,8 @@ def test_schema_is_migrated_once(store):
 
 def test_a_newer_schema_is_refused(store):
     with store.engine.begin() as conn:
-        conn.execute(update(store_module.schema_table).where(store_module.schema_table.c.version == store_module.SCHEMA_VERSION).values(version=99))
+        table = store_module.schema_table
+        conn.execute(update(table).where(table.c.version == store_module.SCHEMA_VERSION).values(version=99))
     with pytest.raises(StoreError, match="schema version 99"):
         Store(store.url)
 

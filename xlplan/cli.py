@@ -329,7 +329,8 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., metavar="INPUT", help="wor
                                                       help="Dask scheduler, e.g. tcp://host:8786"),
               workers: Optional[int] = typer.Option(None, "--workers", min=0,
                                                     help="processes (default: every core; 0 runs in this process)"),
-              lang: str = typer.Option("zh-Hans", "--lang", help="language of the consolidated workbook and status page: "
+              lang: str = typer.Option("zh-Hans", "--lang",
+                                       help="language of the consolidated workbook and status page: "
                                        "zh-Hans, zh-Hant or en"),
               use: str = typer.Option("approved", "--use", help="which plan of a unit to consolidate: approved "
                                       "(HQ's review) or accepted (the latest without errors)"),

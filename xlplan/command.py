@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import sys
 from enum import IntEnum
 from typing import Any, Iterable, NoReturn, Sequence

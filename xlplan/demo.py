@@ -213,7 +213,7 @@ def hq_cycle(folder: Path, hq_store: store.Store, results: list[recalc.Result], 
     st = report.status(hq_store)
     workbook = consolidate.write(hq_store, hq / "consolidated.xlsx", st=st)
     page = report.write_html(st, hq / "status.html")
-    console.line(f"   " + ", ".join(f"{st.count(s)} {s}" for s in ("accepted", "late", "rejected", "missing")))
+    console.line("   " + ", ".join(f"{st.count(s)} {s}" for s in ("accepted", "late", "rejected", "missing")))
     console.line(f"  database:              {hq / 'hq.db'}")
     console.line(f"  roster, given, actuals: {hq / 'roster.csv'}, {hq / 'given.csv'}, {csv_path}")
     console.line(f"  consolidated workbook: {workbook}")

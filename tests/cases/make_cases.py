@@ -69,14 +69,14 @@ def shift_rows(wb, sheet: str, at: int, count: int) -> None:
         ws.insert_rows(at, count)
     else:
         ws.delete_rows(at, -count)
-    for name, dn in list(wb.defined_names.items()):
+    for _name, dn in list(wb.defined_names.items()):
         dn.attr_text = _shift(dn.attr_text, sheet, at, count)
 
 
 def delete_sheet(wb, sheet: str) -> None:
     """Delete a sheet; its names now refer to #REF!, as Excel leaves them."""
     quoted = "'" + sheet.replace("'", "''") + "'"
-    for name, dn in list(wb.defined_names.items()):
+    for _name, dn in list(wb.defined_names.items()):
         if dn.attr_text.startswith(quoted + "!") or dn.attr_text.startswith(sheet + "!"):
             dn.attr_text = "#REF!" + dn.attr_text.split("!", 1)[1]
     del wb[sheet]
@@ -85,7 +85,7 @@ def delete_sheet(wb, sheet: str) -> None:
 def rename_sheet(wb, old: str, new: str) -> None:
     """Rename a sheet; Excel rewrites the names that refer to it."""
     wb[old].title = new
-    for name, dn in list(wb.defined_names.items()):
+    for _name, dn in list(wb.defined_names.items()):
         dn.attr_text = dn.attr_text.replace(f"'{old}'!", f"'{new}'!")
 
 
@@ -98,7 +98,8 @@ def edit(path: Path, change) -> Path:
 
 def with_macros(path: Path, out: Path) -> Path:
     """The plan saved as .xlsm: a VBA project part (an Auto_Open that would delete files) and its content type."""
-    vba = b"\xd0\xcf\x11\xe0" + b"Attribute VB_Name = \"Module1\"\r\nSub Auto_Open()\r\n  Kill \"C:\\*.*\"\r\nEnd Sub\r\n"
+    vba = (b"\xd0\xcf\x11\xe0" + b"Attribute VB_Name = \"Module1\"\r\n"
+           b"Sub Auto_Open()\r\n  Kill \"C:\\*.*\"\r\nEnd Sub\r\n")
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
             data = src.read(item.filename)
@@ -269,8 +270,8 @@ def _new_error_values(folder, name):
     path = plan(folder, Path(name).stem)
 
     def change(xml):
-        xml = re.sub(rb'<c r="D10"([^>]*?)(?: t="\w+")?>(?:<v>[^<]*</v>)?</c>', rb'<c r="D10"\1 t="e"><v>#SPILL!</v></c>',
-                     xml, count=1)
+        xml = re.sub(rb'<c r="D10"([^>]*?)(?: t="\w+")?>(?:<v>[^<]*</v>)?</c>',
+                     rb'<c r="D10"\1 t="e"><v>#SPILL!</v></c>', xml, count=1)
         extra = "".join(f'<c r="{chr(ord("A") + k)}60" t="e"><v>{code}</v></c>' for k, code in enumerate(NEW_ERRORS))
         return xml.replace(b"</sheetData>", f'<row r="60">{extra}</row></sheetData>'.encode())
     return patch_sheet(path, SCHEDULE, change)

@@ -11,7 +11,6 @@ standard input closes, so it never outlives the test that started it.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import socket
@@ -20,7 +19,6 @@ import threading
 from pathlib import Path
 
 import openpyxl
-from openpyxl.worksheet.table import Table
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests/: plans.py
@@ -180,7 +178,8 @@ def file_recalc(path: Path, tmp: Path) -> dict:
         checks = [list(row.values) for row in writeback.checks_rows(result).rows]
     meta = openpyxl.load_workbook(out)[META_SHEET]
     marks = next(json.loads(row[1]) for row in meta.iter_rows(values_only=True) if row[0] == recalc.MARKS_KEY)
-    computed = {sheet: {a: plain(v) for a, v in cells.items()} for sheet, cells in recalc.computed_cells(result).items()}
+    computed = {sheet: {a: plain(v) for a, v in cells.items()}
+                for sheet, cells in recalc.computed_cells(result).items()}
     return {"computed": computed, "checks_title": title, "checks": checks, "marks": marks,
             "codes": [f.code for f in result.findings], "file": str(out)}
 
@@ -195,7 +194,8 @@ def show_totals(book: dict, computed_file: Path) -> dict:
             if not table.totalsRowCount:
                 continue
             (c0, r0), (c1, r1) = (openpyxl.utils.cell.coordinate_from_string(a) for a in table.ref.split(":"))
-            for c in range(openpyxl.utils.column_index_from_string(c0), openpyxl.utils.column_index_from_string(c1) + 1):
+            first, last = (openpyxl.utils.column_index_from_string(c) for c in (c0, c1))
+            for c in range(first, last + 1):
                 if str(ws.cell(r1, c).value or "").startswith("=SUBTOTAL"):
                     body = [cws.cell(r, c).value for r in range(r0 + 1, r1)]
                     sheet["values"][r1 - 1][c - 1] = sum(v for v in body if isinstance(v, (int, float)))

@@ -73,9 +73,9 @@ def excel_errors(f):
             return f(*args, **kwargs)
         except XlErr as e:
             return e.code
-        except (ZeroDivisionError,):
+        except ZeroDivisionError:
             return DIV0
-        except (OverflowError,):
+        except OverflowError:
             return NUM
         except (TypeError, ValueError, IndexError, KeyError):
             return VALUE
@@ -359,8 +359,9 @@ def check_stated(stated, quantity, unit_cost, times=1, lang="en"):
         return ""
     lang = _language(lang)
     diff = difference(s, computed, "yuan", lang)
-    return t("check_stated", lang).format(stated=fmt(s), quantity=fmt(number(quantity)), unit_cost=fmt(number(unit_cost)),
-                                          times=fmt(number(times)), computed=fmt(computed), diff=diff)
+    return t("check_stated", lang).format(stated=fmt(s), quantity=fmt(number(quantity)),
+                                          unit_cost=fmt(number(unit_cost)), times=fmt(number(times)),
+                                          computed=fmt(computed), diff=diff)
 
 
 def _language(lang) -> str:

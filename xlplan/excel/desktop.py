@@ -39,6 +39,8 @@ REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibil
 CUSTOM_UI = "customUI/customUI14.xml"
 NS_CUSTOM_UI = "http://schemas.microsoft.com/office/2009/07/customui"
 
+SUPERTIP = ("Recompute every block with xlplan, refresh the Checks sheet and mark the cells with findings; "
+            "then offers to submit the plan to HQ.")
 RIBBON = """<customUI xmlns="{ns}">
   <ribbon>
     <tabs>
@@ -47,7 +49,7 @@ RIBBON = """<customUI xmlns="{ns}">
           <button id="xlplanRecalculate" tag="recalculate" label="Recalculate" size="large"
                   imageMso="CalculateNow" onAction="{callback}"
                   screentip="Recalculate and check"
-                  supertip="Recompute every block with xlplan, refresh the Checks sheet and mark the cells with findings; then offers to submit the plan to HQ." />
+                  supertip="{supertip}" />
         </group>
       </tab>
     </tabs>
@@ -82,7 +84,7 @@ def source_xlam() -> Path:
 
 
 def ribbon_xml(group: str = "Planning") -> str:
-    return RIBBON.format(ns=NS_CUSTOM_UI, group=quoteattr(group), callback=CALLBACK)
+    return RIBBON.format(ns=NS_CUSTOM_UI, group=quoteattr(group), callback=CALLBACK, supertip=SUPERTIP)
 
 
 def build(output: str | Path, group: str = "Planning") -> Path:

@@ -415,7 +415,8 @@ def templates_in_use(store: Store, basis: str = "approved") -> list[str]:
     return sorted({s["template"] for s in used(store, None, basis) if s["template"]})
 
 
-def tables(store: Store, lang: str = texts.DEFAULT, basis: str = "approved", only: str | None = None) -> list[ViewTable]:
+def tables(store: Store, lang: str = texts.DEFAULT, basis: str = "approved",
+           only: str | None = None) -> list[ViewTable]:
     """Every view of every template with plans in use, as plain tables (for the workbook and the web page)."""
     from . import actuals as actuals_module
 
@@ -540,9 +541,10 @@ def status_sheet(ws, st: report.Status, lang: str):
         r += 1
     for s in st.unreadable:
         first = s["findings"][0] if s.get("findings") else None
-        for c, v in enumerate([report.label("rejected", lang), None, None, None, None,
-                               report.local_time(s["received_at"]), None, 1, s["errors"], 0, None,
-                               _finding_text(first), s.get("submitter"), s["source"], _short_sha(s["sha256"])], start=1):
+        values = [report.label("rejected", lang), None, None, None, None, report.local_time(s["received_at"]),
+                  None, 1, s["errors"], 0, None, _finding_text(first), s.get("submitter"), s["source"],
+                  _short_sha(s["sha256"])]
+        for c, v in enumerate(values, start=1):
             put(ws, r, c, v)
         r += 1
     for r in range(4, ws.max_row + 1):  # long texts wrap in their columns

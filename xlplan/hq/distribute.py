@@ -16,7 +16,6 @@ cells were changed, with an error naming the cell (`GivenCheck`).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import re
@@ -28,7 +27,7 @@ from typing import Callable
 
 
 from .. import texts
-from ..model import TemplateError, XlplanError, text
+from ..model import TemplateError, XlplanError
 from ..template import generate, spec
 from ..template.layout import Layout
 from ..workbook.read import read_fast

@@ -326,7 +326,8 @@ def utc(timestamp: float) -> dt.datetime:
 
 
 def _read_within_limits(path: Path, summary: Summary) -> tuple[bytes, dt.datetime] | None:
-    """A file's bytes and when it arrived (its modification time); a file over the size limit is kept by its first bytes only.
+    """A file's bytes and when it arrived (its modification time); a file over the size limit is kept
+    by its first bytes only.
 
     The reader refuses such a file anyway (see safety.check_size), and the merge must not
     load gigabytes into memory to say so; what is stored lets HQ see what was sent.

@@ -21,7 +21,8 @@ from .. import texts
 from ..model import XlplanError
 from .store import ACCEPTED, Store
 
-CELL_COMMENT = re.compile(r"^\s*(?P<sheet>[^!]+)!\$?(?P<col>[A-Za-z]{1,3})\$?(?P<row>[0-9]{1,7})\s*[:：=]\s*(?P<text>.+)$",
+CELL_COMMENT = re.compile(r"^\s*(?P<sheet>[^!]+)!\$?(?P<col>[A-Za-z]{1,3})\$?(?P<row>[0-9]{1,7})"
+                          r"\s*[:：=]\s*(?P<text>.+)$",
                           re.S)
 DECISIONS = ("approved", "returned")
 FROM = {"approved": ("checked",), "returned": ("checked", "approved")}
@@ -102,7 +103,8 @@ def approve(store: Store, sub: dict, reviewer: str, note: str | None = None) -> 
 
 def return_(store: Store, sub: dict, reviewer: str, note: str | None, comments: list[Comment]) -> dict:
     if not (note or "").strip() and not comments:
-        raise ReviewError(f"{sub['unit']} v{sub['version']}: say why it is returned (an overall note or a cell comment)")
+        raise ReviewError(f"{sub['unit']} v{sub['version']}: say why it is returned "
+                          "(an overall note or a cell comment)")
     check_cells(store, sub, comments)
     return _decide(store, sub, "returned", reviewer, note, comments)
 

@@ -765,8 +765,8 @@ class Store:
     def states(self) -> dict[int, dict]:
         """submission id → its latest log entry (its current state)."""
         out: dict[int, dict] = {}
-        for event in self.review_events():
-            out[event["submission_id"]] = event
+        for entry in self.review_events():
+            out[entry["submission_id"]] = entry
         return out
 
     def latest_approved(self, template: str | None = None) -> list[dict]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import secrets
 import time
 from dataclasses import dataclass, field

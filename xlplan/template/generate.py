@@ -373,7 +373,8 @@ def _value_width(template, block, header: str = "") -> float:
     else:
         largest = styles.LARGEST.get(unit, 99_999)
         fmt_ = styles.NUMBER_FORMATS.get(unit, "General")
-        base = 8.0 if unit == "percent" else paper.text_width(f"{largest:,.2f}" if "0.00" in fmt_ else f"{int(largest):,}") + 2
+        shown = f"{largest:,.2f}" if "0.00" in fmt_ else f"{int(largest):,}"
+        base = 8.0 if unit == "percent" else paper.text_width(shown) + 2
     # a short heading stays on one line; a long one wraps between words, never inside one
     heading = min(paper.text_width(header) + 2, max(paper.longest_word(header) + 2, 14))
     return max(block.width or 0, base, heading, paper.longest_word(header) + 2)

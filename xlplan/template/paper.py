@@ -85,7 +85,8 @@ def number_width(number_format: str, largest: float = 99_999_999) -> float:
     if "%" in number_format:
         return 8.0
     digits = len(f"{int(largest):,}")
-    decimals = len(number_format.split(".")[1].split(";")[0].rstrip("_)")) + 1 if "." in number_format.split(";")[0] else 0
+    positive = number_format.split(";")[0]
+    decimals = len(positive.split(".")[1].rstrip("_)")) + 1 if "." in positive else 0
     return digits + decimals + 2.0
 
 

@@ -350,7 +350,7 @@ def build(data: dict, where: str) -> Template:
 
 def _sheet(spec: dict, dims, where) -> Sheet:
     title = _labels(spec.get("title"), where)
-    for lang, name in title.items():
+    for _lang, name in title.items():
         if len(name) > 31 or set(name) & set("[]:*?/\\"):
             raise TemplateError(f"{where}: sheet title {name!r} is not a valid Excel sheet name")
     sections = tuple(_section(s, dims, f"{where} › sections[{i}]")
@@ -506,7 +506,7 @@ def validate(template: Template) -> None:
                     if axis and axis not in template.dims:
                         raise TemplateError(f"{where}: block {block.name!r} uses unknown axis {axis!r}")
                 if block.table:
-                    for lang, label in block.label.items():
+                    for _lang, label in block.label.items():
                         if set(label) & TABLE_HEADER_FORBIDDEN:
                             raise TemplateError(f"{where}: table column label {label!r} has a character "
                                                 "Excel tables do not allow in a header")

@@ -75,7 +75,7 @@ def validate(template: Template, view: View) -> None:
     for key, allowed in (("format", FORMATS), ("chart", CHARTS), ("total", TOTALS)):
         if key in view.args and view.args[key] not in allowed:
             raise TemplateError(f"{where}: {key} {view.args[key]!r} is not one of {allowed}")
-    for lang, title in view.title.items():
+    for _lang, title in view.title.items():
         if len(title) > 31 or set(title) & set("[]:*?/\\"):
             raise TemplateError(f"{where}: title {title!r} is not a valid Excel sheet name")
     if view.kind == "sum":

@@ -26,7 +26,8 @@ from ..template.layout import Area
 from .plan import CalamineSource, Correction, OpenpyxlSource, Plan, area_of, cell_value
 
 # what follows a formula saved without its result: no <v>, or an empty one (a text result is t="str")
-XML_NO_RESULT = re.compile(rb"\s*(?:</(?:\w+:)?f>)?\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>")
+XML_NO_RESULT = re.compile(rb"\s*(?:</(?:\w+:)?f>)?\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?"
+                           rb"\s*</(?:\w+:)?c>")
 NO_RESULT = "(no result)"  # in place of an error code: a formula saved by a program that does not calculate
 
 
@@ -281,9 +282,9 @@ def _typed_formula(plan, name, block, sheet, address, formula, source, contents,
     try:
         value = inputformulas.evaluate(formula, sheet, lookup)
     except inputformulas.CannotCompute as why:
-        return None, None, Finding("error", "FORMULA_NO_RESULT",
-                                   t("formula_no_result", plan.lang).format(label=label, formula="=" + formula, why=why),
-                                   Cell(plan.file, sheet, address), block=name, actual="=" + formula)
+        message = t("formula_no_result", plan.lang).format(label=label, formula="=" + formula, why=why)
+        return None, None, Finding("error", "FORMULA_NO_RESULT", message, Cell(plan.file, sheet, address),
+                                   block=name, actual="=" + formula)
     if isinstance(value, XlErr):
         return value.code, None, None  # reported as the error value it gives
     said = Finding("info", "FORMULA_COMPUTED",
@@ -378,7 +379,7 @@ def _as_in_template(plan: Plan, name: str, contents, formulas) -> bool:
 def _check_merged(plan, name, label, positions, merged) -> list[Finding]:
     out = []
     reported = set()
-    for r, c, sheet, address in positions:
+    for _r, _c, sheet, address in positions:
         row, col = ooxml.row_col(address)
         for area in merged.get(sheet, ()):
             if (area.nrows, area.ncols) == (1, 1) or id(area) in reported:

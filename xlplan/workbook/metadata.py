@@ -72,7 +72,9 @@ def _misfit(value, default, sheet_bytes) -> str | None:
         return None if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e15 \
             else f"must be a number, found {value!r:.40}"
     if isinstance(default, str):
-        return None if isinstance(value, str) and len(value) <= MAX_TEXT else f"must be a short text, found {value!r:.40}"
+        if isinstance(value, str) and len(value) <= MAX_TEXT:
+            return None
+        return f"must be a short text, found {value!r:.40}"
     if default is None or isinstance(default, (list, dict)):
         if value is None:
             return None

@@ -223,7 +223,8 @@ def read_meta(source: Source, file: str) -> dict:
     try:
         meta["params"] = json.loads(meta.get("params") or "{}")
     except (TypeError, ValueError, RecursionError):
-        raise WorkbookError(f"{file} › {META_SHEET} › {meta_cell('params')}: the cycle parameters are not valid JSON") from None
+        raise WorkbookError(f"{file} › {META_SHEET} › {meta_cell('params')}: "
+                            "the cycle parameters are not valid JSON") from None
     meta["params"] = metadata.check_params(meta, file, getattr(source, "sheet_bytes", None))
     meta["unit"] = normal_unit(meta.get("unit"))
     year = meta.get("year")
@@ -245,7 +246,8 @@ def template_for(meta: dict, file: str) -> Template:
     except TemplateError as exc:
         raise WorkbookError(f"{file}: {exc}") from None
     except Exception as exc:  # checked parameters that still do not render: the file is refused, not a traceback
-        raise WorkbookError(f"{file} › {META_SHEET} › {meta_cell('params')}: the cycle parameters do not fit the template "
+        raise WorkbookError(f"{file} › {META_SHEET} › {meta_cell('params')}: "
+                            "the cycle parameters do not fit the template "
                             f"{meta['template']} ({type(exc).__name__}: {exc})") from None
 
 

@@ -101,7 +101,8 @@ def _check_parts(name, zf, infos, limits):
     for info in infos:
         total += info.file_size
         if info.file_size > 2**20 and info.file_size > limits.ratio * max(info.compress_size, 1):
-            raise WorkbookError(f"{name}: the part {info.filename} expands {info.file_size // max(info.compress_size, 1)}"
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise WorkbookError(f"{name}: the part {info.filename} expands {ratio}"
                                 f" times (limit {limits.ratio}); the file looks like a zip bomb and is refused")
     if total > limits.uncompressed_bytes:
         raise WorkbookError(f"{name}: {total / 2**20:.0f} MiB uncompressed, over the limit of "

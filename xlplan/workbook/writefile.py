@@ -86,7 +86,8 @@ class Package:
         self.added: list[str] = []
         book = self.tree(ooxml.WORKBOOK)
         self.main = etree.QName(book).namespace
-        self.rel_ns = next((ns for ns in ooxml.RELATIONSHIPS if ns in (book.nsmap or {}).values()), ooxml.RELATIONSHIPS[0])
+        declared = (book.nsmap or {}).values()
+        self.rel_ns = next((ns for ns in ooxml.RELATIONSHIPS if ns in declared), ooxml.RELATIONSHIPS[0])
         rels = self.rels_of(ooxml.WORKBOOK)
         self.sheet_part = {}
         for sheet in book.iter(f"{{{self.main}}}sheet"):
@@ -149,7 +150,8 @@ class Package:
         if path in self.names:
             root = self.tree(path)
         else:
-            root = etree.Element(f"{{{ooxml.PACKAGE_RELATIONSHIPS}}}Relationships", nsmap={None: ooxml.PACKAGE_RELATIONSHIPS})
+            root = etree.Element(f"{{{ooxml.PACKAGE_RELATIONSHIPS}}}Relationships",
+                                 nsmap={None: ooxml.PACKAGE_RELATIONSHIPS})
             self.new_tree(path, root)
         ids = {rel.get("Id") for rel in root}
         n = 1
@@ -487,7 +489,8 @@ class Styles:
         return self._xf(("wrap",), wrap=True)
 
     def link_xf(self) -> int | None:
-        return self._xf(("link",), font='<font><u/><sz val="10"/><color rgb="FF0563C1"/><name val="Arial"/><scheme val="minor"/></font>')  # styles.LINK_FONT
+        return self._xf(("link",), font='<font><u/><sz val="10"/><color rgb="FF0563C1"/><name val="Arial"/>'
+                                        '<scheme val="minor"/></font>')  # styles.LINK_FONT
 
 
 def _canonical(el) -> bytes:
@@ -686,7 +689,7 @@ def set_meta(package: Package, key: str, value: str) -> None:
         return
     sheet = Sheet(package, META_SHEET)
     target = None
-    for r, row in sheet.rows().items():
+    for r, _row in sheet.rows().items():
         first = sheet.cell(f"A{r}")
         if first is not None and sheet.text_of(first) == key:
             target = r
@@ -816,7 +819,8 @@ def replace(path: str | Path, write: Callable[[io.BufferedWriter], None]) -> Pat
     except OSError as exc:
         _unlink(tmp)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise WorkbookError(f"{name}: the disk is full; nothing was written and the workbook is as it was")
+            raise WorkbookError(f"{name}: the disk is full; nothing was written "
+                                "and the workbook is as it was") from None
         raise WorkbookError(f"{name}: cannot be written ({exc.strerror or exc}); the workbook is as it was") from None
     except BaseException:
         _unlink(tmp)
