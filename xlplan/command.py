@@ -189,7 +189,8 @@ def _label(param) -> None:
     """Help shows OPTION VALUE with an upper-case name, never typer's `<str>` or `<list[Path]>`."""
     if isinstance(param, TyperArgument):
         param.metavar = param.metavar or param.name.upper()
-        param.display_type_rich = lambda ctx: None  # the argument's name says it: no "<str>" beside it
+        # the argument's name says it: no "<str>" beside it (typer has no option for this)
+        param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
     elif getattr(param, "is_flag", False) or getattr(param, "count", False):
         param.metavar = ""
     elif param.metavar is None:

@@ -63,25 +63,25 @@ def recalculate(paths: Iterable[Path | str], outdir: Path | str, timeout: float 
     values LibreOffice computed. Input names must differ by stem (outputs are OUTDIR/STEM.xlsx)
     and `outdir` must not be the inputs' folder.
     """
-    paths = [Path(p).resolve() for p in paths]
-    outdir = Path(outdir).resolve()
-    if not paths:
+    workbooks = [Path(p).resolve() for p in paths]
+    folder = Path(outdir).resolve()
+    if not workbooks:
         return []
-    stems = [p.stem for p in paths]
+    stems = [p.stem for p in workbooks]
     if len(set(stems)) != len(stems):
         raise LibreOfficeError("workbooks to recalculate in one batch need different names")
-    for p in paths:
+    for p in workbooks:
         if not p.is_file():
             raise LibreOfficeError(f"no workbook {p}")
-        if p.parent == outdir:
+        if p.parent == folder:
             raise LibreOfficeError(f"{p.name}: the output folder must differ from the input's folder")
-    outputs = [outdir / f"{p.stem}.xlsx" for p in paths]
+    outputs = [folder / f"{p.stem}.xlsx" for p in workbooks]
     for out in outputs:
         out.unlink(missing_ok=True)
     # "xlsx:Calc MS Excel 2007 XML" is the filter Excel files are saved with; LibreOffice
     # recalculates on load files that another program wrote, so the saved values are fresh.
-    said = _convert(paths, outdir, "xlsx:Calc MS Excel 2007 XML", timeout)
-    missing = [p.name for p, out in zip(paths, outputs) if not out.is_file()]
+    said = _convert(workbooks, folder, "xlsx:Calc MS Excel 2007 XML", timeout)
+    missing = [p.name for p, out in zip(workbooks, outputs) if not out.is_file()]
     if missing:
         raise LibreOfficeError(f"LibreOffice did not convert {', '.join(missing)}: {said or 'no message'}")
     return outputs

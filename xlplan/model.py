@@ -194,7 +194,7 @@ class Template:
 
     @cached_property
     def tables(self) -> dict[str, Section]:
-        return {s.table: s for sh in self.sheets for s in sh.sections if s.kind == "table"}
+        return {s.table: s for sh in self.sheets for s in sh.sections if s.kind == "table" and s.table}
 
     def shape(self, block: Block) -> tuple[int, int]:
         rows = self.dims[block.rows].size if block.rows else 1

@@ -102,7 +102,7 @@ def _blank_rows_source(template: Template, uniform: set[str]) -> list[str]:
 
 
 def _tables_of(template: Template, columns: set[str]) -> list[str]:
-    return sorted({template.blocks[name].table for name in columns})
+    return sorted({table for name in columns if (table := template.blocks[name].table)})
 
 
 def python_source(template: Template) -> tuple[str, list[str]]:

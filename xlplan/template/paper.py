@@ -109,7 +109,7 @@ def plan_page(widths: list[float], title_cols: int, allowed: set[int] | None = N
     The largest scale that needs the fewest pages across wins: a sheet that fits on one page
     at 85 % prints on one page, one that does not is split at its quarters or groups.
     """
-    best = None
+    best: Page | None = None
     for scale in SCALES:
         room = PAGE_WIDTH_PT * 100 / scale
         title = sum(column_points(w) for w in widths[:title_cols])
@@ -126,6 +126,7 @@ def plan_page(widths: list[float], title_cols: int, allowed: set[int] | None = N
         page = Page(scale, tuple(breaks), len(breaks) + 1)
         if best is None or page.pages_across < best.pages_across:
             best = page
+    assert best is not None  # SCALES is not empty
     return best
 
 

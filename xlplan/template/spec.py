@@ -252,6 +252,7 @@ def _names_used(env: jinja2.Environment, tree, seen: frozenset[str] = frozenset(
         if part is None or part in seen:
             names |= set() if part in seen else {"*"}  # an include we cannot follow: assume it reads anything
             continue
+        assert env.loader is not None  # _definition always gives one
         source = env.loader.get_source(env, part)[0]
         names |= _names_used(env, env.parse(source), seen | {part})
     return frozenset(names)
@@ -436,13 +437,13 @@ def _section(spec: dict, dims, where) -> Section:
                        total_label=_labels(spec.get("total_label", texts.TEXTS["total"]), where))
     if kind == "rows":
         cols = spec.get("cols", "month")
-        blocks: list[Block] = []
+        with_summaries: list[Block] = []
         for b in raw:
             block = _block({**b, "cols": cols}, where)
-            blocks.append(block)
+            with_summaries.append(block)
             if spec.get("summary") and cols == "month":
-                blocks.extend(_summaries(block, b.get("summary", "sum"), f"{where} › {block.name}"))
-        return Section(kind=kind, blocks=tuple(blocks), title=title, cols=cols)
+                with_summaries.extend(_summaries(block, b.get("summary", "sum"), f"{where} › {block.name}"))
+        return Section(kind=kind, blocks=tuple(with_summaries), title=title, cols=cols)
     if kind == "table":
         table = spec.get("table")
         if not table:
@@ -521,7 +522,8 @@ def validate(template: Template) -> None:
     for block in template.blocks.values():
         if block.formula:
             tree = formula.parse(str(block.formula), f"{where} › {block.name}")
-            unknown = formula.unknown_names(tree, block.table, {block.rows, block.cols} - {None}, set(template.blocks))
+            axes = {axis for axis in (block.rows, block.cols) if axis}
+            unknown = formula.unknown_names(tree, block.table, axes, set(template.blocks))
             if unknown:
                 raise TemplateError(f"{where} › {block.name}: the formula names no block, axis or function "
                                     f"called {', '.join(map(repr, unknown))}")

@@ -40,8 +40,8 @@ def lost_sheets(plan: Plan, lost: list[Finding], sheets: set[str]) -> list[Findi
     if not all(title in sheets for title in titles):
         sheet_of = {block.name: sheet for sheet in plan.template.sheets for section in sheet.sections
                     for block in section.blocks + section.totals}
-        for title, sheet in titles.items():
-            moved = {a.sheet for name, a in plan.areas.items() if sheet_of.get(name) is sheet}
+        for title, template_sheet in titles.items():
+            moved = {a.sheet for name, a in plan.areas.items() if sheet_of.get(name) is template_sheet}
             if title not in sheets and moved and title not in moved:
                 out.append(Finding("info", "SHEET_RENAMED",
                                    t("sheet_renamed", plan.lang).format(sheet=title, now="、".join(sorted(moved))),
@@ -54,7 +54,7 @@ def lost_sheets(plan: Plan, lost: list[Finding], sheets: set[str]) -> list[Findi
             out.append(f)
     for sheet, found in on_lost_sheet.items():
         labels = "、".join(dict.fromkeys(text(plan.template.blocks[f.block].label, plan.lang)
-                                        if f.block in plan.template.blocks else f.block for f in found))
+                                        if f.block in plan.template.blocks else str(f.block) for f in found))
         out.append(Finding("error", "SHEET_MISSING",
                            t("sheet_missing", plan.lang).format(sheet=sheet, count=len(found), labels=labels),
                            Cell(plan.file, sheet, "A1")))
@@ -67,7 +67,7 @@ def cell_contents(source, sheet: str) -> dict[str, tuple[str | None, str | None]
     None when the source cannot tell (the book JSON of the add-in carries values only).
     """
     if isinstance(source, OpenpyxlSource):
-        out = {}
+        out: dict[str, tuple[str | None, str | None]] = {}
         for row in source.wb[sheet].iter_rows():
             for cell in row:
                 if cell.data_type == "f":
@@ -81,11 +81,14 @@ def cell_contents(source, sheet: str) -> dict[str, tuple[str | None, str | None]
     return None
 
 
-def _all_cell_contents(source, sheets: list[str]) -> tuple[dict[str, dict], dict[str, list[Area]]] | None:
+CellContents = dict[str, dict[str, tuple[str | None, str | None]]]  # sheet → A1 → (formula, error code)
+
+
+def _all_cell_contents(source, sheets: list[str]) -> tuple[CellContents, dict[str, list[Area]]] | None:
     """cell_contents and merged_ranges of several sheets (from one pass over the zip for calamine)."""
     if isinstance(source, CalamineSource):
         return _sheet_xml_cells(source.path, sheets)
-    out = {}
+    out: CellContents = {}
     for sheet in sheets:
         found = cell_contents(source, sheet)
         if found is None:
@@ -94,14 +97,15 @@ def _all_cell_contents(source, sheets: list[str]) -> tuple[dict[str, dict], dict
     return out, {sheet: merged_ranges(source, sheet) for sheet in sheets}
 
 
-def _sheet_xml_cells(path, sheets: list[str]) -> dict[str, dict[str, tuple[str | None, str | None]]]:
+def _sheet_xml_cells(path, sheets: list[str]) -> tuple[CellContents, dict[str, list[Area]]]:
     """Formulas and error values from the sheets' XML (calamine gives cached values only).
 
     Only the cells that hold a formula or an error are looked at: found from their <f>
     and t="e" marks, not by walking every cell. A shared formula (Excel writes one for a
     row filled to the right) is stored once; the other cells are translated from it.
     """
-    out, merged = {}, {}
+    out: CellContents = {}
+    merged: dict[str, list[Area]] = {}
     try:
         with zipfile.ZipFile(path) as zf:
             parts = ooxml.sheet_parts(zf)
@@ -109,8 +113,8 @@ def _sheet_xml_cells(path, sheets: list[str]) -> dict[str, dict[str, tuple[str |
                 part = parts.get(sheet)
                 xml = ooxml.read_part(zf, part) if part else b""
                 out[sheet] = _xml_cells(xml)
-                merged[sheet] = [area_of(sheet, m.group(1).decode()) for m in ooxml.MERGE_CELL.finditer(xml)]
-                merged[sheet] = [a for a in merged[sheet] if a is not None]
+                areas = (area_of(sheet, m.group(1).decode()) for m in ooxml.MERGE_CELL.finditer(xml))
+                merged[sheet] = [a for a in areas if a is not None]
     except ooxml.DAMAGED as exc:
         raise WorkbookError(f"{path.name}: a sheet cannot be read ({exc})") from None
     return out, merged
@@ -160,11 +164,11 @@ def merged_ranges(source, sheet: str) -> list[Area]:
 def _block_positions(plan: Plan, name: str, block) -> list[tuple[int, int, str, str]]:
     """(r, c, sheet, address) of every cell of a block found in the workbook."""
     if block.table:
-        area = plan.table_areas.get(block.table)
-        if area is None or name not in area.columns:
+        table = plan.table_areas.get(block.table)
+        if table is None or name not in table.columns:
             return []
-        col = area.columns[name]
-        return [(i, 1, area.sheet, ooxml.address(area.header_row + i, col)) for i in range(1, area.nrows + 1)]
+        col = table.columns[name]
+        return [(i, 1, table.sheet, ooxml.address(table.header_row + i, col)) for i in range(1, table.nrows + 1)]
     area = plan.areas.get(name)
     if area is None:
         return []
@@ -294,10 +298,7 @@ def _typed_formula(plan, name, block, sheet, address, formula, source, contents,
 
 
 def _sheet_of_block(plan: Plan, name: str, block) -> str | None:
-    if block.table:
-        area = plan.table_areas.get(block.table)
-    else:
-        area = plan.areas.get(name)
+    area = plan.table_areas.get(block.table) if block.table else plan.areas.get(name)
     return area.sheet if area is not None else None
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from ..model import SEVERITIES, TOLERANCE, Block, Check, Finding, text
 from ..template.xlfuncs import ERROR_CODES, XlErr
@@ -415,7 +415,7 @@ def check_finite(plan: Plan, values: dict, tables: dict) -> list[Finding]:
     return out
 
 
-def run_all(plan: Plan, values: dict, tables: dict, notes: list[Finding] = ()) -> list[Finding]:
+def run_all(plan: Plan, values: dict, tables: dict, notes: Sequence[Finding] = ()) -> list[Finding]:
     """Every finding of a plan: what the reader met, the inputs, the template's checks."""
     findings = (list(plan.findings) + list(notes) + check_inputs(plan, values, tables)
                 + check_template(plan, values, tables) + check_finite(plan, values, tables))

@@ -57,7 +57,7 @@ def _tokens(formula: str) -> list[tuple[str, str]]:
         m = TOKEN.match(text, i)
         if not m or m.end() == i:
             raise CannotCompute(f"cannot compute {text[i:i + 12]!r}")
-        kind = m.lastgroup
+        kind = str(m.lastgroup)  # every alternative of TOKEN is a named group
         out.append((kind, m.group(kind)))
         i = m.end()
         while i < len(text) and text[i].isspace():

@@ -102,23 +102,28 @@ class Plan:
         """The cell of position (r, c) of a block (r is the table row for table columns)."""
         b = self.template.blocks.get(block)
         if b is not None and b.table:
-            area = self.table_areas.get(b.table)
-            if area is None or block not in area.columns:
+            table = self.table_areas.get(b.table)
+            if table is None or block not in table.columns:
                 return None
-            return Cell(self.file, area.sheet, ooxml.address(area.header_row + r, area.columns[block]))
+            return Cell(self.file, table.sheet, ooxml.address(table.header_row + r, table.columns[block]))
         area = self.areas.get(block)
         if area is None:
             return None
         return Cell(self.file, area.sheet, area.address(r, c))
 
 
-class Source(Protocol):
-    """What the reader needs from a workbook file, whichever library opened it."""
+class Grids(Protocol):
+    """Sheets by name, each a grid of values."""
 
     def sheet_names(self) -> list[str]: ...
+    def grid(self, sheet: str) -> list[list]: ...  # values from A1, "" or None for empty
+
+
+class Source(Grids, Protocol):
+    """What the reader needs from a workbook file, whichever library opened it."""
+
     def defined_names(self) -> dict[str, str]: ...
     def tables(self) -> dict[str, tuple[str, str, list[str]]]: ...  # name -> sheet, ref, headers
-    def grid(self, sheet: str) -> list[list]: ...  # values from A1, "" or None for empty
 
 
 # -- sources ---------------------------------------------------------------------

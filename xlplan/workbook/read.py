@@ -15,6 +15,7 @@ import functools
 import io
 import json
 import zipfile
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from .. import texts
 from ..texts import t
 from . import cellchecks, issued, metadata, ooxml, safety, scan
 from .ooxml import parse_ref
-from .plan import CalamineSource, NamedBytes, OpenpyxlSource, Plan, Source, area_of, cell_value
+from .plan import CalamineSource, Grids, NamedBytes, OpenpyxlSource, Plan, Source, area_of, cell_value
 
 
 # -- reading ---------------------------------------------------------------------
@@ -67,7 +68,7 @@ def read_bytes(name: str, data: bytes, zf: zipfile.ZipFile | None = None) -> Pla
     return assemble(source, name)
 
 
-SCAN_FAILS = (KeyError, ValueError, IndexError, UnicodeDecodeError, zipfile.BadZipFile, zipfile.zlib.error,
+SCAN_FAILS = (KeyError, ValueError, IndexError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error,
               EOFError, NotImplementedError, OSError)
 
 
@@ -207,7 +208,7 @@ class _Grids:
         return self.grids[sheet]
 
 
-def read_meta(source: Source, file: str) -> dict:
+def read_meta(source: Grids, file: str) -> dict:
     if META_SHEET not in source.sheet_names():
         raise WorkbookError(f"{file}: not an xlplan workbook (no {META_SHEET} sheet); "
                             "make it with `xlplan new`")

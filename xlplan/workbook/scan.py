@@ -239,7 +239,8 @@ def cells(xml: bytes, wanted: dict[int, frozenset[int]], strings: "SharedStrings
             if col not in cols or int(number) != row:
                 continue
             if b't="' in raw_attrs:
-                kind = TYPE.search(raw_attrs).group(1)
+                found = TYPE.search(raw_attrs)
+                kind = found.group(1) if found else b"n"
             elif not v:
                 continue
             else:
@@ -298,8 +299,8 @@ def _column(letters: bytes) -> int:
 
 
 def _value(raw_attrs: bytes, inner: bytes | None, strings: "SharedStrings", dates: frozenset[int]):
-    kind = TYPE.search(raw_attrs)
-    kind = kind.group(1) if kind else b"n"
+    found = TYPE.search(raw_attrs)
+    kind = found.group(1) if found else b"n"
     if kind == b"inlineStr":
         return _text(inner or b"")
     v = VALUE.search(inner) if inner else None

@@ -255,7 +255,7 @@ def marks_of(findings: list[Finding]) -> list[Mark]:
 
 def is_mark_formula(formula: str | None) -> bool:
     """Is a conditional-format formula one of xlplan's marks (as any program may have saved it)?"""
-    return bool(formula) and MARK_TEXT in formula.lower()
+    return formula is not None and MARK_TEXT in formula.lower()
 
 
 def is_mark_note(text: str | None, author: str | None = None) -> bool:
