@@ -102,20 +102,27 @@ class Layout:
     def _size(self, dim):
         return self.template.dims[dim].size if dim else 1
 
+    @staticmethod
+    def _titled(section, row) -> tuple[int | None, int]:
+        """(the title's row or None, the row after it) of a section starting at `row`."""
+        return (row, row + 1) if section.title else (None, row)
+
+    def _stack(self, block, sheet, row) -> int:
+        """Place a block at `row` in the value columns; the row after it."""
+        n = self._size(block.rows)
+        self.places[block.name] = Area(sheet, row, VALUE_COL, n, self._size(block.cols))
+        return row + n
+
     def _place_form(self, section, sheet, row):
-        title_row = row if section.title else None
-        row += 1 if section.title else 0
+        title_row, row = self._titled(section, row)
         first = row
         for block in section.blocks:
-            n = self._size(block.rows)
-            self.places[block.name] = Area(sheet, row, VALUE_COL, n, self._size(block.cols))
-            row += n
+            row = self._stack(block, sheet, row)
         self.sections.append(SectionPlace(section, sheet, title_row, None, first, row - 1))
         return row - 1
 
     def _place_columns(self, section, sheet, row):
-        title_row = row if section.title else None
-        header = row + (1 if section.title else 0)
+        title_row, header = self._titled(section, row)
         first = header + 1
         n = self._size(section.rows)
         col_of = {}
@@ -131,26 +138,23 @@ class Layout:
         return last
 
     def _place_rows(self, section, sheet, row):
-        title_row = row if section.title else None
-        header = row + (1 if section.title else 0)
+        title_row, header = self._titled(section, row)
         row = header + 1
         first = row
         ncols = self._size(section.cols)
         for block in section.blocks:
-            n = self._size(block.rows)
             if block.beside:
                 parent = self.places[block.beside]
                 offset = ncols if block.cols == "quarter" else ncols + self._size("quarter")
-                self.places[block.name] = Area(sheet, parent.row, parent.col + offset, n, self._size(block.cols))
+                self.places[block.name] = Area(sheet, parent.row, parent.col + offset, self._size(block.rows),
+                                               self._size(block.cols))
                 continue
-            self.places[block.name] = Area(sheet, row, VALUE_COL, n, self._size(block.cols))
-            row += n
+            row = self._stack(block, sheet, row)
         self.sections.append(SectionPlace(section, sheet, title_row, header, first, row - 1))
         return row - 1
 
     def _place_table(self, section, sheet, row):
-        title_row = row if section.title else None
-        header = row + (1 if section.title else 0)
+        title_row, header = self._titled(section, row)
         self.tables[section.table] = TableArea(sheet, header, 1, section.size,
                                                {b.name: 1 + k for k, b in enumerate(section.blocks)})
         for k, block in enumerate(section.blocks):
