@@ -99,7 +99,8 @@ def test_older_template_version():
 def test_a_workbook_made_with_version_1_0_reads_as_made():
     """annual_plan 1.0 is kept: its workbooks read and check as they were made, with a warning naming 2.0."""
     [f] = findings("made_with_version_1_0.xlsx")
-    assert (f.severity, f.code, where(f)) == ("warning", "TEMPLATE_OLDER", ("made_with_version_1_0.xlsx", "_xlplan", "B2"))
+    expected_at = ("made_with_version_1_0.xlsx", "_xlplan", "B2")
+    assert (f.severity, f.code, where(f)) == ("warning", "TEMPLATE_OLDER", expected_at)
     assert "1.0" in f.message and "2.0" in f.message
 
 

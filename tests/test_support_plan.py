@@ -24,7 +24,8 @@ def test_latest_actual_decides_whether_an_effect_is_met(tmp_path):
 
 def test_milestones_are_done_open_to_be_decided_or_late(tmp_path):
     """A milestone is met when done, to be decided without a due month, late after its due month."""
-    result = recalc.check_file(make(tmp_path, "support_milestones", sample(), template_id="support_plan", unit="客服部"))
+    result = recalc.check_file(make(tmp_path, "support_milestones", sample(), template_id="support_plan",
+                                    unit="客服部"))
     assert result.value("actions.effect_status")[5:8] == ["达成", "待定", "未达成"]
     assert result.value("actions.milestone_late")[5:8] == ["", "", 1]
     [late] = [f for f in result.findings if f.code == "MILESTONE_LATE"]
@@ -32,7 +33,8 @@ def test_milestones_are_done_open_to_be_decided_or_late(tmp_path):
     assert late.message == "里程碑“合作协议签订”预定 2 月完成，到 3 月仍未完成"
     data = sample()
     data["actions"][7]["milestone_done"] = "已完成"
-    result = recalc.check_file(make(tmp_path, "support_milestone_done", data, template_id="support_plan", unit="客服部"))
+    result = recalc.check_file(make(tmp_path, "support_milestone_done", data, template_id="support_plan",
+                                    unit="客服部"))
     assert result.value("actions.effect_status")[7] == "达成"
     assert not [f for f in result.findings if f.code == "MILESTONE_LATE"]
 

@@ -311,7 +311,8 @@ def _version_findings(plan: Plan) -> list[Finding]:
     current = spec.load(plan.template.id, {**plan.meta["params"], "lang": plan.lang}).version
     if expected != current:
         return [Finding("warning", "TEMPLATE_OLDER",
-                        t("template_older", plan.lang).format(found=expected, current=current, template=plan.template.id),
+                        t("template_older", plan.lang).format(found=expected, current=current,
+                                                              template=plan.template.id),
                         where)]
     if str(found) == expected:
         return []
