@@ -327,13 +327,11 @@ def _template_formula_xml(template: Template, lang: str) -> dict[str, dict[bytes
 @functools.lru_cache(maxsize=32)
 def template_formulas(template: Template, lang: str) -> dict[str, bytes]:
     """sheet → every formula the template puts on it, in the sheet's order, normalised as
-    scan.normal_formulas normalises a sheet's (what the merge's fast path compares)."""
-    from .scan import normal_formulas
-
+    a sheet's are for the merge's fast path to compare (ooxml.normal_formulas)."""
     out = {}
     for sheet, cells in _template_formula_xml(template, lang).items():
         order = sorted(cells, key=lambda a: ooxml.row_col(a.decode()))
-        out[sheet] = normal_formulas((a, cells[a]) for a in order)
+        out[sheet] = ooxml.normal_formulas((a, cells[a]) for a in order)
     return out
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import Cell, Finding, WorkbookError, normal_unit
+from ..model import Cell, Finding, TemplateError, WorkbookError, normal_unit
 from ..template import spec
 from ..template.layout import META_SHEET
 from ..texts import t
@@ -43,7 +43,7 @@ def check_params(meta: dict, file: str, sheet_bytes: int | None) -> dict:
         raise WorkbookError(f"{where}: the cycle parameters must be a mapping, found {type(params).__name__}")
     try:
         declared = spec.parameters(str(meta["template"]))
-    except Exception as exc:  # an unknown template: said by the loader with the known ones
+    except TemplateError as exc:  # an unknown template: said by the loader with the known ones
         raise WorkbookError(f"{file}: {exc}") from None
     out = {}
     for key, value in params.items():

@@ -8,11 +8,13 @@ their namespaces only as far as xlplan looks.
 """
 from __future__ import annotations
 
+import functools
 import html
 import io
 import re
 import zipfile
 import zlib
+from itertools import chain
 
 import python_calamine
 from defusedxml import DefusedXmlException
@@ -56,6 +58,21 @@ DAMAGED: tuple[type[Exception], ...] = (
 )
 """What the reading libraries raise for a damaged file, as opposed to a bug of ours: catch
 exactly these wherever a file is read, and say which file it was."""
+
+SCAN_FAILS: tuple[type[Exception], ...] = DAMAGED + (
+    KeyError,  # a part or a relationship missing (zipfile.read, a lookup in what the parts say)
+    ValueError,  # a number, a table head or a cell index that is not what a file as made holds
+    IndexError,  # a shared-string index past the end
+    UnicodeDecodeError,  # bytes that are not UTF-8 (a ValueError, named for the reader)
+    NotImplementedError,  # a compression method zipfile does not know
+    OSError,  # zipfile seeking in a damaged header
+)
+"""What the fast path (scan.py, read.read_scanned) may raise on a file it reads with regular
+expressions and plain zipfile reads: DAMAGED and the built-in errors that bytes not as
+expected raise there. Deliberately broader than DAMAGED: the fast path judges nothing, and
+any of these only sends the file to the detailed reader, which reads it again and names what
+is wrong (with DAMAGED alone). A bug in the fast path caught here costs speed, never a wrong
+plan: test_scan compares both readers on every case."""
 
 
 def read_part(zf: zipfile.ZipFile, name: str, size: int = -1) -> bytes:
@@ -168,9 +185,10 @@ def row_col(a1: str) -> tuple[int, int]:
     return row, column_index_from_string(letters)
 
 
-def column_number(letters: str) -> int:
-    """"C" → 3."""
-    return column_index_from_string(letters)
+@functools.lru_cache(maxsize=4096)  # the fast path asks for the same few columns millions of times
+def column_number(letters: str | bytes) -> int:
+    """"C" (or b"C", as in a sheet's XML) → 3."""
+    return column_index_from_string(letters if isinstance(letters, str) else letters.decode("ascii"))
 
 
 def bounds(ref: str) -> tuple[int, int, int, int] | None:
@@ -223,6 +241,79 @@ DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 WRITTEN_FORMULA = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*>\s*<f>([^<]*)</f>')
 """A formula cell as written: (address, formula text escaped as XML)."""
 XML_ENTITIES = ((b"&quot;", b'"'), (b"&lt;", b"<"), (b"&gt;", b">"), (b"&apos;", b"'"))
+
+# -- a file plainly as made, read fast (scan.py) ---------------------------------------------
+# Transitional, no prefixes, as openpyxl writes and Excel, WPS and LibreOffice re-save: anything
+# else is left to the detailed reader, so these patterns need not (and, for speed, do not) accept
+# every spelling the format allows.
+PLAIN_MAIN = MAIN[0].encode()  # a Strict file goes to the detailed reader
+ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
+SHEET_ENTRY = re.compile(rb"<sheet\b([^>]*)>")
+"""A <sheet> of the workbook part: its attributes (name, r:id)."""
+DEFINED_NAME = re.compile(rb"<definedName\b([^>]*)>([^<]*)</definedName>")
+RELATIONSHIP = re.compile(rb"<Relationship\b([^>]*)>")
+TABLE_COLUMN = re.compile(rb"<tableColumn\b([^>]*)>")
+ROW = re.compile(rb'<row\b([^>]*)>')
+ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+PLAIN_FORMULA = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*><f(?:\s[^>]*)?>([^<]*)</f>')
+"""A formula cell: (address, formula text as in the XML). Unlike WRITTEN_FORMULA, an <f> with
+attributes counts (a shared formula's master), and nothing may stand between <c> and <f>."""
+PLAIN_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+"""Any cell: column letters, row number, its attributes, what it holds."""
+PLAIN_VALUE_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*)>(?:<v>([^<]*)</v>|<is>(.*?)</is>)</c>', re.S)
+"""A cell holding a value and no formula (the only kind an input cell of a file as made holds):
+column letters, row number, attributes, the <v> text, the inline string."""
+PLAIN_VALUE = re.compile(rb"<v>([^<]*)</v>")
+CELL_TYPE = re.compile(rb'\bt="(\w+)"')
+CELL_STYLE = re.compile(rb'\bs="(\d+)"')
+TEXT_RUN = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>|<t\s*/>")
+PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
+SHARED_STRING = re.compile(rb"<si>(.*?)</si>|<si\s*/>", re.S)
+NUMBER_FORMAT = re.compile(rb"<numFmt\b([^>]*)>")
+CELL_FORMATS = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
+CELL_FORMAT = re.compile(rb"<xf\b([^>]*)>")
+# numFmtIds Excel reserves for dates and times (14-22, 45-47) and the East Asian ones
+DATE_FORMAT_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59), *range(71, 82)])
+DATE_CODE = re.compile(r"[dmyhsDMYHSeg年月日时時分秒]")
+"""A character of a number format's code that shows a date or a time (once quoted text,
+[colours] and escapes are taken out)."""
+
+
+def attributes(raw: bytes) -> dict[bytes, bytes]:
+    """An element's attribute text → name → value (still escaped)."""
+    return dict(ATTRIBUTE.findall(raw))
+
+
+def unescape(raw: bytes) -> str:
+    """Text or an attribute value as in the XML → the text (UnicodeDecodeError for bytes not UTF-8)."""
+    text = raw.decode("utf-8")
+    return html.unescape(text) if "&" in text else text
+
+
+def part_path(target: str, base: str = "xl/") -> str:
+    """A relationship's target → the part's path in the zip (relative to `base`, the folder of
+    the part the relationship belongs to; "/" for the package's root)."""
+    if target.startswith("/"):
+        return target[1:]
+    path = base + target
+    while "/../" in path:
+        path = re.sub(r"[^/]+/\.\./", "", path, count=1)
+    return path
+
+
+def normal_formulas(pairs) -> bytes:
+    """(address, formula as in the XML) pairs → one string, without what another program changes
+    when it saves a formula it did not alter: entities, $, quotes around sheet names, spaces,
+    case and the _xlfn. prefix. The fast path compares a sheet's formulas with the template's so."""
+    blob = b"\x00".join(chain.from_iterable(pairs))
+    if b"&" in blob:
+        blob = (blob.replace(b"&quot;", b'"').replace(b"&apos;", b"'").replace(b"&lt;", b"<")
+                .replace(b"&gt;", b">").replace(b"&amp;", b"&"))
+    # characters beyond ASCII as the numbers some writers put (&#30446; for 目): written the
+    # same way in every file and template alike, in C, rather than each reference decoded
+    blob = blob.decode("utf-8").encode("ascii", "xmlcharrefreplace")
+    blob = blob.replace(b"_xlfn.", b"").replace(b"_xlws.", b"")
+    return blob.translate(None, b" \t\r\n$'").upper()
 
 
 def formula_text(raw: bytes) -> str:

@@ -15,7 +15,6 @@ import functools
 import io
 import json
 import zipfile
-import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -68,16 +67,12 @@ def read_bytes(name: str, data: bytes, zf: zipfile.ZipFile | None = None) -> Pla
     return assemble(source, name)
 
 
-SCAN_FAILS = (KeyError, ValueError, IndexError, UnicodeDecodeError, zipfile.BadZipFile, zlib.error,
-              EOFError, NotImplementedError, OSError)
-
-
 def read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
     """The plan of a workbook plainly as its template made it, read from the XML of the sheets
     its blocks live on; scan.Unusual for any other file (read it with `assemble`)."""
     try:
         return _read_scanned(name, zf)
-    except SCAN_FAILS as exc:  # a part missing or damaged: the detailed reader names it
+    except ooxml.SCAN_FAILS as exc:  # not as expected, or damaged: the detailed reader names it
         raise scan.Unusual(f"{type(exc).__name__}: {exc}") from None
 
 
@@ -246,7 +241,11 @@ def template_for(meta: dict, file: str) -> Template:
         return spec.load(str(meta["template"]), params, version=str(meta["version"]))
     except TemplateError as exc:
         raise WorkbookError(f"{file}: {exc}") from None
-    except Exception as exc:  # checked parameters that still do not render: the file is refused, not a traceback
+    # Deliberately broad: the definition's jinja2 code runs here with parameter values read from the
+    # user's file (checked for their declared types, metadata.check_params); whatever that code
+    # raises on a value it was not written for (TypeError, ZeroDivisionError, OverflowError, a
+    # KeyError in a lookup ...) cannot be listed, and a user's file must not crash the reader.
+    except Exception as exc:
         raise WorkbookError(f"{file} › {META_SHEET} › {meta_cell('params')}: "
                             "the cycle parameters do not fit the template "
                             f"{meta['template']} ({type(exc).__name__}: {exc})") from None

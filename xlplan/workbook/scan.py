@@ -16,52 +16,19 @@ cellchecks) reads the file and says what is wrong with it. Both give the same Pl
 from __future__ import annotations
 
 import functools
-import html
 import re
 import zipfile
 from dataclasses import dataclass
-from itertools import chain
 
-from .ooxml import MAIN
-
-MAIN_NS = MAIN[0].encode()  # Transitional; a Strict file goes to the detailed reader
-ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
-SHEET = re.compile(rb"<sheet\b([^>]*)>")
-DEFINED_NAME = re.compile(rb"<definedName\b([^>]*)>([^<]*)</definedName>")
-RELATIONSHIP = re.compile(rb"<Relationship\b([^>]*)>")
-TABLE_COLUMN = re.compile(rb"<tableColumn\b([^>]*)>")
-ROW = re.compile(rb'<row\b([^>]*)>')
-ROW_NUMBER = re.compile(rb'\br="(\d+)"')
-# a formula cell; <f> is a cell's first child when it has one
-FORMULA = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*><f(?:\s[^>]*)?>([^<]*)</f>')
-CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
-# a cell holding a value and no formula: the only kind an input cell of a file as made holds
-VALUE_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*)>(?:<v>([^<]*)</v>|<is>(.*?)</is>)</c>', re.S)
-VALUE = re.compile(rb"<v>([^<]*)</v>")
-TYPE = re.compile(rb'\bt="(\w+)"')
-STYLE = re.compile(rb'\bs="(\d+)"')
-TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>|<t\s*/>")
-PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
-SHARED_STRING = re.compile(rb"<si>(.*?)</si>|<si\s*/>", re.S)
-NUMBER_FORMAT = re.compile(rb"<numFmt\b([^>]*)>")
-CELL_FORMATS = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
-XF = re.compile(rb"<xf\b([^>]*)>")
-# numFmtIds Excel reserves for dates and times (14-22, 45-47) and the East Asian ones
-DATE_FORMAT_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59), *range(71, 82)])
-DATE_CODE = re.compile(r"[dmyhsDMYHSeg年月日时時分秒]")
+from .ooxml import (
+    CELL_FORMAT, CELL_FORMATS, CELL_STYLE, CELL_TYPE, DATE_CODE, DATE_FORMAT_IDS, DEFINED_NAME, NUMBER_FORMAT,
+    PHONETIC, PLAIN_CELL, PLAIN_FORMULA, PLAIN_MAIN, PLAIN_VALUE, PLAIN_VALUE_CELL, RELATIONSHIP, ROW, ROW_NUMBER,
+    SHARED_STRING, SHEET_ENTRY, TABLE_COLUMN, TEXT_RUN, attributes, column_number, normal_formulas, part_path, unescape,
+)
 
 
 class Unusual(Exception):
     """The file is not plainly as the template made it: the detailed reader reads it."""
-
-
-def attrs(raw: bytes) -> dict[bytes, bytes]:
-    return dict(ATTR.findall(raw))
-
-
-def unescape(raw: bytes) -> str:
-    text = raw.decode("utf-8")
-    return html.unescape(text) if "&" in text else text
 
 
 def _plain_xml(xml: bytes, root: bytes = b"") -> bytes:
@@ -71,7 +38,7 @@ def _plain_xml(xml: bytes, root: bytes = b"") -> bytes:
     DTD: a DTD stands before the document element, and a sheet is read in as few passes as can be.
     """
     start = xml.find(b"<" + root) if root else len(xml)
-    if start < 0 or b"<!" in xml[:start] or MAIN_NS not in xml[:start + 400 if root else len(xml)]:
+    if start < 0 or b"<!" in xml[:start] or PLAIN_MAIN not in xml[:start + 400 if root else len(xml)]:
         raise Unusual("not plain transitional SpreadsheetML")
     return xml
 
@@ -97,8 +64,8 @@ def _book(workbook: bytes, rels: bytes) -> Book:
         raise Unusual("a DTD in the relationships")
     targets, shared, styles = {}, None, None
     for raw in RELATIONSHIP.findall(rels):
-        a = attrs(raw)
-        target = _part_path(unescape(a.get(b"Target", b"")))
+        a = attributes(raw)
+        target = part_path(unescape(a.get(b"Target", b"")))
         targets[a.get(b"Id")] = target
         kind = a.get(b"Type", b"")
         if kind.endswith(b"/sharedStrings"):
@@ -106,27 +73,18 @@ def _book(workbook: bytes, rels: bytes) -> Book:
         elif kind.endswith(b"/styles"):
             styles = target
     parts = {}
-    for raw in SHEET.findall(workbook):
-        a = attrs(raw)
+    for raw in SHEET_ENTRY.findall(workbook):
+        a = attributes(raw)
         rid = next((v for k, v in a.items() if k.endswith(b":id")), None)
         if b"name" not in a or rid not in targets:
             raise Unusual("a sheet without its part")
         parts[unescape(a[b"name"])] = targets[rid]
     names = {}
     for raw, ref in DEFINED_NAME.findall(workbook):
-        a = attrs(raw)
+        a = attributes(raw)
         if b"localSheetId" not in a and b"name" in a:
             names[unescape(a[b"name"])] = unescape(ref)
     return Book(parts, names, shared, styles)
-
-
-def _part_path(target: str, base: str = "xl/") -> str:
-    if target.startswith("/"):
-        return target[1:]
-    path = base + target
-    while "/../" in path:
-        path = re.sub(r"[^/]+/\.\./", "", path, count=1)
-    return path
 
 
 # -- tables -------------------------------------------------------------------------
@@ -148,18 +106,18 @@ def tables(zf: zipfile.ZipFile, sheet: str, part: str) -> dict[str, tuple[str, s
 def _table_targets(rels: bytes, base: str) -> tuple[str, ...]:
     if b"<!DOCTYPE" in rels or b"<!ENTITY" in rels:
         raise Unusual("a DTD in the relationships")
-    return tuple(_part_path(unescape(a.get(b"Target", b"")), base)
-                 for a in map(attrs, RELATIONSHIP.findall(rels)) if a.get(b"Type", b"").endswith(b"/table"))
+    return tuple(part_path(unescape(a.get(b"Target", b"")), base)
+                 for a in map(attributes, RELATIONSHIP.findall(rels)) if a.get(b"Type", b"").endswith(b"/table"))
 
 
 @functools.lru_cache(maxsize=256)
 def _table(xml: bytes) -> tuple[str, str, list[str]]:
     _plain_xml(xml)
-    head = attrs(xml[xml.index(b"<table"):xml.index(b">", xml.index(b"<table"))])
+    head = attributes(xml[xml.index(b"<table"):xml.index(b">", xml.index(b"<table"))])
     name, display = head.get(b"name"), head.get(b"displayName")
     if name is None or (display is not None and display != name) or b"ref" not in head:
         raise Unusual("a table whose name and display name differ")
-    headers = [unescape(attrs(raw).get(b"name", b"")) for raw in TABLE_COLUMN.findall(xml)]
+    headers = [unescape(attributes(raw).get(b"name", b"")) for raw in TABLE_COLUMN.findall(xml)]
     return unescape(name), unescape(head[b"ref"]), headers
 
 
@@ -170,14 +128,14 @@ def date_styles(xml: bytes) -> frozenset[int]:
     _plain_xml(xml)
     dated = set(DATE_FORMAT_IDS)
     for raw in NUMBER_FORMAT.findall(xml):
-        a = attrs(raw)
+        a = attributes(raw)
         code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", unescape(a.get(b"formatCode", b"")))
         code = re.sub(r"(?i)general", "", code)  # "General;-General;;@": its e is no era year
         if DATE_CODE.search(code):
             dated.add(int(a.get(b"numFmtId", b"0")))
     found = CELL_FORMATS.search(xml)
-    xfs = XF.findall(found.group(1)) if found else []
-    return frozenset(i for i, raw in enumerate(xfs) if int(attrs(raw).get(b"numFmtId", b"0")) in dated)
+    xfs = CELL_FORMAT.findall(found.group(1)) if found else []
+    return frozenset(i for i, raw in enumerate(xfs) if int(attributes(raw).get(b"numFmtId", b"0")) in dated)
 
 
 # -- a sheet --------------------------------------------------------------------------
@@ -198,22 +156,7 @@ def check_plain_sheet(xml: bytes) -> None:
 
 def formulas(xml: bytes) -> bytes:
     """Every formula of a sheet with its cell, in the sheet's order, as one normalised string."""
-    return normal_formulas(FORMULA.findall(xml))
-
-
-def normal_formulas(pairs) -> bytes:
-    """(address, formula as in the XML) pairs → one string, without what another program changes
-    when it saves a formula it did not alter: entities, $, quotes around sheet names, spaces,
-    case and the _xlfn. prefix (as cellchecks' comparison of one formula)."""
-    blob = b"\x00".join(chain.from_iterable(pairs))
-    if b"&" in blob:
-        blob = (blob.replace(b"&quot;", b'"').replace(b"&apos;", b"'").replace(b"&lt;", b"<")
-                .replace(b"&gt;", b">").replace(b"&amp;", b"&"))
-    # characters beyond ASCII as the numbers some writers put (&#30446; for 目): written the
-    # same way in every file and template alike, in C, rather than each reference decoded
-    blob = blob.decode("utf-8").encode("ascii", "xmlcharrefreplace")
-    blob = blob.replace(b"_xlfn.", b"").replace(b"_xlws.", b"")
-    return blob.translate(None, b" \t\r\n$'").upper()
+    return normal_formulas(PLAIN_FORMULA.findall(xml))
 
 
 def cells(xml: bytes, wanted: dict[int, frozenset[int]], strings: "SharedStrings",
@@ -234,17 +177,17 @@ def cells(xml: bytes, wanted: dict[int, frozenset[int]], strings: "SharedStrings
         end = starts[k + 1][1] if k + 1 < len(starts) else len(xml)
         if xml.count(b"<c ", start, end) != xml.count(b'<c r="', start, end):
             raise Unusual("a cell without its address")
-        for letters, number, raw_attrs, v, inline in VALUE_CELL.findall(xml, start, end):
-            col = _column(letters)
+        for letters, number, raw_attrs, v, inline in PLAIN_VALUE_CELL.findall(xml, start, end):
+            col = column_number(letters)
             if col not in cols or int(number) != row:
                 continue
             if b't="' in raw_attrs:
-                found = TYPE.search(raw_attrs)
+                found = CELL_TYPE.search(raw_attrs)
                 kind = found.group(1) if found else b"n"
             elif not v:
                 continue
             else:
-                style = STYLE.search(raw_attrs) if dates else None
+                style = CELL_STYLE.search(raw_attrs) if dates else None
                 if style and int(style.group(1)) in dates:
                     raise Unusual("a number shown as a date")
                 out[row, col] = as_read(float(v))
@@ -274,13 +217,13 @@ def grid(xml: bytes, strings: "SharedStrings", dates: frozenset[int]) -> list[li
     """Every cell of a small sheet (the metadata sheet) as a grid from A1, "" for empty."""
     check_plain_sheet(xml)
     found = {}
-    matches = CELL.findall(xml)
+    matches = PLAIN_CELL.findall(xml)
     if len(matches) != xml.count(b"<c "):
         raise Unusual("a cell without its address")
     for letters, number, raw_attrs, inner in matches:
         value = _value(raw_attrs, inner, strings, dates)
         if value is not None:
-            found[int(number), _column(letters)] = value
+            found[int(number), column_number(letters)] = value
     if not found:
         return []
     rows, cols = max(r for r, _ in found), max(c for _, c in found)
@@ -290,20 +233,12 @@ def grid(xml: bytes, strings: "SharedStrings", dates: frozenset[int]) -> list[li
     return out
 
 
-@functools.lru_cache(maxsize=4096)
-def _column(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
-
-
 def _value(raw_attrs: bytes, inner: bytes | None, strings: "SharedStrings", dates: frozenset[int]):
-    found = TYPE.search(raw_attrs)
+    found = CELL_TYPE.search(raw_attrs)
     kind = found.group(1) if found else b"n"
     if kind == b"inlineStr":
         return _text(inner or b"")
-    v = VALUE.search(inner) if inner else None
+    v = PLAIN_VALUE.search(inner) if inner else None
     return None if v is None else _typed(kind, raw_attrs, v.group(1), None, strings, dates)
 
 
@@ -315,7 +250,7 @@ def _typed(kind: bytes, raw_attrs: bytes, raw: bytes, inline: bytes | None, stri
     if not raw and kind != b"str":
         return None
     if kind == b"n":
-        style = STYLE.search(raw_attrs)
+        style = CELL_STYLE.search(raw_attrs)
         if style and int(style.group(1)) in dates:
             raise Unusual("a number shown as a date")
         return float(raw) if raw else None
@@ -331,7 +266,7 @@ def _typed(kind: bytes, raw_attrs: bytes, raw: bytes, inline: bytes | None, stri
 def _text(item: bytes) -> str:
     if b"<rPh" in item:
         item = PHONETIC.sub(b"", item)
-    text = "".join(unescape(m.group(1) or b"") for m in TEXT.finditer(item))
+    text = "".join(unescape(m.group(1) or b"") for m in TEXT_RUN.finditer(item))
     if "_x" in text:
         raise Unusual("an escaped character in a string")
     return text
