@@ -397,6 +397,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "cv_year_team": {"zh-Hans": "全年：每组每月平均分", "zh-Hant": "全年：每組每月平均分", "en": "Year: each team's average by month"},
     "cv_review": {"zh-Hans": "审核", "zh-Hant": "審核", "en": "Review"},
     "cv_segment": {"zh-Hans": "分层", "zh-Hant": "分層", "en": "Segment"},
+    "cv_members": {"zh-Hans": "计划数", "zh-Hant": "計劃數", "en": "Plans"},
     "rv_received": {"zh-Hans": "已收到", "zh-Hant": "已收到", "en": "received"},
     "rv_checked": {"zh-Hans": "待审核", "zh-Hant": "待審核", "en": "checked"},
     "rv_approved": {"zh-Hans": "已批准", "zh-Hant": "已通過", "en": "approved"},

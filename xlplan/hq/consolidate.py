@@ -40,7 +40,7 @@ PCT = "0.0%"
 
 # words of the views that are not the catalogue's c_* words (xlplan/texts.py: cv_*)
 OWN_WORDS = {"blank", "plan", "actual", "variance", "ytd_plan", "ytd_actual", "ytd_achievement", "plan_year", "source",
-             "imported", "typed", "gap", "average", "year_person", "year_team", "review", "segment"}
+             "imported", "typed", "gap", "average", "year_person", "year_team", "review", "segment", "members"}
 
 
 def w(key: str, lang: str) -> str:
@@ -122,7 +122,7 @@ def _label(template, name: str, lang: str) -> str:
 def _dim_label(template, dim: str, lang: str) -> str:
     if dim in ("period", "unit"):
         return w(dim, lang)
-    if "." in dim:
+    if "." in dim or dim in template.blocks:
         return _label(template, dim, lang)
     return w(dim, lang) if dim in ("region", "segment") else dim
 
@@ -145,6 +145,23 @@ def _sum(values) -> float | None:
 def _col_labels(template, dim: str, lang: str) -> list[str]:
     d = template.dims[dim]
     return [d.label(lang, i) for i in range(d.size)]
+
+
+def _group_label(value, lang: str) -> str:
+    """A value plans are grouped by, as the row's label: a whole number without its ".0", a blank as blank."""
+    if value is None or value == "" or value != value:
+        return w("blank", lang)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def fixed_values(data: Data, name: str, lang: str) -> dict:
+    """Each plan's value of a one-cell block (its team ...) by submission id, as a group's label."""
+    mine = data.block(name)
+    found = {r.submission_id: (r.number if r.number == r.number and r.number is not None else r.text)
+             for r in mine.itertuples(index=False)}
+    return {sid: _group_label(found.get(sid), lang) for sid in data.submissions["id"]}
 
 
 def table_rows(data: Data, table: str, columns) -> pd.DataFrame:
@@ -193,6 +210,9 @@ def view_sum(data: Data, template, view: View, lang: str) -> ViewTable:
     else:
         size = template.dims[across].size
         columns, col_of, labels = list(range(1, size + 1)), "__col", _col_labels(template, across, lang)
+    fixed = views.fixed_by(template, view)
+    for name in fixed:  # a plan's team ...: the same for every value of the plan
+        frame[name] = frame["submission_id"].map(fixed_values(data, name, lang))
     frame["__value"] = pd.to_numeric(frame["__value"], errors="coerce")
     grid: dict[tuple, dict] = {}
     for record in frame[by + [col_of, "__value"]].itertuples(index=False):
@@ -202,11 +222,13 @@ def view_sum(data: Data, template, view: View, lang: str) -> ViewTable:
             cells[col] = cells.get(col, 0.0) + float(value)
         else:
             cells.setdefault(col, None)
-    if set(by) >= {"period", "unit"}:  # every unit in use has a row, even one with nothing here
-        for period, unit in data.keys():
-            prefix = {"period": str(period), "unit": str(unit)}
-            if len(by) == 2:
-                grid.setdefault(tuple(prefix[b] for b in by), {})
+    if all(b in ("period", "unit") or b in fixed for b in by):
+        # rows of whole plans (by unit, by team ...): every plan in use has its row, even one with nothing here
+        groups = {name: fixed_values(data, name, lang) for name in fixed}
+        for sub in data.submissions.to_dict("records"):
+            key = {"period": str(sub["period"]), "unit": str(sub["unit"])}
+            key.update({name: groups[name][sub["id"]] for name in fixed})
+            grid.setdefault(tuple(key[b] for b in by), {})
     row_total = total in ("both", "columns") and len(columns) > 1
     rows = []
     for key in sorted(grid):
@@ -303,6 +325,7 @@ def view_plan_actual(data: Data, template, view: View, lang: str, actuals: dict 
         per_unit.append([key[0], key[1], year, to_date, done,
                          None if done is None or not to_date else done / to_date,
                          w(source[key], lang) if key in source else None])
+    groups = _group_years(data, template, view, lang, per_unit)
     unit_table = ViewTable(data.template, view, text(view.title, lang),
                            [w("period", lang), w("unit", lang), w("plan_year", lang), w("ytd_plan", lang),
                             w("ytd_actual", lang), w("ytd_achievement", lang), w("source", lang)], 2, per_unit,
@@ -317,9 +340,39 @@ def view_plan_actual(data: Data, template, view: View, lang: str, actuals: dict 
                   [(w("plan", lang), [r[1] for r in rows]), (w("actual", lang), [r[2] for r in rows])],
                   ("columns", [1, 2]))
     table = ViewTable(data.template, view, text(view.title, lang), heading, 1, rows, None,
-                      FORMATS[a.get("format", "number")], {3: PCT, 7: PCT}, chart=chart, extra=[unit_table])
+                      FORMATS[a.get("format", "number")], {3: PCT, 7: PCT}, chart=chart,
+                      extra=[unit_table] + groups)
     table.months_with_actual = months_with_actual  # type: ignore[attr-defined]
     return table
+
+
+def _group_years(data: Data, template, view: View, lang: str, per_unit: list[list]) -> list[ViewTable]:
+    """With `by: [team]`: each group's year — its plans' plan for the year, plan and actual to date
+    added up (each plan's to-date over the months it has actuals for) and the achievement."""
+    fixed = views.fixed_by(template, view)
+    if not fixed:
+        return []
+    labels = {name: fixed_values(data, name, lang) for name in fixed}
+    of_unit = {(str(s["period"]), str(s["unit"])): tuple(labels[name][s["id"]] for name in fixed)
+               for s in data.submissions.to_dict("records")}
+    grouped: dict[tuple, list[list]] = {}
+    for row in per_unit:
+        grouped.setdefault((row[0],) + of_unit[(row[0], row[1])], []).append(row)
+    rows = []
+    for key in sorted(grouped):
+        members = grouped[key]
+        to_date, done = _sum(r[3] for r in members), _sum(r[4] for r in members)
+        rows.append([*key, float(len(members)), _sum(r[2] for r in members), to_date, done,
+                     None if done is None or not to_date else done / to_date])
+    n = 1 + len(fixed)
+    total = [w("total", lang)] + [""] * len(fixed) + [_sum(r[n + k] for r in rows) for k in range(4)] + [None]
+    if total[n + 2]:
+        total[-1] = (total[n + 3] or 0) / total[n + 2] if total[n + 3] is not None else None
+    title = f"{text(view.title, lang)} · {' · '.join(_dim_label(template, b, lang) for b in fixed)}"
+    heading = [w("period", lang), *(_dim_label(template, b, lang) for b in fixed), w("members", lang),
+               w("plan_year", lang), w("ytd_plan", lang), w("ytd_actual", lang), w("ytd_achievement", lang)]
+    return [ViewTable(data.template, view, title, heading, n, rows, total if rows else None,
+                      FORMATS[view.args.get("format", "number")], {n: FORMATS["count"], n + 4: PCT})]
 
 
 def _staff(data: Data, a: dict) -> tuple[list[list], dict]:
@@ -427,7 +480,7 @@ def tables(store: Store, lang: str = texts.DEFAULT, basis: str = "approved",
         template = spec.load(template_id)
         if not template.views:
             continue
-        blocks = sorted({b for v in template.views for b in views.blocks_used(v)})
+        blocks = sorted({b for v in template.views for b in views.blocks_used(v, template)})
         data = load(store, template_id, blocks, lang, basis)
         if data.submissions.empty:
             continue

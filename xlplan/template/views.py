@@ -10,7 +10,8 @@ table under the other.
         kind: sum                      # what is done with the units' values, see KINDS
         title: {zh: 月度计划, en: Plan by month}
         value: target_month            # the block summed
-        by: [period, unit]             # row dimensions: period, unit, the block's row dim, TABLE.COLUMN
+        by: [period, unit]             # row dimensions: period, unit, the block's row dim, TABLE.COLUMN,
+                                       # or a one-cell block (the team a personal plan names)
         across: month                  # column dimension: the block's column dim, unit, or none
         total: both                    # both | rows | columns | none
         format: wan                    # number format: wan, yuan, count, score, percent, number
@@ -22,7 +23,8 @@ The kinds and their arguments:
                either is blank: a blank HQ target is never taken as zero);
 - plan_actual: plan, actual (monthly blocks), measure (the actuals' measure name; default
                the actual block's name) — month by month, achievement, variance, year to date,
-               with imported actuals taking the place of typed ones;
+               with imported actuals taking the place of typed ones; each unit's year, and with
+               `by: [one-cell blocks]` each group's year (the persons of a team added up);
 - ranking:     name, score, group, rank, grade (table columns) — every row ranked over all units;
 - year:        name, score (table columns) — monthly scorecards as a year: each person's and
                each team's score month by month, and the average;
@@ -49,7 +51,22 @@ BLOCK_ARGS = {
 }
 
 
-def blocks_used(view: View) -> list[str]:
+GROUPED = ("sum", "plan_actual")  # the kinds whose rows `by` groups
+
+
+def one_cell(template: Template, name: str) -> bool:
+    """A block of one cell outside any table (a form's field): one value per plan, which a view
+    may group plans by — the team a person's plan names, the region a unit belongs to."""
+    block = template.blocks.get(name)
+    return block is not None and not (block.rows or block.cols or block.table)
+
+
+def fixed_by(template: Template, view: View) -> list[str]:
+    """The one-cell blocks among a view's `by` dimensions."""
+    return [str(b) for b in view.args.get("by", []) if one_cell(template, str(b))]
+
+
+def blocks_used(view: View, template: Template) -> list[str]:
     """Every block a view reads (what consolidation asks the store for)."""
     required, optional = BLOCK_ARGS[view.kind]
     out: list[str] = []
@@ -59,7 +76,7 @@ def blocks_used(view: View) -> list[str]:
             continue
         out += [str(v) for v in value] if isinstance(value, list) else [str(value)]
     out += [str(b) for b in view.args.get("by", []) if "." in str(b)]
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(out + fixed_by(template, view)))
 
 
 def validate(template: Template, view: View) -> None:
@@ -69,9 +86,15 @@ def validate(template: Template, view: View) -> None:
     for key in required:
         if key not in view.args:
             raise TemplateError(f"{where}: a {view.kind} view needs {key!r}")
-    for name in blocks_used(view):
+    for name in blocks_used(view, template):
         if name not in template.blocks:
             raise TemplateError(f"{where}: names unknown block {name!r}")
+    by = view.args.get("by")
+    if by is not None:
+        if view.kind not in GROUPED:
+            raise TemplateError(f"{where}: a {view.kind} view takes no 'by' (only {', '.join(GROUPED)} views do)")
+        if not isinstance(by, list) or not by:
+            raise TemplateError(f"{where}: by must be a list of dimensions, e.g. [period, unit]")
     for key, allowed in (("format", FORMATS), ("chart", CHARTS), ("total", TOTALS)):
         if key in view.args and view.args[key] not in allowed:
             raise TemplateError(f"{where}: {key} {view.args[key]!r} is not one of {allowed}")
@@ -86,11 +109,20 @@ def validate(template: Template, view: View) -> None:
                 continue
             if "." in dim and block.table and dim.split(".", 1)[0] == block.table:
                 continue
-            raise TemplateError(f"{where}: by {dim!r} is not period, unit, {block.name}'s row axis "
-                                f"or a column of its table")
+            if one_cell(template, dim):
+                continue
+            raise TemplateError(f"{where}: by {dim!r} is not period, unit, {block.name}'s row axis, "
+                                f"a column of its table or a block of one cell")
         across = str(view.args.get("across", block.cols or "none"))
         if across not in ("unit", "none", block.cols):
             raise TemplateError(f"{where}: across {across!r} is not unit, none or {block.name}'s column axis")
+    if view.kind == "plan_actual":
+        for dim in (str(d) for d in view.args.get("by", [])):
+            if dim not in template.blocks:
+                raise TemplateError(f"{where}: names unknown block {dim!r}")
+            if not one_cell(template, dim):
+                raise TemplateError(f"{where}: by {dim!r} is not a block of one cell (a plan_actual view groups "
+                                    f"the plans by a form's field, such as the team)")
     if view.kind == "figures" and "gap" in view.args:
         gap = view.args["gap"]
         if not (isinstance(gap, list) and len(gap) == 2):
