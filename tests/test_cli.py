@@ -58,6 +58,23 @@ def test_check_of_a_folder(tmp_path):
     refused(run("check", tmp_path), str(tmp_path), "folder")
 
 
+def test_check_leaves_a_broken_pipe_to_the_one_error_handler(clean, monkeypatch):
+    """A broken pipe is no user's mistake about a file: `check` does not report it as the file's
+    error (there is no line to report) but lets it through, and the command ends quietly with
+    status 1 as click ends on a closed pipe (it was a TypeError and a traceback)."""
+    import errno
+
+    from xlplan import cli
+
+    def broken(file):
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(cli.recalc, "check_file", broken)
+    result = run("check", clean)
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1, result.exception
+    assert "Traceback" not in result.output and "Error" not in result.stderr
+
+
 def test_new_into_a_folder(tmp_path):
     refused(run(*NEW, "--year", "2027", "-o", tmp_path), str(tmp_path), "directory")
     assert list(tmp_path.iterdir()) == []

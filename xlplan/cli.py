@@ -245,9 +245,6 @@ def findings_status(results) -> int:
     return ExitStatus.FINDINGS if any(r.errors for r in results) else ExitStatus.OK
 
 
-FILE_ARGUMENT = dict(exists=True, dir_okay=False)
-
-
 @app.command("recalc", epilog=f"""
 \b
 Examples:
@@ -256,7 +253,8 @@ Examples:
   xlplan recalc north.xlsx --json -          # the report on stdout, for a program
 {EXIT_STATUS_HELP}
 """)
-def recalc_cmd(file: Path = typer.Argument(..., metavar="FILE.xlsx", help="the workbook", **FILE_ARGUMENT),
+def recalc_cmd(file: Path = typer.Argument(..., metavar="FILE.xlsx", help="the workbook", exists=True,
+                                         dir_okay=False),
                output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE.xlsx", dir_okay=False,
                                                      help="write here (default: in place)"),
                report: Optional[str] = typer.Option(None, "--json", metavar="FILE.json",
@@ -295,7 +293,10 @@ def check(files: List[Path] = typer.Argument(..., metavar="FILE.xlsx", help="wor
                 fail(f"{file}: is a folder; give workbook files (e.g. {file}/*.xlsx)")
             results.append(recalc.check_file(file))
         except (XlplanError, OSError) as exc:  # the other files are still checked
-            report_error(describe_error(exc)[0])
+            described = describe_error(exc)
+            if described is None:  # a broken pipe: not the file's fault, the one error handler's to say
+                raise
+            report_error(described[0])
             broken.append(str(file))
     if as_json:
         out.json([r.as_json() for r in results] if len(files) != 1 else (results[0].as_json() if results else None))

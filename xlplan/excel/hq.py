@@ -50,7 +50,9 @@ class StoreInbox:
             if record["unit"] != unit:
                 raise WrongUnit(f"this workbook was submitted by {record['unit']}")
             return receipt(record, duplicate=True)
-        return receipt(self.store.submission(sid))
+        stored = self.store.submission(sid)
+        assert stored is not None, f"submission {sid} was stored a moment ago, under the lock"
+        return receipt(stored)
 
     def submissions(self, unit: str) -> list[dict]:
         return [receipt(r) for r in self.store.submissions() if r["unit"] == unit]

@@ -148,8 +148,9 @@ def fill_checks(book, source: BookJsonSource, edit: wbk.ChecksRows) -> None:
     sev = chr(65 + edit.columns.index("severity"))
     for i in range(1, len(rows) + 1):  # one fill per run of the same severity
         if i == len(rows) or rows[i].severity != rows[start].severity:
-            if rows[start].severity:
-                ws.range(f"{sev}{first + start}:{sev}{first + i - 1}").color = "#" + wbk.COLOURS[rows[start].severity]
+            severity = rows[start].severity
+            if severity:
+                ws.range(f"{sev}{first + start}:{sev}{first + i - 1}").color = "#" + wbk.COLOURS[severity]
             start = i
     link_column = chr(65 + edit.columns.index("cell"))
     for i, row in enumerate(rows):

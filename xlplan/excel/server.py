@@ -269,13 +269,14 @@ def _inbox(settings: Settings):
 
 def _submitter(settings: Settings, receive, unit: str, token: str):
     """How the Submit script hands a workbook to HQ: in this process, or over HTTP to HQ's server."""
-    if not settings.hq_url:
+    hq_url = settings.hq_url
+    if not hq_url:
         def local(data: bytes, name: str) -> dict:
             return receive(data, name, unit, unit)
         return local
 
     def remote(data: bytes, name: str) -> dict:
-        response = httpx.post(f"{settings.hq_url.rstrip('/')}/api/submissions",
+        response = httpx.post(f"{hq_url.rstrip('/')}/api/submissions",
                               headers={"Authorization": f"Bearer {token}"},
                               files={"file": (name, data, "application/vnd.openxmlformats-officedocument"
                                                           ".spreadsheetml.sheet")}, timeout=60)

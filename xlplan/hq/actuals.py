@@ -116,7 +116,7 @@ def read(path: str | Path) -> list[Actual]:
         number = _number(value)
         if number is None:
             bad.append(f"value {value!r} is not a number")
-        if bad:
+        if bad or number is None:  # no number without a problem said
             problems.append(f"{where}: {'; '.join(bad)}")
             continue
         key = (unit, period, measure)

@@ -235,9 +235,9 @@ def view_sum(data: Data, template, view: View, lang: str) -> ViewTable:
         values = [grid[key].get(c) for c in columns]
         rows.append(list(key) + values + ([_sum(values)] if row_total else []))
     heading = [_dim_label(template, b, lang) for b in by] + labels + ([w("total", lang)] if row_total else [])
-    totals = None
+    totals: list[str | float | None] | None = None
     if total in ("both", "rows") and rows:
-        totals = [w("total", lang)] + [""] * (len(by) - 1)
+        totals = [w("total", lang), *[""] * (len(by) - 1)]
         totals += [_sum(r[len(by) + k] for r in rows) for k in range(len(heading) - len(by))]
     chart = None
     if a.get("chart", "none") != "none" and rows:
@@ -247,7 +247,7 @@ def view_sum(data: Data, template, view: View, lang: str) -> ViewTable:
                           ("row",))
         else:
             last = len(heading) - 1
-            chart = Chart(a["chart"], title, [" ".join(r[:len(by)]) for r in rows],
+            chart = Chart(a["chart"], title, [" ".join(map(str, r[:len(by)])) for r in rows],
                           [(w("total", lang), [r[last] for r in rows])], ("columns", [last]))
     return ViewTable(data.template, view, text(view.title, lang), heading, len(by), rows, totals,
                      FORMATS[a.get("format", "number")], chart=chart)
@@ -536,25 +536,25 @@ def write_table(ws, row: int, table: ViewTable, caption: bool = True) -> int:
             put(ws, r, c, v, fmt, bold=values is table.total)
         r += 1
     if table.chart is not None and table.rows:
-        r = _chart(ws, table, head, r)
+        r = _chart(ws, table.chart, table, head, r)
     for extra in table.extra:
         r = write_table(ws, r + 1, extra)
     return r + 1
 
 
-def _chart(ws, table: ViewTable, head: int, r: int) -> int:
-    chart = BarChart() if table.chart.kind == "bar" else LineChart()
-    chart.title = table.chart.title
+def _chart(ws, shown: Chart, table: ViewTable, head: int, r: int) -> int:
+    chart = BarChart() if shown.kind == "bar" else LineChart()
+    chart.title = shown.title
     first, last = head + 1, head + len(table.rows)
-    if table.chart.place[0] == "row":
+    if shown.place[0] == "row":
         total_row = head + len(table.rows) + 1
-        chart.add_data(Reference(ws, min_col=table.keys + 1, max_col=table.keys + len(table.chart.categories),
+        chart.add_data(Reference(ws, min_col=table.keys + 1, max_col=table.keys + len(shown.categories),
                                  min_row=total_row, max_row=total_row), from_rows=True, titles_from_data=False)
-        chart.set_categories(Reference(ws, min_col=table.keys + 1, max_col=table.keys + len(table.chart.categories),
+        chart.set_categories(Reference(ws, min_col=table.keys + 1, max_col=table.keys + len(shown.categories),
                                        min_row=head, max_row=head))
         chart.legend = None
     else:
-        cols = table.chart.place[1]
+        cols = shown.place[1]
         chart.add_data(Reference(ws, min_col=cols[0] + 1, min_row=head, max_row=last), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=table.keys, min_row=first, max_row=last))
         if len(cols) > 1:  # plan as bars, actual as a line with markers over them

@@ -30,7 +30,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..model import WorkbookError, XlplanError, normal_unit
 from ..template.xlfuncs import XlErr
@@ -38,6 +38,10 @@ from ..workbook import ooxml, read, safety
 from ..workbook import recalculation as recalc
 from ..workbook.plan import Plan
 from .store import ACCEPTED, REJECTED, Incoming, RosterEntry, Store, StoreError, pack_values
+
+if TYPE_CHECKING:
+    from . import report  # for the annotation only: run() imports it when it takes the status
+
 
 SUFFIXES = (".xlsx", ".xlsm")
 CHUNK = 16  # files per task sent to a worker
@@ -140,10 +144,8 @@ def _used_rows(result: recalc.Result) -> dict[str, set[int]]:
     return used
 
 
-def _cell(v) -> tuple | None:
-    """(number, text) of a value; None for blank."""
-    if v is None or v == "":
-        return None
+def _cell(v) -> tuple[float | None, str | None]:
+    """(number, text) of a value that is not blank (the callers pass over blanks)."""
     if isinstance(v, XlErr):
         return None, v.code
     if isinstance(v, bool):
@@ -163,7 +165,7 @@ def _findings(result_findings) -> tuple[tuple, ...]:
 def process(name: str, data: bytes, received_at: dt.datetime) -> Incoming:
     """Read, recompute and check one received file. Pure: bytes in, a record out; never raises."""
     digest = hashlib.sha256(data).hexdigest()
-    base = dict(source=name, sha256=digest, size=len(data), received_at=received_at)
+    base: dict[str, Any] = dict(source=name, sha256=digest, size=len(data), received_at=received_at)
     try:
         plan, base["submitter"] = read_submission(name, data)
         result = recalc.evaluate(plan)
@@ -195,7 +197,7 @@ def process_alone(name: str, data: bytes, received_at: dt.datetime) -> Incoming:
     recorded as rejected with the reason; the others of its chunk are read as usual.
     """
     methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    ctx = multiprocessing.get_context("fork") if "fork" in methods else multiprocessing.get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_alone, args=(sender, name, data, received_at), daemon=True)
     child.start()
@@ -441,7 +443,7 @@ class Writer:
         # fork starts at once; but a process whose other threads (a Dask client's) may hold a lock
         # is not forked: the writer starts afresh
         fork = "fork" in multiprocessing.get_all_start_methods() and not threads_running
-        context = multiprocessing.get_context("fork" if fork else "spawn")
+        context = multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
         self.pipe, child = context.Pipe()
         self.process = context.Process(target=_write_batches, args=(store.url, store.engine_options, child),
                                        daemon=True, name="xlplan-store-writer")
@@ -668,7 +670,7 @@ class RosterError(XlplanError, ValueError):
 @dataclass
 class Outcome:
     summary: Summary
-    status: object  # report.Status
+    status: report.Status
     workbook: Path | None
     report: Path | None
 
