@@ -226,9 +226,9 @@ def view_sum(data: Data, template, view: View, lang: str) -> ViewTable:
         # rows of whole plans (by unit, by team ...): every plan in use has its row, even one with nothing here
         groups = {name: fixed_values(data, name, lang) for name in fixed}
         for sub in data.submissions.to_dict("records"):
-            key = {"period": str(sub["period"]), "unit": str(sub["unit"])}
-            key.update({name: groups[name][sub["id"]] for name in fixed})
-            grid.setdefault(tuple(key[b] for b in by), {})
+            of_plan = {"period": str(sub["period"]), "unit": str(sub["unit"])}
+            of_plan.update({name: groups[name][sub["id"]] for name in fixed})
+            grid.setdefault(tuple(of_plan[b] for b in by), {})
     row_total = total in ("both", "columns") and len(columns) > 1
     rows = []
     for key in sorted(grid):
@@ -365,9 +365,9 @@ def _group_years(data: Data, template, view: View, lang: str, per_unit: list[lis
         rows.append([*key, float(len(members)), _sum(r[2] for r in members), to_date, done,
                      None if done is None or not to_date else done / to_date])
     n = 1 + len(fixed)
-    total = [w("total", lang)] + [""] * len(fixed) + [_sum(r[n + k] for r in rows) for k in range(4)] + [None]
-    if total[n + 2]:
-        total[-1] = (total[n + 3] or 0) / total[n + 2] if total[n + 3] is not None else None
+    sums = [_sum(r[n + k] for r in rows) for k in range(4)]  # members, plan for the year, to date, done
+    to_date, done = sums[2], sums[3]
+    total = [w("total", lang), *[""] * len(fixed), *sums, done / to_date if to_date and done is not None else None]
     title = f"{text(view.title, lang)} · {' · '.join(_dim_label(template, b, lang) for b in fixed)}"
     heading = [w("period", lang), *(_dim_label(template, b, lang) for b in fixed), w("members", lang),
                w("plan_year", lang), w("ytd_plan", lang), w("ytd_actual", lang), w("ytd_achievement", lang)]
