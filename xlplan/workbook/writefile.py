@@ -24,7 +24,7 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Literal, overload
 
 from lxml import etree
 
@@ -95,7 +95,7 @@ class Package:
                 (v for k, v in sheet.attrib.items() if local(k) == "id" and k != "id"), None)
             if rid in rels:
                 self.sheet_part[sheet.get("name")] = rels[rid][1]
-        self.shared_strings = None
+        self.shared_strings: list[str] | None = None
 
     # parts
     def read(self, part: str) -> bytes:
@@ -175,9 +175,11 @@ class Package:
             el = etree.Element(f"{{{ooxml.PACKAGE_CONTENT_TYPES}}}Default")
             el.set("Extension", extension)
             root.insert(0, el)
-        else:
+        elif part is not None:
             el = etree.SubElement(root, f"{{{ooxml.PACKAGE_CONTENT_TYPES}}}Override")
             el.set("PartName", "/" + part)
+        else:
+            raise ValueError("a content type is declared for a part or for an extension")
         el.set("ContentType", value)
         self.touch(ooxml.CONTENT_TYPES)
 
@@ -442,7 +444,7 @@ class Styles:
 
     def _ensure(self, container: str, xml: str) -> int | None:
         """Index of a child of `container` equal to `xml` (added when missing)."""
-        if self.root is None:
+        if self.root is None or self.part is None:  # no styles part: nothing to find or add
             return None
         parent = self.root.find(self._q(container))
         if parent is None:
@@ -556,7 +558,13 @@ class Notes:
             rid = next((v for k, v in legacy.attrib.items() if local(k) == "id"), None)
         self.vml = rels[rid][1] if rid in rels and rels[rid][1] in package.names else None
 
-    def _comments_root(self, create: bool):
+    @overload
+    def _comments(self, create: Literal[True]) -> tuple[str, Any]: ...
+    @overload
+    def _comments(self, create: bool) -> tuple[str, Any] | None: ...
+
+    def _comments(self, create: bool) -> tuple[str, Any] | None:
+        """The comments part and its tree; None when there is none and `create` is false."""
         if self.comments is None:
             if not create:
                 return None
@@ -568,9 +576,15 @@ class Notes:
             self.package.new_tree(self.comments, root)
             self.package.add_rel(self.sheet.part, self.package.rel_type(REL_COMMENTS), self.comments)
             self.package.content_type(self.comments, None, CT_COMMENTS)
-        return self.package.tree(self.comments)
+        return self.comments, self.package.tree(self.comments)
 
-    def _vml_text(self, create: bool) -> str | None:
+    @overload
+    def _vml(self, create: Literal[True]) -> tuple[str, str]: ...
+    @overload
+    def _vml(self, create: bool) -> tuple[str, str] | None: ...
+
+    def _vml(self, create: bool) -> tuple[str, str] | None:
+        """The VML drawing's part and its text; None when there is none and `create` is false."""
         if self.vml is None:
             if not create:
                 return None
@@ -590,13 +604,14 @@ class Notes:
             self.package.content_type(None, "vml", CT_VML)
         if self.vml not in self.package.texts:
             self.package.texts[self.vml] = self.package.read(self.vml).decode("utf-8", "replace")
-        return self.package.texts[self.vml]
+        return self.vml, self.package.texts[self.vml]
 
     def foreign(self) -> set[str]:
         """Cells with someone else's note: xlplan puts no note there."""
-        root = self._comments_root(create=False)
-        if root is None:
+        found = self._comments(create=False)
+        if found is None:
             return set()
+        root = found[1]
         authors = [a.text or "" for a in root.iter("{*}author")]
         out = set()
         for c in root.iter("{*}comment"):
@@ -607,9 +622,10 @@ class Notes:
         return out
 
     def remove_ours(self) -> None:
-        root = self._comments_root(create=False)
-        if root is None:
+        found = self._comments(create=False)
+        if found is None:
             return
+        part, root = found
         authors = [a.text or "" for a in root.iter("{*}author")]
         gone = []
         for c in list(root.iter("{*}comment")):
@@ -620,10 +636,11 @@ class Notes:
                 gone.append(ooxml.row_col(c.get("ref")))
         if not gone:
             return
-        self.package.touch(self.comments)
-        text = self._vml_text(create=False)
-        if text is None:
+        self.package.touch(part)
+        vml = self._vml(create=False)
+        if vml is None:
             return
+        vml_part, text = vml
         cells = {(r - 1, c - 1) for r, c in gone}
 
         def drop(m):
@@ -636,11 +653,11 @@ class Notes:
                 return ""
             return shape
 
-        self.package.texts[self.vml] = VML_SHAPE.sub(drop, text)
-        self.package.changed.add(self.vml)
+        self.package.texts[vml_part] = VML_SHAPE.sub(drop, text)
+        self.package.changed.add(vml_part)
 
     def add(self, address: str, note: str) -> None:
-        root = self._comments_root(create=True)
+        part, root = self._comments(create=True)
         main = etree.QName(root).namespace
         authors = root.find(f"{{{main}}}authors")
         names = [a.text for a in authors]
@@ -657,8 +674,8 @@ class Notes:
         t = etree.SubElement(etree.SubElement(text_el, f"{{{main}}}r"), f"{{{main}}}t")
         t.text = clean_text(note)
         t.set(ooxml.XML_SPACE, "preserve")
-        self.package.touch(self.comments)
-        text = self._vml_text(create=True)
+        self.package.touch(part)
+        vml_part, text = self._vml(create=True)
         if 'id="_x0000_t202"' not in text:
             text = text.replace("</xml>", VML_NOTE_SHAPETYPE + "</xml>")
         ids = [int(n) for n in re.findall(r"_x0000_s(\d+)", text)]
@@ -675,8 +692,8 @@ class Notes:
                  f'<x:Anchor>{c}, 15, {max(r - 2, 0)}, 2, {c + 4}, 15, {r + 4}, 16</x:Anchor>'
                  f'<x:AutoFill>False</x:AutoFill><x:Row>{r - 1}</x:Row><x:Column>{c - 1}</x:Column>'
                  f'</x:ClientData></v:shape>')
-        self.package.texts[self.vml] = text.replace("</xml>", shape + "</xml>")
-        self.package.changed.add(self.vml)
+        self.package.texts[vml_part] = text.replace("</xml>", shape + "</xml>")
+        self.package.changed.add(vml_part)
 
 
 def _comment_text(comment) -> str:
