@@ -107,7 +107,7 @@ def compare(store: Store, old: dict, new: dict) -> Diff:
         lang = plan.lang
     except XlplanError:
         lang = "zh-Hans"
-    rows = {sid: {} for sid in (old["id"], new["id"])}
+    rows: dict[int, dict[tuple, dict]] = {sid: {} for sid in (old["id"], new["id"])}
     for row in store.values([old["id"], new["id"]]):
         rows[row["submission_id"]][(row["block"], row["row"], row["col"])] = row
     a, b = rows[old["id"]], rows[new["id"]]
@@ -118,7 +118,7 @@ def compare(store: Store, old: dict, new: dict) -> Diff:
         vb = _value(rb) if rb else None
         if va == vb:
             continue
-        ref = rb or ra
+        ref = b[key] if key in b else a[key]  # the newer version's row where it has one
         block, r, c = key
         label = text(template.blocks[block].label, lang) if template and block in template.blocks else block
         sheet, cell = _cell(layout, block, r, c)

@@ -16,6 +16,7 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Sequence
 
 from .. import texts
 from ..model import XlplanError
@@ -79,7 +80,7 @@ def find(store: Store, unit: str, template: str | None = None, period: str | Non
 
 
 def _decide(store: Store, sub: dict, state: str, reviewer: str, note: str | None,
-            comments: list[Comment] = ()) -> dict:
+            comments: Sequence[Comment] = ()) -> dict:
     reviewer = (reviewer or "").strip()
     if not reviewer:
         raise ReviewError("a review needs the reviewer's name")

@@ -380,7 +380,9 @@ def _insert_many(conn: Connection, table: Table, columns: tuple[str, ...], rows:
     names = ", ".join(quote(c) for c in columns)
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         # COPY is PostgreSQL's bulk load: one stream instead of a statement per row
-        with conn.connection.dbapi_connection.cursor() as cursor:
+        driver = conn.connection.driver_connection  # psycopg's own connection: its cursor has copy()
+        assert driver is not None, "an open Connection has its driver's connection"
+        with driver.cursor() as cursor:
             with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -692,10 +694,14 @@ class Store:
             rows.sort(key=lambda f: order.get(f["severity"], 3))
         return out
 
-    def blob(self, sha256: str) -> bytes | None:
-        """The bytes of a submitted file, as received."""
+    def blob(self, sha256: str) -> bytes:
+        """The bytes of a submitted file, as received (every submission's are kept: its sha256 is a
+        foreign key to them); StoreError for bytes never received."""
         with self.engine.connect() as conn:
-            return conn.execute(select(blobs.c.data).where(blobs.c.sha256 == sha256)).scalar()
+            data = conn.execute(select(blobs.c.data).where(blobs.c.sha256 == sha256)).scalar()
+        if data is None:
+            raise StoreError(f"no file with SHA-256 {sha256} was received")
+        return data
 
     def latest_accepted(self, template: str | None = None) -> list[dict]:
         """Each unit's latest accepted submission per template and period."""
@@ -734,14 +740,14 @@ class Store:
     def counts(self) -> dict[str, int]:
         """Rows per table: what a test compares to prove that a second merge changed nothing."""
         with self.engine.connect() as conn:
-            return {table.name: conn.execute(select(func.count()).select_from(table)).scalar()
+            return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
                     for table in (blobs, submissions, findings, plan_values, roster, review_log, issued, actuals)}
 
     # -- the review log (append-only: this class has no path that changes or removes a row) ----
     def log(self, sid: int, state: str, actor: str, note: str | None = None, comments: str | None = None,
-            expect: str | None = None) -> dict:
+            expect: str | tuple[str, ...] | None = None) -> dict:
         """Append one state change; with `expect`, only if the submission's current state is that one
-        (checked in the same transaction, so two reviewers cannot both decide)."""
+        (or one of them; checked in the same transaction, so two reviewers cannot both decide)."""
         if state not in STATES:
             raise StoreError(f"unknown state {state!r}")
         with self.engine.begin() as conn:
@@ -751,7 +757,9 @@ class Store:
                 if current not in (expect if isinstance(expect, tuple) else (expect,)):
                     return {"refused": current}
             row = dict(submission_id=sid, state=state, actor=actor, at=utcnow(), note=note, comments=comments)
-            new_id = conn.execute(review_log.insert().values(**row)).inserted_primary_key[0]
+            key = conn.execute(review_log.insert().values(**row)).inserted_primary_key
+            assert key is not None, "a single-row INSERT reports the key it made"
+            new_id = key[0]
         return {"id": new_id, **row}
 
     def review_events(self, sid: int | None = None) -> list[dict]:

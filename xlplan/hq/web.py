@@ -181,7 +181,7 @@ def create_app(store: Store | str, password: str, lang: str = texts.DEFAULT, bas
         need(request)
         sub = store.submission(sid)
         decision = review.last_decision(store, sid) if sub else None
-        if decision is None or decision["state"] != "returned":
+        if sub is None or decision is None or decision["state"] != "returned":
             raise HTTPException(404, "this submission was not returned")
         import tempfile
 
