@@ -24,7 +24,7 @@ from . import shipped
 from .command import Printer
 from .hq import actuals, consolidate, diff, distribute, merge, report, review, store
 from .model import XlplanError
-from .template import generate
+from .template import generate, spec
 from .template.layout import Layout
 from .workbook import recalculation as recalc
 from .workbook.read import read_fast
@@ -32,22 +32,32 @@ from .workbook.read import read_fast
 SAMPLES = shipped.folder("samples")
 
 UNITS = {
-    "annual_plan": [("北区营业部", 1.0), ("南区营业部", 0.8), ("东区营业部", 1.25)],
+    "annual_plan": [("北区营业部", 1.0), ("南区营业部", 0.8), ("东区营业部", 1.2)],
     "kpi_scorecard": [("客服一组", 1.0), ("客服二组", 0.9)],
     "support_plan": [("客服部", 1.0)],
 }
 REGIONS = {"北区营业部": "北", "南区营业部": "南", "东区营业部": "东", "客服一组": "总部", "客服二组": "总部",
            "客服部": "总部", "西区营业部": "西"}
 MISSING_UNIT = ("西区营业部", "annual_plan")  # on the roster, never submits: the status page shows it
-SLIPS = {"北区营业部": "STATED_NOT_COMPUTED", "东区营业部": "MONTHS_NOT_YEAR"}  # who makes which slip
+# who makes which slip: the north keeps the sample's stated 6,400 for 200 × 80 × 4 = 64,000; the east
+# raises March (and its first region) by RAISED_MARCH but leaves its annual target as it was
+SLIPS = {"北区营业部": "STATED_NOT_COMPUTED", "东区营业部": "MONTHS_NOT_YEAR"}
+RAISED_MARCH = 60.0
 RETURNED_UNIT = "北区营业部"  # HQ returns this one with comments on its cells
 REVIEWER = "张经理（总部企划部）"
 ACTUAL_MONTHS = {1: 1.05, 2: 0.96, 3: 1.02}  # the first quarter's actuals, as a share of each unit's plan
-# blocks whose money figures scale with a unit's size; everything else is kept as sampled
-SCALED = {"target_month", "region_plan", "actual_month", "hq_target", "planned_sales", "actual_sales"}
+# what grows with a unit's size: its premiums and its people. Per-head productivity, shares, growth
+# rates and the budget stay as sampled, so a unit's plan adds up as the sample's does (a unit 1.2
+# times the size has 1.2 times the people, not 1.2 times their productivity).
+SCALED = {"target_month", "region_plan", "actual_month", "hq_target", "opening_headcount", "recruits",
+          "attrition", "seg_headcount"}
+SCALED_COLUMNS = {"markets": {"target", "headcount"}, "staff": {"planned_sales", "actual_sales"}}
+FIGURES = ("base", "target")  # the key figures: their premium and headcount rows scale, the rest not
+SIZE_UNITS = ("wan", "count")
 
 
-def scaled(data: dict, factor: float) -> dict:
+def scaled(template_id: str, data: dict, factor: float) -> dict:
+    """The sample as a unit `factor` times its size would plan it."""
     def scale(value):
         if isinstance(value, list):
             return [scale(v) for v in value]
@@ -55,29 +65,37 @@ def scaled(data: dict, factor: float) -> dict:
             return round(value * factor, 2)
         return value
 
+    template = spec.load(template_id)
+    size_rows = [unit in SIZE_UNITS for unit in template.dims["figure"].units] if "figure" in template.dims else []
     out = {}
     for key, value in data.items():
         if key in SCALED:
             out[key] = scale(value)
+        elif key in FIGURES:
+            out[key] = [scale(v) if k < len(size_rows) and size_rows[k] else v for k, v in enumerate(value)]
         elif isinstance(value, list) and value and isinstance(value[0], dict):
-            out[key] = [{k: scale(v) if k in SCALED else v for k, v in row.items()} for row in value]
+            columns = SCALED_COLUMNS.get(key, set())
+            out[key] = [{k: scale(v) if k in columns else v for k, v in row.items()} for row in value]
         else:
             out[key] = value
     return out
 
 
-def unit_figures(template_id: str, unit: str, factor: float, data: dict) -> dict:
-    """What a unit types: the sample scaled, its one slip kept, HQ's grey cells left alone."""
-    figures = scaled(data, factor)
+def unit_figures(template_id: str, unit: str, factor: float, data: dict, slip: bool = True) -> dict:
+    """What a unit types: the sample scaled, its slip if `slip` (else what it meant), HQ's grey cells left alone."""
+    figures = scaled(template_id, data, factor)
     figures.pop("hq_target", None)  # HQ's, issued in the workbook
     figures.pop("actual_month", None)  # actuals come from the company's systems
-    if template_id == "annual_plan":
-        if SLIPS.get(unit) != "STATED_NOT_COMPUTED":  # the sample's 6,400 for 200 × 80 × 4 = 64,000
-            for row in figures.get("actions", []):
-                if "stated" in row and all(k in row for k in ("quantity", "unit_cost", "times")):
-                    row["stated"] = row["quantity"] * row["unit_cost"] * row["times"]
-        if SLIPS.get(unit) != "MONTHS_NOT_YEAR":
-            figures["target"][0] = round(sum(figures["target_month"]), 2)  # the year is its months
+    if template_id != "annual_plan":
+        return figures
+    made = SLIPS.get(unit) if slip else None
+    if made != "STATED_NOT_COMPUTED":  # the sample's own slip, which only the north keeps
+        for row in figures.get("actions", []):
+            if "stated" in row and all(k in row for k in ("quantity", "unit_cost", "times")):
+                row["stated"] = row["quantity"] * row["unit_cost"] * row["times"]
+    if made == "MONTHS_NOT_YEAR":  # March and its first region raised alike: the regions still make the month
+        figures["target_month"][2] += RAISED_MARCH
+        figures["region_plan"][0][2] += RAISED_MARCH
     return figures
 
 
@@ -157,8 +175,9 @@ def fixed(result: recalc.Result) -> dict:
         for row, amount in zip(data.get("actions", []), result.tables.get("actions.amount", [])):
             if "stated" in row:
                 row["stated"] = amount
-    if "MONTHS_NOT_YEAR" in codes:
-        data["target"][0][0] = result.values["target_month_y"][0][0]
+    if "MONTHS_NOT_YEAR" in codes:  # the months did not make the year: March's raise taken back
+        data["target_month"][0][2] -= RAISED_MARCH
+        data["region_plan"][0][2] -= RAISED_MARCH
     return data
 
 
