@@ -20,6 +20,9 @@ from typing import Sequence
 
 from .. import texts
 from ..model import XlplanError
+from ..template import paper
+from ..workbook import writeback as wbk
+from ..workbook import writefile
 from .store import ACCEPTED, Store
 
 CELL_COMMENT = re.compile(r"^\s*(?P<sheet>[^!]+)!\$?(?P<col>[A-Za-z]{1,3})\$?(?P<row>[0-9]{1,7})"
@@ -152,15 +155,9 @@ def comments_for(store: Store, unit: str) -> list[dict]:
 def returned_workbook(store: Store, sub: dict, event: dict, path: str | Path, lang: str | None = None) -> Path:
     """The unit's workbook with HQ's comments: a review sheet with links, and a note on each cell.
 
-    Only two things are added to the file the unit sent (a sheet and cell notes); the
-    write is kept in this one function so that the workbook side's write-back can take
-    it over.
+    Written through the workbook side's one write-back (`review_edits` applied part by
+    part): everything else in the file the unit sent stays as it was, byte for byte.
     """
-    from openpyxl import load_workbook
-    from openpyxl.comments import Comment as Note
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.hyperlink import Hyperlink
-
     from .merge import read_plan
 
     data = store.blob(sub["sha256"])
@@ -169,44 +166,35 @@ def returned_workbook(store: Store, sub: dict, event: dict, path: str | Path, la
             lang = read_plan(sub["source"], data).lang
         except XlplanError:
             lang = texts.DEFAULT
-    lang = texts.language(lang)
+    writefile.write_edited(data, sub["source"], review_edits(sub, event, texts.language(lang)), path)
+    return Path(path)
+
+
+COMMENT_WIDTH = 80.0
+WIDTHS = (18.0, 10.0, COMMENT_WIDTH)
+NOTE_PREFIXES = tuple(f"{words[0]} (" for words in REVIEW_WORDS.values())  # how a review's note starts
+
+
+def review_edits(sub: dict, event: dict, lang: str) -> list[wbk.Edit]:
+    """The edits a return makes to the unit's workbook: the review sheet (replacing an earlier
+    one), the earlier return's notes removed, a note on every commented cell."""
     words = REVIEW_WORDS[lang]
-    keep_vba = sub["source"].lower().endswith(".xlsm")
-    wb = load_workbook(io.BytesIO(data), keep_vba=keep_vba)
-    title = REVIEW_SHEET[lang]
-    if title in wb.sheetnames:
-        del wb[title]  # the comments of an earlier return are replaced by these
-    ws = wb.create_sheet(title, 0)
-    ws["A1"] = f"{words[0]} · {sub['unit']} · {words[7]} {sub['version']}"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = f"{words[1]}: {event['actor']}    {words[2]}: {event['at']:%Y-%m-%d %H:%M}"
-    ws["A3"], ws["B3"] = words[6], event.get("note") or ""
-    ws["A3"].font = Font(bold=True)
-    for c, head in enumerate((words[4], words[5], words[3]), start=1):
-        ws.cell(5, c, head).font = Font(bold=True)
+    actor = event["actor"]
+    note = event.get("note") or ""
+    cells = [wbk.SheetCell("A1", f"{words[0]} · {sub['unit']} · {words[7]} {sub['version']}", "title"),
+             wbk.SheetCell("A2", f"{words[1]}: {actor}    {words[2]}: {event['at']:%Y-%m-%d %H:%M}"),
+             wbk.SheetCell("A3", words[6], "bold"), wbk.SheetCell("B3", note, "wrap"),
+             *(wbk.SheetCell(f"{col}5", head, "bold") for col, head in zip("ABC", (words[4], words[5], words[3])))]
+    heights = [(1, paper.row_height(1, paper.TITLE_PT)),
+               (3, paper.row_height(paper.wrapped_lines(note, WIDTHS[1] + WIDTHS[2])))]
+    by_cell: dict[tuple[str, str], list[str]] = {}
     for r, comment in enumerate(comments_of(event), start=6):
-        ws.cell(r, 1, comment.sheet).data_type = "s"
-        link = ws.cell(r, 2, comment.cell)
-        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{comment.sheet}'!{comment.cell}",
-                                   display=comment.cell)
-        link.font = Font(color="0563C1", underline="single")
-        text_cell = ws.cell(r, 3)
-        text_cell.value = comment.text
-        text_cell.data_type = "s"  # a comment is text, whatever it starts with
-        if comment.sheet in wb.sheetnames:
-            wb[comment.sheet][comment.cell].comment = Note(f"{words[0]} ({event['actor']}): {comment.text}",
-                                                           event["actor"], width=240, height=90)
-    ws.column_dimensions["A"].width = 18
-    ws.column_dimensions["B"].width = 10
-    ws.column_dimensions["C"].width = 80
-    ws.page_setup.orientation = "landscape"  # the comments print on one page's width
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    for sheet in wb.worksheets:
-        sheet.sheet_view.tabSelected = False
-    ws.sheet_view.tabSelected = True
-    wb.active = 0
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+        cells += [wbk.SheetCell(f"A{r}", comment.sheet),
+                  wbk.SheetCell(f"B{r}", comment.cell, "link", f"'{comment.sheet}'!{comment.cell}"),
+                  wbk.SheetCell(f"C{r}", comment.text, "wrap")]
+        heights.append((r, paper.row_height(paper.wrapped_lines(comment.text, COMMENT_WIDTH))))
+        by_cell.setdefault((comment.sheet, comment.cell), []).append(comment.text)
+    notes = [wbk.Note(sheet, cell, actor, f"{words[0]} ({actor}): " + "\n".join(said))
+             for (sheet, cell), said in by_cell.items()]
+    sheet = wbk.AddSheet(REVIEW_SHEET[lang], tuple(cells), WIDTHS, tuple(heights), ("B3:C3",), landscape=True)
+    return [sheet, wbk.RemoveNotes(NOTE_PREFIXES), *notes]

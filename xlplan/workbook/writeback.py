@@ -13,6 +13,14 @@
                   starts with `NOTE_PREFIX` (author `NOTE_AUTHOR`);
 - `SetMeta`       a row of the hidden `_xlplan` sheet (the list of marked cells).
 
+HQ's review of a returned plan (hq/review.py) uses three more, applied the same way:
+
+- `AddSheet`      a sheet of text cells (with links to cells) put first and shown on opening;
+                  a sheet of the same title is filled again, not added twice;
+- `RemoveNotes`   the notes an earlier return wrote, recognised by how their text starts;
+- `Note`          a person's note on a cell, added beside the notes the sheet has; a cell
+                  holding someone's own note keeps it (a cell has one note).
+
 Two appliers take the same list: `writefile.apply` edits an .xlsx part by part (every
 part xlplan does not own stays byte for byte), and the add-in applies it to a live
 book. Marks are recognised by their content, not by where xlplan last put them: an
@@ -113,7 +121,46 @@ class SetMeta:
     value: str
 
 
-Edit = Union[CachedValue, RestoreFormula, ChecksRows, Unmark, Mark, SetMeta]
+@dataclass(frozen=True)
+class SheetCell:
+    address: str
+    text: str
+    style: str | None = None  # "title" | "bold" | "link" | "wrap"
+    link: str | None = None  # "'sheet'!A1": where a click on the cell goes
+
+
+@dataclass(frozen=True)
+class AddSheet:
+    """A sheet of text put first in the book and shown on opening. A sheet of the same title
+    keeps its place and its content is replaced; nothing else of the book moves."""
+
+    title: str
+    cells: tuple[SheetCell, ...]
+    widths: tuple[float, ...] = ()  # columns A, B, ... in Excel's width units
+    heights: tuple[tuple[int, float], ...] = ()  # (row, points) of rows holding wrapped text
+    merged: tuple[str, ...] = ()  # "B3:C3"
+    landscape: bool = False
+
+
+@dataclass(frozen=True)
+class RemoveNotes:
+    """Every note, on any sheet, whose text starts with one of `prefixes` (an earlier return's)."""
+
+    prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Note:
+    """A person's note on a cell. Added beside the sheet's other notes; where the cell holds
+    someone's own note, that note stays and this one is not added (xlplan's mark gives way)."""
+
+    sheet: str
+    address: str
+    author: str
+    text: str
+
+
+Edit = Union[CachedValue, RestoreFormula, ChecksRows, Unmark, Mark, SetMeta, AddSheet, RemoveNotes, Note]
 
 
 def edits(result, shown: Callable[[str, str], object] | None = None) -> list[Edit]:

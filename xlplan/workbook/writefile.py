@@ -484,6 +484,23 @@ class Styles:
         self.cache[key] = self._ensure("cellXfs", f"<xf {attrs}>{inner}</xf>")
         return self.cache[key]
 
+    def bold_xf(self, size: float | None = None) -> int | None:
+        """The workbook's own font (its East Asian face included), bold, at `size` points."""
+        key = ("bold", size)
+        if key in self.cache or self.root is None:
+            return self.cache.get(key)
+        fonts = self.root.find(self._q("fonts"))
+        base = fonts[0] if fonts is not None and len(fonts) else etree.Element(self._q("font"))
+        font = etree.fromstring(etree.tostring(base), PARSER)
+        for child in list(font):
+            if local(child.tag) in ("b", "sz"):
+                font.remove(child)
+        font.insert(0, etree.Element(self._q("b")))
+        if size is not None or base.find(self._q("sz")) is not None:
+            sz = etree.SubElement(font, self._q("sz"))
+            sz.set("val", str(size if size is not None else base.find(self._q("sz")).get("val")))
+        return self._xf(key, font=etree.tostring(font, encoding="unicode"))
+
     def severity_xf(self, severity: str) -> int | None:
         return self._xf(("severity", severity), fill=wbk.COLOURS[severity])
 
@@ -606,22 +623,29 @@ class Notes:
             self.package.texts[self.vml] = self.package.read(self.vml).decode("utf-8", "replace")
         return self.vml, self.package.texts[self.vml]
 
-    def foreign(self) -> set[str]:
-        """Cells with someone else's note: xlplan puts no note there."""
+    def by_cell(self) -> dict[str, tuple[str, str]]:
+        """cell → (author, text) of every note on the sheet."""
         found = self._comments(create=False)
         if found is None:
-            return set()
+            return {}
         root = found[1]
         authors = [a.text or "" for a in root.iter("{*}author")]
-        out = set()
+        out = {}
         for c in root.iter("{*}comment"):
-            author = authors[int(c.get("authorId") or 0)] if (c.get("authorId") or "0").isdigit() and \
-                int(c.get("authorId") or 0) < len(authors) else ""
-            if not wbk.is_mark_note(_comment_text(c), author):
-                out.add(c.get("ref"))
+            aid = c.get("authorId") or "0"
+            author = authors[int(aid)] if aid.isdigit() and int(aid) < len(authors) else ""
+            out[c.get("ref")] = (author, _comment_text(c))
         return out
 
+    def foreign(self) -> set[str]:
+        """Cells with someone else's note: xlplan puts no note there."""
+        return {ref for ref, (author, text) in self.by_cell().items() if not wbk.is_mark_note(text, author)}
+
     def remove_ours(self) -> None:
+        self.remove_where(lambda ref, author, text: wbk.is_mark_note(text, author))
+
+    def remove_where(self, drop_note: Callable[[str, str, str], bool]) -> None:
+        """Remove the notes for which drop_note(cell, author, text) holds, with their VML shapes."""
         found = self._comments(create=False)
         if found is None:
             return
@@ -631,7 +655,7 @@ class Notes:
         for c in list(root.iter("{*}comment")):
             aid = c.get("authorId") or "0"
             author = authors[int(aid)] if aid.isdigit() and int(aid) < len(authors) else ""
-            if wbk.is_mark_note(_comment_text(c), author):
+            if drop_note(c.get("ref"), author, _comment_text(c)):
                 c.getparent().remove(c)
                 gone.append(ooxml.row_col(c.get("ref")))
         if not gone:
@@ -656,15 +680,16 @@ class Notes:
         self.package.texts[vml_part] = VML_SHAPE.sub(drop, text)
         self.package.changed.add(vml_part)
 
-    def add(self, address: str, note: str) -> None:
+    def add(self, address: str, note: str, author: str = wbk.NOTE_AUTHOR) -> None:
         part, root = self._comments(create=True)
         main = etree.QName(root).namespace
         authors = root.find(f"{{{main}}}authors")
         names = [a.text for a in authors]
-        if wbk.NOTE_AUTHOR in names:
-            aid = names.index(wbk.NOTE_AUTHOR)
+        author = clean_text(author)
+        if author in names:
+            aid = names.index(author)
         else:
-            etree.SubElement(authors, f"{{{main}}}author").text = wbk.NOTE_AUTHOR
+            etree.SubElement(authors, f"{{{main}}}author").text = author
             aid = len(names)
         clist = root.find(f"{{{main}}}commentList")
         comment = etree.SubElement(clist, f"{{{main}}}comment")
@@ -718,6 +743,158 @@ def set_meta(package: Package, key: str, value: str) -> None:
     sheet.changed()
 
 
+# -- a sheet of xlplan's own (AddSheet) -------------------------------------------------------------------
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+REL_WORKSHEET = "/worksheet"
+
+
+def add_sheet(package: Package, edit: wbk.AddSheet, styles: "Styles") -> None:
+    """Write `edit`'s sheet: a new worksheet part first in the book (workbook.xml, its
+    relationships, the content types), or the content of the sheet of that title replaced.
+    The sheet is made the one shown on opening."""
+    book = package.tree(ooxml.WORKBOOK)
+    part = package.sheet_part.get(edit.title)
+    if part is None or local(package.tree(part).tag) != "worksheet":
+        part = package.free_name("xl/worksheets/sheet{}.xml")
+        rid = package.add_rel(ooxml.WORKBOOK, package.rel_type(REL_WORKSHEET), part)
+        sheets = book.find(package.q("sheets"))
+        ids = [int(s.get("sheetId")) for s in sheets if (s.get("sheetId") or "").isdigit()]
+        entry = etree.Element(package.q("sheet"))
+        entry.set("name", edit.title)
+        entry.set("sheetId", str(max(ids, default=0) + 1))
+        entry.set(f"{{{package.rel_ns}}}id", rid)
+        sheets.insert(0, entry)
+        for name in book.iter(package.q("definedName")):  # names local to a sheet point at it by position
+            if (name.get("localSheetId") or "").isdigit():
+                name.set("localSheetId", str(int(name.get("localSheetId")) + 1))
+        package.content_type(part, None, CT_WORKSHEET)
+        package.sheet_part[edit.title] = part
+        package.touch(ooxml.WORKBOOK)
+    package.new_tree(part, sheet_xml(package, edit, styles))
+    show_first(package, edit.title)
+
+
+def sheet_xml(package: Package, edit: wbk.AddSheet, styles: "Styles"):
+    main = package.main
+    q = package.q
+    root = etree.Element(q("worksheet"), nsmap={None: main, "r": package.rel_ns})
+    setup = etree.SubElement(etree.SubElement(root, q("sheetPr")), q("pageSetUpPr"))
+    setup.set("fitToPage", "1")
+    by_row: dict[int, list[tuple[int, wbk.SheetCell]]] = {}
+    for cell in edit.cells:
+        r, c = ooxml.row_col(cell.address)
+        by_row.setdefault(r, []).append((c, cell))
+    last_col = max((c for cells in by_row.values() for c, _ in cells), default=1)
+    etree.SubElement(root, q("dimension")).set("ref", f"A1:{column_letters(last_col)}{max(by_row, default=1)}")
+    view = etree.SubElement(etree.SubElement(root, q("sheetViews")), q("sheetView"))
+    view.set("tabSelected", "1")
+    view.set("workbookViewId", "0")
+    etree.SubElement(root, q("sheetFormatPr")).set("defaultRowHeight", "15")
+    if edit.widths:
+        cols = etree.SubElement(root, q("cols"))
+        for i, width in enumerate(edit.widths, start=1):
+            col = etree.SubElement(cols, q("col"))
+            for key, value in (("min", i), ("max", i), ("width", width), ("customWidth", 1)):
+                col.set(key, str(value))
+    data = etree.SubElement(root, q("sheetData"))
+    heights = dict(edit.heights)
+    style_of = {"title": lambda: styles.bold_xf(14), "bold": lambda: styles.bold_xf(), "link": styles.link_xf,
+                "wrap": styles.wrap_xf}
+    links = []
+    for r in sorted(by_row):
+        row = etree.SubElement(data, q("row"))
+        row.set("r", str(r))
+        if r in heights:
+            row.set("ht", str(heights[r]))
+            row.set("customHeight", "1")
+        for c, cell in sorted(by_row[r], key=lambda item: item[0]):
+            el = etree.SubElement(row, q("c"))
+            el.set("r", f"{column_letters(c)}{r}")
+            _put_text(el, cell.text, q)
+            style = style_of[cell.style]() if cell.style in style_of else None
+            if style is not None:
+                el.set("s", str(style))
+            if cell.link:
+                links.append((el.get("r"), cell.link, cell.text))
+    if edit.merged:
+        merged = etree.SubElement(root, q("mergeCells"))
+        merged.set("count", str(len(edit.merged)))
+        for ref in edit.merged:
+            etree.SubElement(merged, q("mergeCell")).set("ref", ref)
+    if links:
+        parent = etree.SubElement(root, q("hyperlinks"))
+        for ref, location, display in links:
+            link = etree.SubElement(parent, q("hyperlink"))
+            link.set("ref", ref)
+            link.set("location", location)
+            link.set("display", clean_text(display))
+    margins = etree.SubElement(root, q("pageMargins"))
+    for key, value in (("left", "0.4"), ("right", "0.4"), ("top", "0.6"), ("bottom", "0.6"), ("header", "0.3"),
+                       ("footer", "0.3")):
+        margins.set(key, value)
+    page = etree.SubElement(root, q("pageSetup"))
+    page.set("paperSize", "9")  # A4, as the plan's sheets print
+    page.set("orientation", "landscape" if edit.landscape else "portrait")
+    page.set("fitToWidth", "1")
+    page.set("fitToHeight", "0")
+    return root
+
+
+def show_first(package: Package, title: str) -> None:
+    """Open the book on `title`: the workbook's active tab, and no other sheet selected with it
+    (two selected tabs are a group, where typing goes into every sheet)."""
+    book = package.tree(ooxml.WORKBOOK)
+    names = [s.get("name") for s in book.iter(package.q("sheet"))]
+    position = names.index(title)
+    for view in book.iter(package.q("workbookView")):
+        view.set("activeTab", str(position))
+        if int(view.get("firstSheet") or 0) > position:
+            view.set("firstSheet", str(position))
+    package.touch(ooxml.WORKBOOK)
+    for name, part in package.sheet_part.items():
+        if name == title or part not in package.names:
+            continue
+        if part not in package.trees and b'tabSelected="1"' not in package.read(part) \
+                and b"tabSelected='1'" not in package.read(part):
+            continue  # not parsed, and nothing to change in it
+        changed = False
+        for view in package.tree(part).iter("{*}sheetView"):
+            if view.get("tabSelected") in ("1", "true"):
+                del view.attrib["tabSelected"]
+                changed = True
+        if changed:
+            package.touch(part)
+
+
+# -- a person's notes (Note, RemoveNotes) --------------------------------------------------------------
+def apply_notes(package: Package, edits: list, sheet_of: Callable[[str], "Sheet | None"]) -> None:
+    """Earlier notes of the given kinds removed on every sheet, then each Note added beside the
+    sheet's other notes; a cell with someone's own note keeps it, xlplan's mark gives way."""
+    prefixes = tuple(p for e in edits if isinstance(e, wbk.RemoveNotes) for p in e.prefixes)
+    new = [e for e in edits if isinstance(e, wbk.Note)]
+    for title in sorted(t for t in package.sheet_part if t != META_SHEET):
+        mine = [n for n in new if n.sheet == title]
+        if not mine and not (prefixes and package.rels_of(package.sheet_part[title])):
+            continue
+        sheet = sheet_of(title)
+        if sheet is None:
+            continue
+        notes = Notes(package, sheet)
+        if prefixes:
+            notes.remove_where(lambda ref, author, text: text.lstrip().startswith(prefixes))
+        if not mine:
+            continue
+        held = notes.by_cell()
+        for note in mine:
+            if note.address in held:
+                author, text = held[note.address]
+                if not wbk.is_mark_note(text, author):
+                    continue  # someone's own note: it stays
+                notes.remove_where(lambda ref, author, text, at=note.address: ref == at)
+            notes.add(note.address, note.text, note.author)
+            held[note.address] = (note.author, note.text)
+
+
 # -- applying a list of edits ---------------------------------------------------------------------
 def apply(package: Package, edits: Iterable[wbk.Edit]) -> None:
     """Apply edits to an open package (see `rewrite` for a file)."""
@@ -747,6 +924,11 @@ def apply(package: Package, edits: Iterable[wbk.Edit]) -> None:
             sheets.pop(e.sheet, None)
         elif isinstance(e, wbk.SetMeta):
             set_meta(package, e.key, e.value)
+        elif isinstance(e, wbk.AddSheet):
+            add_sheet(package, e, styles)
+            sheets.pop(e.title, None)
+    if any(isinstance(e, (wbk.Note, wbk.RemoveNotes)) for e in edits):
+        apply_notes(package, edits, sheet)
     if not any(isinstance(e, wbk.SetMeta) and e.key == wbk.MARKS_KEY for e in edits):
         return  # not a whole write-back (cached values only): marks stay as they are
     # marks: every old one removed on every sheet that has ours or had them, then this run's added
@@ -771,24 +953,37 @@ def apply(package: Package, edits: Iterable[wbk.Edit]) -> None:
 def rewrite(path: str | Path, edits: Iterable[wbk.Edit], out: str | Path | None = None) -> Path:
     """Apply edits to the workbook at `path`, writing `out` (default: `path` itself) atomically."""
     path = Path(path)
-    out = Path(out) if out else path
     try:
         zf = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
         raise WorkbookError(f"{path.name}: cannot be opened for writing ({exc})") from None
     with zf:
-        try:
-            package = Package(zf, path.name)
-            apply(package, edits)
-        except (KeyError, etree.XMLSyntaxError, ValueError, zipfile.BadZipFile) as exc:
-            raise WorkbookError(f"{path.name}: a part of the workbook cannot be edited ({exc}); "
-                                "nothing was written") from None
+        return _write_edited(zf, path.name, edits, Path(out) if out else path)
 
-        def write(f):
-            with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
-                package.write(z)
 
-        return replace(out, write)
+def write_edited(data: bytes, name: str, edits: Iterable[wbk.Edit], out: str | Path) -> Path:
+    """Apply edits to a workbook held in memory (`name` says which in messages), writing `out`."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise WorkbookError(f"{name}: cannot be opened for writing ({exc})") from None
+    with zf:
+        return _write_edited(zf, name, edits, Path(out))
+
+
+def _write_edited(zf: zipfile.ZipFile, name: str, edits: Iterable[wbk.Edit], out: Path) -> Path:
+    try:
+        package = Package(zf, name)
+        apply(package, edits)
+    except (KeyError, etree.XMLSyntaxError, ValueError, zipfile.BadZipFile) as exc:
+        raise WorkbookError(f"{name}: a part of the workbook cannot be edited ({exc}); "
+                            "nothing was written") from None
+
+    def write(f):
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+            package.write(z)
+
+    return replace(out, write)
 
 
 # -- replacing a file safely ---------------------------------------------------------------------------
