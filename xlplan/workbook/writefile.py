@@ -23,6 +23,7 @@ import posixpath
 import re
 import tempfile
 import zipfile
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, overload
 
@@ -829,9 +830,9 @@ def sheet_xml(package: Package, edit: wbk.AddSheet, styles: "Styles"):
             link.set("location", location)
             link.set("display", clean_text(display))
     margins = etree.SubElement(root, q("pageMargins"))
-    for key, value in (("left", "0.4"), ("right", "0.4"), ("top", "0.6"), ("bottom", "0.6"), ("header", "0.3"),
-                       ("footer", "0.3")):
-        margins.set(key, value)
+    for side, inches in (("left", "0.4"), ("right", "0.4"), ("top", "0.6"), ("bottom", "0.6"), ("header", "0.3"),
+                         ("footer", "0.3")):
+        margins.set(side, inches)
     page = etree.SubElement(root, q("pageSetup"))
     page.set("paperSize", "9")  # A4, as the plan's sheets print
     page.set("orientation", "landscape" if edit.landscape else "portrait")
@@ -890,9 +891,13 @@ def apply_notes(package: Package, edits: list, sheet_of: Callable[[str], "Sheet 
                 author, text = held[note.address]
                 if not wbk.is_mark_note(text, author):
                     continue  # someone's own note: it stays
-                notes.remove_where(lambda ref, author, text, at=note.address: ref == at)
+                notes.remove_where(partial(_at, note.address))
             notes.add(note.address, note.text, note.author)
             held[note.address] = (note.author, note.text)
+
+
+def _at(address: str, ref: str, author: str, text: str) -> bool:
+    return ref == address
 
 
 # -- applying a list of edits ---------------------------------------------------------------------
