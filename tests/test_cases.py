@@ -269,6 +269,24 @@ def test_a_record_that_does_not_fit_its_template_is_refused_at_once(name, says):
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN", "1e400"])
+def test_a_record_whose_whole_number_is_no_finite_number_is_refused(tmp_path, number):
+    """JSON reads these as floats that have no whole value (int() of them raised OverflowError or
+    ValueError, a traceback instead of the file's refusal)."""
+    import openpyxl
+
+    path = tmp_path / "infinite_rows.xlsx"
+    wb = openpyxl.load_workbook(GOOD / "good_east.xlsx")
+    ws = wb["_xlplan"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "params")
+    ws.cell(row, 2).value = f'{{"action_rows": {number}}}'
+    wb.save(path)
+    with pytest.raises(WorkbookError) as caught:
+        recalc.check_file(path)
+    assert str(caught.value).startswith(f"infinite_rows.xlsx › _xlplan › B{row}: ")
+    assert "'action_rows' must be a whole number" in str(caught.value)
+
+
 @pytest.mark.parametrize("name, code, cell", [
     ("blank_unit.xlsx", "UNIT_MISSING", ("_xlplan", "B3")),
     ("period_2027_13.xlsx", "PERIOD_INVALID", ("_xlplan", "B5")),

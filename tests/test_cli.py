@@ -124,6 +124,26 @@ def test_an_unknown_param_is_refused_with_the_known_ones(tmp_path):
     refused(run("describe", "annual_plan", "--param", "regions"), "KEY=VALUE")
 
 
+def test_a_param_of_the_wrong_type_is_refused_naming_it_and_nothing_is_written(tmp_path):
+    out = tmp_path / "a.xlsx"
+    refused(run(*NEW, "--year", "2027", "--param", "action_rows=many", "-o", out),
+            "annual_plan", "'action_rows'", "whole number", "'many'")
+    refused(run(*NEW, "--year", "2027", "--param", "action_rows=Infinity", "-o", out), "'action_rows'", "inf")
+    refused(run(*NEW, "--year", "2027", "--param", "action_rows=5000", "-o", out), "'action_rows'", "5,000")
+    refused(run("describe", "annual_plan", "--param", "action_rows=2.5"), "'action_rows'", "whole number")
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"params": {"regions": [["A"] * 3] * 201}}), encoding="utf-8")
+    refused(run(*NEW, "--year", "2027", "--data", data, "-o", out), "'regions'", "201 items")
+    assert not out.exists()
+
+
+def test_a_whole_number_param_given_as_20_0_makes_the_workbook(tmp_path):
+    out = tmp_path / "a.xlsx"
+    result = run(*NEW, "--year", "2027", "--param", "action_rows=20.0", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+
+
 def test_an_unknown_param_in_the_data_file_is_refused(tmp_path):
     data = tmp_path / "data.json"
     data.write_text(json.dumps({"params": {"regionz": ["A"]}}), encoding="utf-8")

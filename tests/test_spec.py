@@ -144,7 +144,42 @@ def test_an_unknown_template_or_parameter_is_refused_with_what_is_known():
         spec.check_parameters("annual_plan", {"region": ["A"]})
 
 
-OTHER_TESTS = {"load_file": 1, "load": 1, "parameters": 1, "check_parameters": 1}  # the two tests above
+TYPED = "params:\n  rows: 3\n  share: 0.5\n  shown: true\n  team: ''\n  regions: null\n---\nid: typed\n"
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("rows", "many", r"typed: the parameter 'rows' must be a whole number, found 'many'"),
+    ("rows", 2.5, r"'rows' must be a whole number, found 2\.5"),
+    ("rows", True, r"'rows' must be a whole number, found True"),
+    ("rows", float("inf"), r"'rows' must be a whole number, found inf"),  # JSON's Infinity, or 1e400
+    ("rows", float("nan"), r"'rows' must be a whole number, found nan"),
+    ("rows", 5000, r"'rows' is 5,000, outside 0–1,000 \(the most a plan holds\)"),
+    ("rows", -1, r"'rows' is -1, outside 0–1,000"),
+    ("share", "half", r"'share' must be a number, found 'half'"),
+    ("shown", "yes", r"'shown' must be true or false, found 'yes'"),
+    ("team", ["Sales", "Ops"], r"'team' must be a short text, found \['Sales', 'Ops'\]"),
+    ("team", "x" * 201, r"'team' must be a short text"),
+    ("regions", [[[[["A"]]]]], r"'regions' nests too deep"),
+    ("regions", ["x" * 201], r"'regions' holds a text that is too long"),
+    ("regions", [1e16], r"'regions' holds a number that is too large"),
+    ("regions", list(range(201)), r"'regions' holds 201 items, over 200"),
+])
+def test_a_parameter_of_another_type_than_declared_is_refused_naming_it(folder, key, value, message):
+    """--param and a data file's params take the type of the parameter's default, as the reader
+    checks a workbook's record (a workbook `new` makes is one the reader accepts)."""
+    write(folder, "typed", TYPED)
+    with pytest.raises(TemplateError, match=message):
+        spec.check_parameters("typed", {key: value})
+
+
+def test_parameters_that_fit_are_given_as_declared(folder):
+    write(folder, "typed", TYPED)
+    given = {"rows": 20.0, "share": 3, "shown": False, "team": "Sales", "regions": ["A", "B"], "year": 2027}
+    fitted = spec.check_parameters("typed", given)
+    assert fitted == given and type(fitted["rows"]) is int
+
+
+OTHER_TESTS = {"load_file": 1, "load": 1, "parameters": 1, "check_parameters": 2}  # the tests above
 
 
 def test_every_template_error_of_spec_py_has_a_case_here():

@@ -174,7 +174,7 @@ def describe(template: str = typer.Argument(..., help="a template id (see xlplan
     their label, role (input, given by HQ, computed), shape, unit and sheet.
     """
     params = parse_params(param)
-    spec.check_parameters(template, params)
+    params = spec.check_parameters(template, params)
     loaded = spec.load(template, {**params, "lang": _lang(lang)})
     defaults = spec.parameters(template)
     parameters = [{"name": k, "type": _type_name(v), "default": v} for k, v in defaults.items()]
@@ -222,7 +222,7 @@ def new(template: str = typer.Argument(..., help="a template id (see xlplan temp
             fail(f"{template} has no sample figures (samples: {', '.join(shipped.samples()) or 'none'})")
     values = load_json(data, "--data") if data else {}
     params = {**values.pop("params", {}), **parse_params(param)}
-    spec.check_parameters(template, params)
+    params = spec.check_parameters(template, params)
     cycle = dataclasses.replace(cycle, params=params)
     loaded = spec.load(template, cycle.template_params())
     path = generate.write(loaded, cycle, output, values)

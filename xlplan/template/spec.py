@@ -34,6 +34,7 @@ from ..model import (
 )
 from .. import texts
 from . import formula, views
+from .parameters import as_declared, misfit
 
 TEMPLATE_DIR = shipped.folder("templates")
 
@@ -199,13 +200,23 @@ def parameters(template_id: str) -> dict[str, Any]:
     return {k: v for k, v in defaults.items() if k not in CYCLE_PARAMS}
 
 
-def check_parameters(template_id: str, params: dict) -> None:
-    """Refuse a parameter the template does not have (a typo would otherwise be ignored)."""
+def check_parameters(template_id: str, params: dict) -> dict:
+    """The parameters given for a workbook (--param, a data file), each as the type the template
+    declares; a TemplateError naming the parameter for one the template does not have (a typo
+    would otherwise be ignored) or a value of another type (as the reader would refuse it)."""
     known = parameters(template_id)
     unknown = sorted(set(params) - set(known) - set(CYCLE_PARAMS))
     if unknown:
         raise TemplateError(f"{template_id} has no parameter {', '.join(map(repr, unknown))} "
                             f"(known: {', '.join(known) or 'none'})")
+    out = dict(params)
+    for key, value in params.items():
+        if key in known:
+            problem = misfit(value, known[key])
+            if problem:
+                raise TemplateError(f"{template_id}: the parameter {key!r} {problem}")
+            out[key] = as_declared(value, known[key])
+    return out
 
 
 @functools.lru_cache(maxsize=256)

@@ -18,14 +18,11 @@ from __future__ import annotations
 import re
 
 from ..model import Cell, Finding, TemplateError, WorkbookError, normal_unit
-from ..template import spec
+from ..template import parameters, spec
 from ..template.layout import META_SHEET
 from ..texts import t
 
-MAX_COUNT = 1_000  # rows or slots of one list: a plan with more is no plan a person fills in
 ROW_BYTES = 1_000  # a generated action row takes ~2,800 bytes of sheet XML; a filled row of any table, hundreds
-MAX_TEXT = 200
-MAX_ITEMS = 200
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?$")
 COVER_UNIT = ("unit_name", "team_name")  # the given cover cell that repeats the unit
 
@@ -54,54 +51,16 @@ def check_params(meta: dict, file: str, sheet_bytes: int | None) -> dict:
         if problem:
             raise WorkbookError(f"{where}: the cycle parameter {key!r} {problem}; the workbook was changed "
                                 "after HQ made it — ask HQ for a new one")
-        out[key] = int(value) if isinstance(default, int) and not isinstance(default, bool) else value
+        out[key] = parameters.as_declared(value, default)
     return out
 
 
-def _misfit(value, default, sheet_bytes) -> str | None:
-    if isinstance(default, bool):
-        return None if isinstance(value, bool) else f"must be true or false, found {value!r:.40}"
-    if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-            return f"must be a whole number, found {value!r:.40}"
-        bound = MAX_COUNT if sheet_bytes is None else min(MAX_COUNT, max(default, sheet_bytes // ROW_BYTES))
-        if not 0 <= value <= bound:
-            return f"is {value:,}, outside 0–{bound:,} (what this file can hold)"
-        return None
-    if isinstance(default, float):
-        return None if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e15 \
-            else f"must be a number, found {value!r:.40}"
-    if isinstance(default, str):
-        if isinstance(value, str) and len(value) <= MAX_TEXT:
-            return None
-        return f"must be a short text, found {value!r:.40}"
-    if default is None or isinstance(default, (list, dict)):
-        if value is None:
-            return None
-        return _misfit_items(value)
-    return None
-
-
-def _misfit_items(value, depth: int = 0) -> str | None:
-    if depth > 3:
-        return "nests too deep"
-    if isinstance(value, str):
-        return None if len(value) <= MAX_TEXT else "holds a text that is too long"
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return None if abs(value) < 1e15 else "holds a number that is too large"
-    items = list(value.items()) if isinstance(value, dict) else value if isinstance(value, list) else None
-    if items is None:
-        return f"must be a list, found {type(value).__name__}"
-    if len(items) > MAX_ITEMS:
-        return f"holds {len(items):,} items, over {MAX_ITEMS}"
-    for item in items:
-        for part in (item if isinstance(value, dict) else (item,)):
-            problem = _misfit_items(part, depth + 1)
-            if problem:
-                return problem
-    return None
+def _misfit(value, default, sheet_bytes: int | None) -> str | None:
+    """`parameters.misfit`, a whole number bounded by what the file can hold too."""
+    most = parameters.MAX_COUNT
+    if sheet_bytes is not None and isinstance(default, int) and not isinstance(default, bool):
+        most = min(most, max(default, sheet_bytes // ROW_BYTES))
+    return parameters.misfit(value, default, most, "what this file can hold")
 
 
 def check_record(plan) -> list[Finding]:
