@@ -7,20 +7,25 @@ and the urban/rural analysis, markets with their strategies, the monthly schedul
 team growth sheet, actions that run in named months with four-factor cost lines, cost
 items and staffing. It carries eight slips of the kind hand-written plans contain, each
 listed in the file with why it is one; `xlplan check` must report exactly those, each at
-its cell, and nothing else.
+its cell, and nothing else. workbooks/samples/handbook/support_plan.json does the same for the
+customer-service department's plan: measures and milestones tracked to March, an action whose
+timing is to be decided, named months, four-factor lines, cost items, staffing; six slips.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from xlplan.cli import app
 from xlplan.template import generate, spec
+from xlplan.template.layout import Layout
 from xlplan.workbook import recalculation as recalc
 
-SAMPLE = Path(__file__).resolve().parent.parent / "workbooks" / "samples" / "handbook" / "annual_plan.json"
+HANDBOOK = Path(__file__).resolve().parent.parent / "workbooks" / "samples" / "handbook"
+SAMPLE = HANDBOOK / "annual_plan.json"
 
 PLANTED = {  # (code, sheet, cell): where each slip of the sample is found
     ("SWOT_WEIGHTS_NOT_100", "環境分析", "E32"),  # the weaknesses' weights: 50 % + 40 %
@@ -34,8 +39,8 @@ PLANTED = {  # (code, sheet, cell): where each slip of the sample is found
 }
 
 
-def sample() -> dict:
-    return json.loads(SAMPLE.read_text(encoding="utf-8"))
+def sample(template_id: str = "annual_plan") -> dict:
+    return json.loads((HANDBOOK / f"{template_id}.json").read_text(encoding="utf-8"))
 
 
 def write(folder: Path, data: dict | None = None, name: str = "北區營業部.xlsx") -> Path:
@@ -56,12 +61,13 @@ def test_check_reports_exactly_the_planted_slips_each_at_its_cell(tmp_path):
     assert sorted(code for code, _, _ in PLANTED) == sorted(p["code"] for p in sample()["planted"])
 
 
-def test_every_table_of_the_plan_is_filled():
-    """Each section of the annual plan that takes input has input in the sample (or HQ's default
+@pytest.mark.parametrize("template_id", ["annual_plan", "support_plan"])
+def test_every_table_of_the_plan_is_filled(template_id):
+    """Each section of the plan that takes input has input in the sample (or HQ's default
     choice the workbook comes with, such as which target the markets explain)."""
-    s = sample()
+    s = sample(template_id)
     data = s["data"]
-    template = spec.load("annual_plan", {"lang": s["lang"]})
+    template = spec.load(template_id, {"lang": s["lang"]})
     empty = []
     for sheet in template.sheets:
         for section in sheet.sections:
@@ -101,3 +107,47 @@ def test_budget_by_month_follows_the_months_ticked(tmp_path):
     assert result.value("staffing_total") == 9
     # the workshop fitted out in no month and the thank-you dinner whose timing is open
     assert result.value("budget_unscheduled") == 80000 + 90000
+
+
+# the support plan's slips: (code, block, row) — the row of the table (or the SWOT quadrant) it is in
+SUPPORT_PLANTED = [
+    ("SWOT_WEIGHTS_NOT_100", "swot_weight", 3),  # opportunities: 60 % + 30 %
+    ("STATED_NOT_COMPUTED", "actions.stated", 2),  # the training: 30 × 200 × 2 × 4 stated as 4,800
+    ("ITEMS_NOT_STATED", "actions.stated", 8),  # the VIP dinners: only the board stated, not the venue
+    ("EFFECT_WITHOUT_TARGET", "actions.effect_target", 10),  # satisfaction tracked with no target
+    ("BUDGET_WITHOUT_MONTHS", "actions.months_run", 11),  # the service hall's refit: no month, not open
+    ("COST_WITHOUT_ACTION", "costs.matched", 3),  # a cost item under the action's name with a space
+]
+
+
+def write_support(folder: Path, data: dict | None = None) -> Path:
+    s = sample("support_plan")
+    cycle = generate.Cycle(unit=s["unit"], year=2027, lang=s["lang"])
+    template = spec.load("support_plan", cycle.template_params())
+    return generate.write(template, cycle, folder / "客戶服務部.xlsx", s["data"] if data is None else data)
+
+
+def test_support_plan_check_reports_exactly_the_planted_slips_each_at_its_cell(tmp_path):
+    s = sample("support_plan")
+    result = CliRunner().invoke(app, ["check", str(write_support(tmp_path)), "--json"])
+    assert result.exit_code == 1, result.stdout
+    findings = json.loads(result.stdout)["findings"]
+    layout = Layout(spec.load("support_plan", {"lang": s["lang"]}), s["lang"])
+    expected = {(code, *layout.address(block, row)) for code, block, row in SUPPORT_PLANTED}
+    assert {(f["code"], f["sheet"], f["cell"]) for f in findings} == expected
+    assert len(findings) == len(SUPPORT_PLANTED)
+    assert sorted(code for code, _, _ in SUPPORT_PLANTED) == sorted(p["code"] for p in s["planted"])
+
+
+def test_support_plan_tracks_measures_milestones_and_open_timing(tmp_path):
+    """March's tracking: five measures met, two milestones done, the overall scheme's timing open;
+    the training runs in February, April, August and November only; two trainers needed."""
+    result = recalc.check_file(write_support(tmp_path))
+    status = result.value("actions.effect_status")
+    assert status[:9] == ["達成"] * 7 + ["", "待定"]
+    assert (result.value("effects_met"), result.value("effects_tbd")) == (7, 1)
+    training = [result.value(f"actions.spread_{m}")[1] for m in range(1, 13)]
+    assert training == [0, 12000, 0, 12000, 0, 0, 0, 12000, 0, 0, 12000, 0]  # 30 × 200 × 2 × 4 = 48,000
+    assert result.value("actions.amount")[7] == 120 * 300 + 5000 * 2  # the dinners' cost items
+    assert result.value("staffing_total") == 2
+    assert result.value("budget_unscheduled") == 60000  # the refit, in no month
