@@ -9,6 +9,7 @@ as before. A button pressed before Office is ready runs once it is.
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import sys
@@ -133,3 +134,119 @@ def test_without_a_token_the_pane_says_to_sign_in(page):
     page.wait_for_function("() => /Sign in first/.test(document.querySelector('#xlplan-message').innerText)")
     # Chromium logs the refused call (401) itself; the page throws nothing
     assert [p for p in page.problems if "status of 401" not in p] == []
+
+
+# -- HQ's review in the task pane ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def returned(tmp_path_factory):
+    """The add-in server on HQ's database holding the unit's plan returned twice (serve.returned_plans)."""
+    folder = tmp_path_factory.mktemp("review")
+    path = make(folder, "slips", serve.with_slips())
+    app, token = serve.app_for(folder)
+    url, stop = serve.run_in_thread(app)
+    db = serve.returned_plans(folder)
+    review_url, review_stop = serve.run_in_thread(serve.review_app_for(folder, db))
+    from xlplan.hq import review
+    from xlplan.hq.store import Store
+
+    store = Store(db)
+    decided = review.comments_for(store, serve.UNIT)
+    store.close()
+    yield {"book": serve.fake_book(path), "url": url, "review_url": review_url, "token": token,
+           "latest": max(decided, key=lambda r: r["version"])}
+    review_stop()
+    stop()
+
+
+def open_pane(p, book: dict, url: str, problems: list, refuse: str | None = None):
+    """The task pane from `url` in Chromium, office.js replaced by the fake holding `book`."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    page = browser.new_page()
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    stub = office_stub(book, "site-a:")
+
+    def route(route):
+        request_url = route.request.url
+        if request_url == OFFICE_JS:
+            return route.fulfill(status=200, content_type="text/javascript", body=stub)
+        if refuse and request_url.startswith(url + refuse):
+            return route.abort("connectionrefused")  # the network fails on the way to the server
+        if request_url.startswith(url):
+            return route.continue_()
+        problems.append(f"request off this machine: {request_url}")
+        return route.abort()
+
+    page.route("**/*", route)
+    page.goto(url + "/taskpane")
+    page.evaluate("() => window.__office.initialize()")
+    return browser, page
+
+
+def signed_in(page, token: str) -> None:
+    page.evaluate("(key) => window.localStorage.setItem('site-a:xlplan.token', key)", token)
+
+
+def test_the_task_pane_shows_hq_s_latest_decision_and_a_comment_selects_its_cell(returned):
+    from playwright.sync_api import sync_playwright
+
+    assert HAVE_CHROMIUM, f"Chromium is missing at {CHROMIUM}"
+    latest, problems = returned["latest"], []
+    with sync_playwright() as p:
+        browser, page = open_pane(p, returned["book"], returned["review_url"], problems)
+        signed_in(page, returned["token"])
+        page.click("#show-review")
+        page.wait_for_selector(".xlplan-decision")
+        decisions = page.query_selector_all(".xlplan-decision")
+        assert len(decisions) == 1  # the plan's latest decision, not version 1's
+        shown = decisions[0].inner_text()
+        assert latest["version"] == 2 and "Returned 退回 · annual_plan 2027 · v2" in shown
+        assert f"张经理 · {latest['at'][:10]} {latest['at'][11:16]} UTC" in shown
+        assert "请改正后再交。\n预算与计划进度各一处。" in shown
+        links = page.eval_on_selector_all(".xlplan-decision li", "items => items.map((li) => li.innerText)")
+        assert links == [f"{c['sheet']}!{c['cell']} {c['text']}" for c in latest["comments"]]
+        assert len(links) >= 3 and page.evaluate("() => window.__xss") is None  # a comment is text, never markup
+        for c in latest["comments"][::-1]:  # each link selects its cell on its sheet
+            page.click(f"a[data-sheet='{c['sheet']}'][data-cell='{c['cell']}']")
+            page.wait_for_function("([s, a]) => { const b = window.__office.excel.book; return b.active.name === s && "
+                                   "b.selection.sheet.name === s && JSON.stringify(b.selection.area) === a; }",
+                                   arg=[c["sheet"], json.dumps(area(c["cell"]), separators=(",", ":"))])
+        state = page.evaluate("() => ({ failures: window.__office.excel.failures.map(String), "
+                              "dropped: window.__office.excel.dropped })")
+        assert state == {"failures": [], "dropped": 0}
+        browser.close()
+    assert problems == []
+
+
+def area(a1: str) -> dict:
+    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+
+    col, row = coordinate_from_string(a1)
+    r, c = row - 1, column_index_from_string(col) - 1
+    return {"r0": r, "c0": c, "r1": r, "c1": c}
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("wrong token", "The server did not accept this token: paste the token HQ gave your unit again"),
+    ("no database", "This xlplan server keeps no review"),
+    ("network", "Cannot reach the xlplan server at"),
+    ("no token", "Sign in first"),
+])
+def test_the_task_pane_says_why_it_cannot_show_the_review(returned, case, expected):
+    from playwright.sync_api import sync_playwright
+
+    assert HAVE_CHROMIUM, f"Chromium is missing at {CHROMIUM}"
+    url = returned["url"] if case == "no database" else returned["review_url"]
+    problems: list[str] = []
+    with sync_playwright() as p:
+        refuse = "/api/review" if case == "network" else None
+        browser, page = open_pane(p, returned["book"], url, problems, refuse=refuse)
+        if case != "no token":
+            signed_in(page, "xlp_unknown" if case == "wrong token" else returned["token"])
+        page.click("#show-review")
+        page.wait_for_selector("#xlplan-review .xlplan-error")
+        assert expected in page.inner_text("#xlplan-review")
+        assert page.query_selector(".xlplan-decision") is None
+        browser.close()
+    # Chromium logs a refused call (401, 404, a failed request) itself; the page throws nothing
+    assert [m for m in problems if not re.search(r"status of 40[14]|net::ERR_", m)] == []

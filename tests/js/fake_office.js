@@ -12,11 +12,14 @@
 // - a protected sheet refuses writes to its locked cells, formats (unless allowed),
 //   conditional formats, notes and hyperlinks; protecting a protected sheet is an error;
 // - one note per cell: adding a note where one exists is an error;
+// - a hidden sheet cannot be activated; getItemOrNullObject gives a null object for a
+//   missing sheet, getItem an error at sync;
 // - before Office.onReady has fired, Office.context is undefined and Excel.run fails;
 // - custom functions get error cells as error objects (not instances of the add-in's
 //   CustomFunctions.Error) and may return only the errors Excel accepts as output.
-// Stricter than Excel in one way: commands still queued when Excel.run's function ends
-// are counted as dropped (`excel.dropped`), so tests can insist that the client syncs.
+// Stricter than Excel in two ways: commands still queued when Excel.run's function ends
+// are counted as dropped (`excel.dropped`), so tests can insist that the client syncs; and
+// Range.select() fails on a sheet that is not the active one (the client activates it first).
 "use strict";
 
 // node has setImmediate; a browser (the task-pane test in Chromium) has setTimeout
@@ -71,6 +74,7 @@ class SheetState {
     this.cells = new Map(); // "r,c" → {value, fill, hyperlink, numberFormat}
     this.unlocked = new Set(); // "r,c" of unlocked cells (all others are locked, as in Excel)
     this.protected = !!spec.protected;
+    this.visibility = spec.visibility || "Visible"; // "Visible" | "Hidden" | "VeryHidden"
     this.options = { allowFormatCells: false, allowInsertRows: true, allowDeleteRows: true, allowEditObjects: false,
                      ...(spec.options || {}) };
     this.notes = new Map(); // "r,c" → {content, authorName}
@@ -143,7 +147,8 @@ class BookState {
     this.name = spec.name || "Book1.xlsx";
     this.sheets = spec.sheets.map((s) => new SheetState(s.name, s));
     this.names = (spec.names || []).map((n) => ({ name: n.name, sheet: n.sheet, area: parseArea(n.ref) }));
-    this.active = this.sheets[0];
+    this.active = this.sheets.find((s) => s.visibility === "Visible") || this.sheets[0];
+    this.selection = { sheet: this.active, area: { r0: 0, c0: 0, r1: 0, c1: 0 } };
   }
 
   sheet(name) {
@@ -249,7 +254,11 @@ class Workbook extends ClientObject {
   _read(book, p) { return { name: book.name }[p]; }
 
   getSelectedRange() {
-    return new Range(this.context, () => ({ sheet: this.context._book.active, area: { r0: 0, c0: 0, r1: 0, c1: 0 } }));
+    return new Range(this.context, () => {
+      const book = this.context._book;
+      return book.selection.sheet === book.active ? book.selection
+        : { sheet: book.active, area: { r0: 0, c0: 0, r1: 0, c1: 0 } };
+    });
   }
 }
 loadable(Workbook, ["name"]);
@@ -276,16 +285,21 @@ class WorksheetCollection extends Collection {
     return new Worksheet(this.context, () => this.context._book.sheet(name));
   }
 
+  getItemOrNullObject(name) {
+    return new Worksheet(this.context, () => this.context._book.sheets.find((s) => s.name === name) || null, true);
+  }
+
   getActiveWorksheet() {
     return new Worksheet(this.context, () => this.context._book.active);
   }
 }
 
 class Worksheet extends ClientObject {
-  constructor(context, resolve) {
+  constructor(context, resolve, orNullObject = false) {
     super(context);
     this._resolve = () => {
       const s = resolve();
+      if (!s && orNullObject) return null;
       if (!s) throw new OfficeError("ItemNotFound", "The worksheet does not exist (yet).");
       return s;
     };
@@ -297,11 +311,24 @@ class Worksheet extends ClientObject {
   _read(s, p) {
     if (p === "name") return s.name;
     if (p === "position") return this.context._book.sheets.indexOf(s);
+    if (p === "visibility") return s.visibility;
     throw new OfficeError("InvalidArgument", `Worksheet has no property '${p}' in this fake`);
   }
 
   get name() { return this._get("name"); }
   get position() { return this._get("position"); }
+  get visibility() { return this._get("visibility"); }
+
+  activate() {
+    this._queue(() => {
+      const s = this._resolve();
+      if (s === null) throw new OfficeError("InvalidOperation", "The worksheet is a null object.");
+      if (s.visibility !== "Visible") {
+        throw new OfficeError("InvalidOperation", `The sheet ${quoteSheet(s.name)} is hidden and cannot be activated.`);
+      }
+      this.context._book.active = s;
+    });
+  }
 
   set position(value) {
     this._queue(() => {
@@ -430,6 +457,16 @@ class Range extends ClientObject {
   get worksheet() { // a navigation property: the same proxy each time, as in Office.js
     if (!this._worksheet) this._worksheet = new Worksheet(this.context, () => this._target().sheet);
     return this._worksheet;
+  }
+
+  select() {
+    this._queue(() => {
+      const { sheet, area } = this._target();
+      if (sheet !== this.context._book.active) {
+        throw new OfficeError("InvalidSelection", `${quoteSheet(sheet.name)} is not the active sheet.`);
+      }
+      this.context._book.selection = { sheet, area };
+    });
   }
 
   set hyperlink(link) {

@@ -95,3 +95,34 @@ test("custom functions get error cells as Excel's error objects and may not retu
   assert.ok(!(seen instanceof CustomFunctions.Error));
   assert.deepEqual(office.violations, ["#REF!"]);
 });
+
+test("a hidden sheet cannot be activated, select() needs the active sheet, a missing sheet is a null object", async () => {
+  const spec = book();
+  spec.sheets.push({ name: "_meta", visibility: "Hidden", values: [["k", "v"]] });
+  const { Excel, excel } = ready(spec);
+  await assert.rejects(Excel.run(async (context) => {
+    context.workbook.worksheets.getItem("Open").getRange("A1").select(); // "Plan" is active
+    await context.sync();
+  }), (e) => e.code === "InvalidSelection");
+  await assert.rejects(Excel.run(async (context) => {
+    context.workbook.worksheets.getItem("_meta").activate();
+    await context.sync();
+  }), (e) => e.code === "InvalidOperation");
+  await Excel.run(async (context) => {
+    const missing = context.workbook.worksheets.getItemOrNullObject("Gone");
+    const open = context.workbook.worksheets.getItemOrNullObject("Open");
+    missing.load("visibility");
+    open.load("visibility");
+    await context.sync();
+    assert.equal(missing.isNullObject, true);
+    assert.equal(open.isNullObject, false);
+    assert.equal(open.visibility, "Visible");
+    open.activate();
+    open.getRange("B2").select();
+    const selected = context.workbook.getSelectedRange();
+    selected.load("address");
+    await context.sync();
+    assert.equal(selected.address, "Open!B2");
+  });
+  assert.equal(excel.book.active.name, "Open");
+});

@@ -23,9 +23,14 @@ function python() {
   return fs.existsSync(venv) ? venv : "python3";
 }
 
-async function startServer() {
+// options: {cases: ["slips", ...]} makes only those plans; {review: true} also serves HQ's
+// database holding a returned plan (info.review_url, info.review).
+async function startServer({ cases, review } = {}) {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "xlplan-js-"));
-  const child = spawn(python(), [path.join(__dirname, "serve.py"), folder], {
+  const args = [path.join(__dirname, "serve.py"), folder];
+  if (cases) args.push("--cases", cases.join(","));
+  if (review) args.push("--review");
+  const child = spawn(python(), args, {
     cwd: ROOT, stdio: ["pipe", "pipe", "inherit"],
   });
   const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
@@ -74,11 +79,13 @@ function fakeDocument(messages) {
 }
 
 // A page of the add-in: the book of `caseName` (or a book spec) open in the fake Excel.
-function openAddin(server, book, { storage = new FakeStorage(), partitionKey, ready = true, requirements } = {}) {
+// `origin`: the server the page was loaded from (default server.url).
+function openAddin(server, book, { storage = new FakeStorage(), partitionKey, ready = true, requirements,
+                                   origin } = {}) {
   const office = createOffice(JSON.parse(JSON.stringify(book)), { partitionKey, requirements });
   const messages = [];
   const page = {
-    location: { origin: server.url },
+    location: { origin: origin || server.url },
     localStorage: storage,
     document: fakeDocument(messages),
     Office: office.Office,

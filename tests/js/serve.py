@@ -1,13 +1,16 @@
 """The xlplan server and the plans the JavaScript tests open in the fake Excel.
 
-    python tests/js/serve.py FOLDER
+    python tests/js/serve.py FOLDER [--cases NAME,NAME] [--review]
 
-writes FOLDER/cases.json — per case, the book as Excel would hold it (values as shown,
+writes FOLDER/cases.json — per case (all, or the named ones), the book as Excel would hold it (values as shown,
 locked cells, sheet protection, notes, marks, tables, names) and what `xlplan recalc`
 makes of the same workbook file (computed values, Checks rows, marked cells) — issues a
 unit token, starts the add-in server (the real FastAPI app under uvicorn) on a free port
-of 127.0.0.1 and prints one JSON line: {"url", "token", "cases"}. It serves until its
-standard input closes, so it never outlives the test that started it.
+of 127.0.0.1 and prints one JSON line: {"url", "token", "cases"}. With --review it also
+starts the server on HQ's database holding a unit's plan returned twice (`returned_plans`)
+and adds {"review_url", "review"}: the second server's URL and what HQ decided, as
+review.comments_for reads it from the store. It serves until its standard input closes, so
+it never outlives the test that started it.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from xlplan.template.xlfuncs import XlErr  # noqa: E402
 
 UNIT = "北区营业部"
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+VISIBILITY = {"visible": "Visible", "hidden": "Hidden", "veryHidden": "VeryHidden"}  # openpyxl → Office.js
 
 
 # -- the plans ------------------------------------------------------------------------------
@@ -155,7 +159,8 @@ def fake_book(path: Path) -> dict:
         tables = [{"name": t.displayName, "ref": t.ref, "showTotals": bool(t.totalsRowCount)}
                   for t in ws.tables.values()]
         sheets.append({"name": ws.title, "values": values, "unlocked": unlocked, "protected": bool(ws.protection.sheet),
-                       "notes": notes, "marks": marks, "tables": tables, "categories": categories})
+                       "notes": notes, "marks": marks, "tables": tables, "categories": categories,
+                       "visibility": VISIBILITY[ws.sheet_state]})
     names = []
     for name, dn in wb.defined_names.items():
         for title, ref in dn.destinations:
@@ -202,25 +207,60 @@ def show_totals(book: dict, computed_file: Path) -> dict:
     return book
 
 
-def cases(tmp: Path) -> dict:
+def cases(tmp: Path, only: set[str] | None = None) -> dict:
     out = {}
 
     def add(name, path, book=None):
         out[name] = {"book": book or fake_book(path), "expected": file_recalc(path, tmp)}
 
-    add("slips", make(tmp, "slips", with_slips()))
-    add("clean_en", make(tmp, "clean_en", clean_annual_plan(), lang="en"))
-    missing = make(tmp, "no_checks", with_slips())
-    without_checks_sheet(missing)
-    add("no_checks", missing)
-    total = make(tmp, "total_row", clean_annual_plan())
-    with_total_row(total)
-    computed = Path(file_recalc(total, tmp)["file"])  # as Excel shows it once it has calculated
-    add("total_row", total, book=show_totals(fake_book(computed), computed))
-    add("marked", marked_earlier(make(tmp, "marked_source", with_slips()), tmp))
-    add("errors", make(tmp, "errors", with_error_cells()))
-    add("many_slips", make(tmp, "many_slips", with_many_slips()))
+    def total_row():
+        total = make(tmp, "total_row", clean_annual_plan())
+        with_total_row(total)
+        computed = Path(file_recalc(total, tmp)["file"])  # as Excel shows it once it has calculated
+        add("total_row", total, book=show_totals(fake_book(computed), computed))
+
+    def no_checks():
+        missing = make(tmp, "no_checks", with_slips())
+        without_checks_sheet(missing)
+        add("no_checks", missing)
+
+    makers = {
+        "slips": lambda: add("slips", make(tmp, "slips", with_slips())),
+        "clean_en": lambda: add("clean_en", make(tmp, "clean_en", clean_annual_plan(), lang="en")),
+        "no_checks": no_checks,
+        "total_row": total_row,
+        "marked": lambda: add("marked", marked_earlier(make(tmp, "marked_source", with_slips()), tmp)),
+        "errors": lambda: add("errors", make(tmp, "errors", with_error_cells())),
+        "many_slips": lambda: add("many_slips", make(tmp, "many_slips", with_many_slips())),
+    }
+    for name, made in makers.items():
+        if only is None or name in only:
+            made()
     return out
+
+
+def returned_plans(folder: Path) -> str:
+    """HQ's database (SQLite in `folder`) holding UNIT's plan returned twice: version 1 with an
+    overall note and a comment, version 2 with a comment on the cell of each of its errors."""
+    from xlplan.hq import merge, review
+    from xlplan.hq.store import Store
+
+    url = f"sqlite:///{folder / 'hq.db'}"
+    store = Store(url)
+    merge.merge([make(folder, "review_v1", with_slips())], store, workers=0)
+    first = review.find(store, UNIT)
+    review.return_(store, first, "李主任", "第一次：请全面核对", [review.Comment("计划进度", "C10", "一月偏高")])
+    data = with_slips()
+    data["recruits"][3] = 12  # the text in a number fixed; the other slips stay
+    merge.merge([make(folder, "review_v2", data)], store, workers=0)
+    second = review.find(store, UNIT)
+    errors = [f for f in store.findings_of(second["id"]) if f["severity"] == "error" and f["cell"]]
+    comments = [review.Comment(f["sheet"], f["cell"], f"请核对：{f['message']}") for f in errors]
+    # a comment is text, never markup, wherever it is shown
+    comments.append(review.Comment("封面", "B3", '<img src=x onerror="window.__xss=1">单位名称请写全称'))
+    review.return_(store, second, "张经理", "请改正后再交。\n预算与计划进度各一处。", comments)
+    store.close()
+    return url
 
 
 def app_for(folder: Path):
@@ -258,15 +298,44 @@ def run_in_thread(app):
     return f"http://127.0.0.1:{port}", stop
 
 
-def serve(folder: Path) -> None:
+def review_app_for(folder: Path, db: str):
+    """The add-in server on HQ's database `db`, taking the tokens of app_for(folder)."""
+    from xlplan.excel.server import Settings, create_app
+
+    return create_app(Settings(public_url="https://plan.example.com", tokens=folder / "tokens.json",
+                               inbox=folder / "inbox", db=db))
+
+
+def serve(folder: Path, only: set[str] | None = None, with_review: bool = False) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "cases.json").write_text(json.dumps(cases(folder), ensure_ascii=False, default=str), encoding="utf-8")
+    made = cases(folder, only)
+    (folder / "cases.json").write_text(json.dumps(made, ensure_ascii=False, default=str), encoding="utf-8")
     app, token = app_for(folder)
     url, stop = run_in_thread(app)
-    print(json.dumps({"url": url, "token": token, "unit": UNIT, "cases": str(folder / "cases.json")}), flush=True)
+    info = {"url": url, "token": token, "unit": UNIT, "cases": str(folder / "cases.json")}
+    stops = [stop]
+    if with_review:
+        from xlplan.hq import review
+        from xlplan.hq.store import Store
+
+        db = returned_plans(folder)
+        review_url, review_stop = run_in_thread(review_app_for(folder, db))
+        stops.append(review_stop)
+        store = Store(db)
+        info.update(review_url=review_url, review=review.comments_for(store, UNIT))
+        store.close()
+    print(json.dumps(info, ensure_ascii=False), flush=True)
     sys.stdin.read()  # until the test closes our input (or ends)
-    stop()
+    for stop_one in stops:
+        stop_one()
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]))
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--cases", help="the cases to make, comma-separated (default: all)")
+    parser.add_argument("--review", action="store_true", help="also serve HQ's database with a returned plan")
+    args = parser.parse_args()
+    serve(args.folder, set(args.cases.split(",")) if args.cases else None, args.review)

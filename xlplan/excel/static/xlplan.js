@@ -17,6 +17,8 @@
 //   xlplan's notes are removed (the server says how to know them: livebook.mark_remote);
 // - the marks of a run (sweep the last run's, mark this run's) take a fixed number of
 //   round trips, however many cells are marked.
+// HQ's review (GET /api/review with the unit's token) is shown in the task pane: the latest
+// decision on each of the unit's plans, each cell comment a link that selects its cell.
 /* global Office, Excel */
 "use strict";
 
@@ -345,6 +347,119 @@ const xlplan = (function () {
     }
   }
 
+  // -- HQ's review ------------------------------------------------------------------------------
+  // The latest decision on each of the unit's plans (one per template and period), newest first.
+  function latestDecisions(reviews) {
+    const byPlan = new Map();
+    for (const r of reviews) {
+      const plan = `${r.template}\u0000${r.period}`;
+      const seen = byPlan.get(plan);
+      if (!seen || r.version > seen.version || (r.version === seen.version && r.at > seen.at)) byPlan.set(plan, r);
+    }
+    return [...byPlan.values()].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  }
+
+  async function fetchReview() {
+    await ready;
+    const key = await token();
+    if (!key) throw new Error("Sign in first: paste your unit's token in the xlplan task pane.");
+    let response;
+    try {
+      response = await fetch(origin() + "/api/review", { headers: { Authorization: "Bearer " + key } });
+    } catch (e) {
+      throw new Error(`Cannot reach the xlplan server at ${origin()}: check the network connection and try again.`);
+    }
+    if (response.status === 401) {
+      throw new Error("The server did not accept this token: paste the token HQ gave your unit again (Sign in).");
+    }
+    if (response.status === 404) {
+      throw new Error("This xlplan server keeps no review: HQ's comments are on the server that holds HQ's database.");
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (e) {
+      data = null;
+    }
+    if (!response.ok || !data) {
+      throw new Error((data && data.detail) || `The server answered ${response.status} ${response.statusText}.`);
+    }
+    return latestDecisions(data.reviews || []);
+  }
+
+  // Show a commented cell: its sheet activated, the cell selected. False (and a message) if it cannot be.
+  async function selectCell(sheet, cell) {
+    await ready;
+    try {
+      await Excel.run(async (context) => {
+        const ws = context.workbook.worksheets.getItemOrNullObject(sheet);
+        ws.load("visibility");
+        await context.sync();
+        if (ws.isNullObject) throw new Error(`This workbook has no sheet ${sheet}: was it renamed or deleted?`);
+        if (ws.visibility !== "Visible") throw new Error(`The sheet ${sheet} is hidden: unhide it to see ${cell}.`);
+        ws.activate();
+        ws.getRange(cell).select();
+        await context.sync();
+      });
+      return true;
+    } catch (e) {
+      showMessage(String(e.message || e), `xlplan · ${sheet}!${cell}`);
+      return false;
+    }
+  }
+
+  const STATES = { returned: "Returned 退回", approved: "Approved 已批准" };
+
+  function element(tag, text, className) {
+    const el = document.createElement(tag);
+    if (text !== undefined) el.textContent = text;
+    if (className) el.className = className;
+    return el;
+  }
+
+  function decisionElement(d) {
+    const box = element("div", undefined, "xlplan-decision");
+    box.dataset.state = d.state;
+    box.appendChild(element("strong", `${STATES[d.state] || d.state} · ${d.template} ${d.period || ""}`.trim() +
+                                      ` · v${d.version}`));
+    box.appendChild(element("p", `${d.reviewer} · ${String(d.at).replace("T", " ").slice(0, 16)} UTC`, "note"));
+    if (d.note) box.appendChild(element("p", d.note, "xlplan-overall"));
+    if (d.comments.length) {
+      const list = element("ol");
+      for (const c of d.comments) {
+        const item = element("li");
+        const link = element("a", `${c.sheet}!${c.cell}`);
+        link.href = "#";
+        link.dataset.sheet = c.sheet;
+        link.dataset.cell = c.cell;
+        link.addEventListener("click", (event) => {
+          event.preventDefault();
+          selectCell(c.sheet, c.cell);
+        });
+        item.appendChild(link);
+        item.appendChild(element("span", " " + c.text));
+        list.appendChild(item);
+      }
+      box.appendChild(list);
+    }
+    return box;
+  }
+
+  async function showReview() {
+    const box = document.getElementById("xlplan-review");
+    if (!box) return;
+    box.textContent = "…";
+    try {
+      const plans = await fetchReview();
+      box.textContent = "";
+      if (!plans.length) box.appendChild(element("p", "HQ has not decided on your plans yet. 总部尚未审核。", "note"));
+      plans.forEach((d) => box.appendChild(decisionElement(d)));
+    } catch (e) {
+      box.textContent = "";
+      box.appendChild(element("p", String(e.message || e), "xlplan-error"));
+    }
+  }
+
   function showMessage(text, title) {
     const box = document.getElementById("xlplan-message");
     if (box) {
@@ -370,5 +485,6 @@ const xlplan = (function () {
     }
   });
 
-  return { ready, runScript, readBook, applyActions, token, setToken, authHeaders, showMessage };
+  return { ready, runScript, readBook, applyActions, token, setToken, authHeaders, showMessage, fetchReview,
+           selectCell, showReview };
 })();
