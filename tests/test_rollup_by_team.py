@@ -278,3 +278,17 @@ def test_monthly_scorecards_roll_up_into_a_year_per_person_and_per_team(tmp_path
         assert row[1:1 + len(periods)] == pytest.approx([sum(v) / len(v) if v else None for v in per_month.values()])
         every = [v for vs in per_month.values() for v in vs]
         assert row[-1] == pytest.approx(sum(every) / len(every))
+
+
+def test_every_table_on_hqs_web_page_has_its_own_anchor(hq):
+    """The per-person and per-team tables under a view are linked to apart from the view itself."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    store, folder = hq
+    client = TestClient(create_app(Settings(tokens=folder / "tokens.json", db=store.url, hq_password=PASSWORD)))
+    client.post("/hq/login", data={"reviewer": "张经理", "password": PASSWORD}, follow_redirects=False)
+    ids = re.findall(r'<h2 id="([^"]+)"', client.get("/hq/plan").text)
+    assert "personal_plan-personal_plan_actual" in ids and "personal_plan-team_targets" in ids
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
