@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 from pathlib import Path
 
 import pytest
 from cycle import fill, fixed, sample, start, submit
 from fastapi.testclient import TestClient
+from loopback import run_in_thread
 
 from xlplan.excel import use_development_license
 from xlplan.hq.tokens import Tokens
@@ -46,28 +45,6 @@ def need_browser():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium is missing at {CHROMIUM}: scripts/setup.sh installs it")
         pytest.skip("Chromium is not installed (apt-get install chromium)")
-
-
-def run_in_thread(app):
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        thread.join(0.05)
-
-    def stop():
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
-
-    return f"http://127.0.0.1:{port}", stop
 
 
 @pytest.fixture()

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
 import sys
-import threading
 from pathlib import Path
 
 import openpyxl
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # tests/: plans.py
+sys.path.insert(0, str(HERE.parent))  # tests/: plans.py, loopback.py
 
+from loopback import run_in_thread  # noqa: E402
 from plans import clean_annual_plan, make  # noqa: E402
 
 from xlplan.workbook import recalculation as recalc  # noqa: E402
@@ -275,29 +274,6 @@ def app_for(folder: Path):
     return app, token
 
 
-def run_in_thread(app):
-    """Serve `app` with uvicorn on a free port of 127.0.0.1: (url, stop)."""
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the add-in server did not start")
-        thread.join(0.05)
-
-    def stop():
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
-
-    return f"http://127.0.0.1:{port}", stop
-
-
 def review_app_for(folder: Path, db: str):
     """The add-in server on HQ's database `db`, taking the tokens of app_for(folder)."""
     from xlplan.excel.server import Settings, create_app
@@ -311,7 +287,7 @@ def serve(folder: Path, only: set[str] | None = None, with_review: bool = False)
     made = cases(folder, only)
     (folder / "cases.json").write_text(json.dumps(made, ensure_ascii=False, default=str), encoding="utf-8")
     app, token = app_for(folder)
-    url, stop = run_in_thread(app)
+    url, stop = run_in_thread(app, "the add-in server")
     info = {"url": url, "token": token, "unit": UNIT, "cases": str(folder / "cases.json")}
     stops = [stop]
     if with_review:
@@ -319,7 +295,7 @@ def serve(folder: Path, only: set[str] | None = None, with_review: bool = False)
         from xlplan.hq.store import Store
 
         db = returned_plans(folder)
-        review_url, review_stop = run_in_thread(review_app_for(folder, db))
+        review_url, review_stop = run_in_thread(review_app_for(folder, db), "the review server")
         stops.append(review_stop)
         store = Store(db)
         info.update(review_url=review_url, review=review.comments_for(store, UNIT))
