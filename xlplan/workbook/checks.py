@@ -248,14 +248,27 @@ def _as_number(v):
     return 0 if v is None else v
 
 
+def _paired(plan, values, tables, block: str, other) -> Iterator[tuple[int, int, Any, Any]]:
+    """(row, col, value, other's value) at each cell of `block`: beside it, the value of `other` (a
+    block, or a number as `value_at` takes it) at the same position; None without `other`."""
+    for (r, c), v in cells(plan, values, tables, block):
+        yield r, c, v, (None if other is None else value_at(plan, values, tables, other, r, c))
+
+
+def _finding(plan, check, values, tables, at, r, c, shown: dict[str, str], expected=None, actual=None) -> Finding:
+    """A finding of a declared check at (r, c) of block `at`: its message with the words `shown`
+    and the check's fields at that position."""
+    message = text(check.message, plan.lang).format(**shown, **_fields(plan, check, values, tables, r, c))
+    return finding(plan, check, check.severity, message, at, r, c, expected, actual)
+
+
 def check_equal(plan, check: Check, values, tables) -> list[Finding]:
     a = check.args
     out = []
     unit = plan.template.blocks[a["actual"]].unit
-    for (r, c), actual in cells(plan, values, tables, a["actual"]):
+    for r, c, actual, expected in _paired(plan, values, tables, a["actual"], a["expected"]):
         if not _applies(plan, check, values, tables, r, c):
             continue
-        expected = value_at(plan, values, tables, a["expected"], r, c)
         if a.get("skip_blank") and (actual is None or expected is None):
             continue
         actual, expected = _as_number(actual), _as_number(expected)
@@ -263,8 +276,7 @@ def check_equal(plan, check: Check, values, tables) -> list[Finding]:
             continue
         tolerance = max(a.get("tolerance", TOLERANCE), a.get("relative_tolerance", 0) * abs(expected))
         if abs(actual - expected) > tolerance:
-            out.append(_compare_finding(plan, check, a.get("at", a["actual"]), r, c, actual, expected, unit,
-                                        **_fields(plan, check, values, tables, r, c)))
+            out.append(_compared(plan, check, values, tables, a.get("at", a["actual"]), r, c, actual, expected, unit))
     return out
 
 
@@ -293,25 +305,21 @@ def _applies(plan, check, values, tables, r, c) -> bool:
     return not (a.get("unless") and _filled(value_at(plan, values, tables, a["unless"], r, c)))
 
 
-def _compare_finding(plan, check, at, r, c, actual, expected, unit, **fields):
-    lang = plan.lang
-    message = text(check.message, lang).format(
-        actual=fmt(actual, unit), expected=fmt(expected, unit),
-        diff=difference(actual, expected, unit, lang), **fields)
-    return finding(plan, check, check.severity, message, at, r, c, expected, actual)
+def _compared(plan, check, values, tables, at, r, c, actual, expected, unit) -> Finding:
+    shown = {"actual": fmt(actual, unit), "expected": fmt(expected, unit),
+             "diff": difference(actual, expected, unit, plan.lang)}
+    return _finding(plan, check, values, tables, at, r, c, shown, expected, actual)
 
 
 def _compare(plan, check, values, tables, ok: Callable[[float, float], bool]):
     a = check.args
     out = []
     unit = plan.template.blocks[a["actual"]].unit
-    for (r, c), actual in cells(plan, values, tables, a["actual"]):
-        expected = value_at(plan, values, tables, a["expected"], r, c)
+    for r, c, actual, expected in _paired(plan, values, tables, a["actual"], a["expected"]):
         if not _numbers(actual, expected) or not _applies(plan, check, values, tables, r, c):
             continue
         if not ok(actual, expected):
-            out.append(_compare_finding(plan, check, a.get("at", a["actual"]), r, c, actual, expected, unit,
-                                        **_fields(plan, check, values, tables, r, c)))
+            out.append(_compared(plan, check, values, tables, a.get("at", a["actual"]), r, c, actual, expected, unit))
     return out
 
 
@@ -330,9 +338,7 @@ def check_between(plan, check, values, tables):
     lo, hi = a.get("min", -math.inf), a.get("max", math.inf)
     for (r, c), v in cells(plan, values, tables, a["block"]):
         if is_number(v) and not lo <= v <= hi:
-            expected = lo if v < lo else hi
-            out.append(_compare_finding(plan, check, a["block"], r, c, v, expected, unit,
-                                        **_fields(plan, check, values, tables, r, c)))
+            out.append(_compared(plan, check, values, tables, a["block"], r, c, v, lo if v < lo else hi, unit))
     return out
 
 
@@ -341,18 +347,14 @@ def check_stated(plan, check, values, tables):
     a = check.args
     out = []
     unit = plan.template.blocks[a["computed"]].unit
-    for (r, c), stated in cells(plan, values, tables, a["stated"]):
-        computed = value_at(plan, values, tables, a["computed"], r, c)
+    for r, c, stated, computed in _paired(plan, values, tables, a["stated"], a["computed"]):
         if not _numbers(stated, computed) or abs(stated - computed) <= TOLERANCE:
             continue
         if not _applies(plan, check, values, tables, r, c):
             continue
-        fields = _fields(plan, check, values, tables, r, c)
-        lang = plan.lang
-        message = text(check.message, lang).format(
-            stated=fmt(stated, unit), computed=fmt(computed, unit),
-            diff=difference(stated, computed, unit, lang), **fields)
-        out.append(finding(plan, check, check.severity, message, a["stated"], r, c, computed, stated))
+        shown = {"stated": fmt(stated, unit), "computed": fmt(computed, unit),
+                 "diff": difference(stated, computed, unit, plan.lang)}
+        out.append(_finding(plan, check, values, tables, a["stated"], r, c, shown, computed, stated))
     return out
 
 
@@ -361,18 +363,16 @@ def check_nonzero(plan, check, values, tables):
     a = check.args
     out = []
     unit = plan.template.blocks[a["block"]].unit
-    for (r, c), v in cells(plan, values, tables, a["block"]):
-        when = value_at(plan, values, tables, a["when"], r, c) if a.get("when") else 1
+    for r, c, v, when in _paired(plan, values, tables, a["block"], a.get("when")):
+        when = when if a.get("when") else 1
         if isinstance(when, XlErr) or not _filled(when):  # a number or a text: the row is used
             continue
         if isinstance(v, XlErr) or (is_number(v) and v > 0) or isinstance(v, str) and v != "":
             continue
         if a.get("unless") and _filled(value_at(plan, values, tables, a["unless"], r, c)):
             continue
-        message = text(check.message, plan.lang).format(actual=fmt(_as_number(v), unit), expected="",
-                                                         diff="", when=fmt(when),
-                                                         **_fields(plan, check, values, tables, r, c))
-        out.append(finding(plan, check, check.severity, message, a["block"], r, c, actual=_as_number(v)))
+        shown = {"actual": fmt(_as_number(v), unit), "expected": "", "diff": "", "when": fmt(when)}
+        out.append(_finding(plan, check, values, tables, a["block"], r, c, shown, actual=_as_number(v)))
     return out
 
 
