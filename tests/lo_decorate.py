@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import zlib
+from contextlib import contextmanager
 
 import uno
 from com.sun.star.awt import Point, Size
@@ -65,6 +66,34 @@ def connect(pipe: str, profile: str):
             time.sleep(0.3)
 
 
+@contextmanager
+def opened(source: str, pipe: str):
+    """`source` opened, hidden, in a LibreOffice of its own (a fresh profile in a temporary folder,
+    quit and removed afterwards): (ctx, doc, folder)."""
+    folder = tempfile.mkdtemp(prefix="xlplan-uno-")
+    proc = None
+    try:
+        proc, ctx = connect(f"{pipe}{os.getpid()}", os.path.join(folder, "profile"))
+        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(source)), "_blank", 0,
+                                           (prop("Hidden", True),))
+        if doc is None:
+            raise SystemExit(f"LibreOffice cannot open {source}")
+        yield ctx, doc, folder
+        doc.close(True)
+        try:
+            desktop.terminate()
+        except Exception:  # the bridge goes away as soffice quits
+            pass
+    finally:
+        if proc is not None:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def decorate(ctx, doc, sheet_name: str, folder: str) -> None:
     sheet = doc.Sheets.getByName(sheet_name)
     page = sheet.DrawPage
@@ -107,29 +136,11 @@ def decorate(ctx, doc, sheet_name: str, folder: str) -> None:
 def main(argv):
     source, target, sheet_name = argv[1], argv[2], argv[3]
     resave = len(argv) > 4 and argv[4] == "resave"
-    folder = tempfile.mkdtemp(prefix="xlplan-uno-")
-    proc = None
-    try:
-        proc, ctx = connect(f"xlplan{os.getpid()}", os.path.join(folder, "profile"))
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(source)), "_blank", 0,
-                                           (prop("Hidden", True),))
+    with opened(source, "xlplan") as (ctx, doc, folder):
         if not resave:
             decorate(ctx, doc, sheet_name, folder)
         doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(target)),
                        (prop("FilterName", "Calc MS Excel 2007 XML"),))
-        doc.close(True)
-        try:
-            desktop.terminate()
-        except Exception:  # the bridge goes away as soffice quits
-            pass
-    finally:
-        if proc is not None:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,9 @@ drawing page)}. Started the way tests/lo_decorate.py starts LibreOffice.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
-import uno
-from lo_decorate import connect, prop
+from lo_decorate import opened
 
 
 def column(n: int) -> str:
@@ -64,29 +59,8 @@ def read(doc) -> dict:
 
 
 def main(argv):
-    source = argv[1]
-    folder = tempfile.mkdtemp(prefix="xlplan-uno-")
-    proc = None
-    try:
-        proc, ctx = connect(f"xlplanread{os.getpid()}", os.path.join(folder, "profile"))
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(source)), "_blank", 0,
-                                           (prop("Hidden", True),))
-        if doc is None:
-            raise SystemExit(f"LibreOffice cannot open {source}")
+    with opened(argv[1], "xlplanread") as (_ctx, doc, _folder):
         print(json.dumps(read(doc), ensure_ascii=False))
-        doc.close(True)
-        try:
-            desktop.terminate()
-        except Exception:  # the bridge goes away as soffice quits
-            pass
-    finally:
-        if proc is not None:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
