@@ -290,6 +290,20 @@ def test_the_python_api_shows_short_results(slipped):
     assert len(str(result.as_json())) > 10_000  # everything is still there for who asks
 
 
+def test_the_python_api_checks_parameters_as_the_command_does(tmp_path):
+    import xlplan
+    from xlplan.model import TemplateError
+
+    out = tmp_path / "a.xlsx"
+    with pytest.raises(TemplateError, match=r"annual_plan: the parameter 'action_rows' must be a whole number"):
+        xlplan.new("annual_plan", unit="北区营业部", year=2027, output=out, params={"action_rows": "many"})
+    with pytest.raises(TemplateError, match=r"annual_plan has no parameter 'region'"):
+        xlplan.new("annual_plan", unit="北区营业部", year=2027, output=out, params={"region": ["A"]})
+    assert not out.exists()
+    xlplan.new("annual_plan", unit="北区营业部", year=2027, output=out, params={"action_rows": 12.0})
+    assert xlplan.check(out).plan.template.tables["actions"].size == 12
+
+
 def test_new_with_the_shipped_sample_figures(tmp_path):
     made = run("new", "support_plan", "--unit", "客服部", "--year", "2027", "--sample", "-o", tmp_path / "s.xlsx")
     assert made.exit_code == 0, made.output

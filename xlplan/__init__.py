@@ -15,9 +15,11 @@ __version__ = "0.1.0"
 
 def new(template: str, unit: str, year: int, output, *, lang: str = "zh-Hans", period: str = "",
         data: dict | None = None, params: dict | None = None):
-    """Build a fresh workbook of `template` for one unit and cycle; returns its path."""
+    """Build a fresh workbook of `template` for one unit and cycle; returns its path. `params` are
+    checked as `xlplan new --param` checks them (TemplateError naming the parameter)."""
     from .template import generate, spec
 
+    params = spec.check_parameters(template, params or {})
     cycle = generate.Cycle(unit=unit, year=year, lang=lang, period=period, params=params)
     return generate.write(spec.load(template, cycle.template_params()), cycle, output, data)
 
