@@ -160,7 +160,8 @@ def _sheet(ws, out: Content) -> None:
         for rule in cf.rules:
             fill = rule.dxf.fill if rule.dxf is not None else None
             colour = _colour(fill.fgColor) or _colour(fill.bgColor) if fill is not None else None
-            rules.append((rule.type, rule.operator, tuple(rule.formula or ()), colour))
+            shown = rule.dxf.numFmt.formatCode if rule.dxf is not None and rule.dxf.numFmt is not None else None
+            rules.append((rule.type, rule.operator, tuple(rule.formula or ()), colour, shown))
         out[(name, f"conditional format {cf.sqref}", "rules")] = tuple(rules)
 
 

@@ -51,6 +51,19 @@ def check(d):
     return d["checks"][0]
 
 
+def table_columns(d):
+    return d["sheets"][0]["sections"][2]["blocks"]
+
+
+MEASURE = {"name": "shown_in", "label": "Shown in", "unit": "measure"}
+
+
+def measured(d, column: dict | None = None, **on_count):
+    """The table gains a count measured in a `measure` column (or `column`, as given)."""
+    table_columns(d).append(column if column is not None else MEASURE)
+    table_columns(d).append({"name": "count", "label": "Count", "unit": "number", "measure": "shown_in", **on_count})
+
+
 CASES = [  # (covered function, what is broken, the message)
     ("_language_key", lambda d: d.update(title={"xx": "?"}), r"'xx' is not a language"),
     ("_labels", lambda d: d.update(title=["a", "b"]), r"a label is text or \{zh-Hans"),
@@ -65,6 +78,18 @@ CASES = [  # (covered function, what is broken, the message)
     ("_block", lambda d: first_block(d).update(role="typed"), r"› target: role 'typed' is not one of"),
     ("_block", lambda d: first_block(d).update(unit="euro"), r"› target: unit 'euro' is not one of"),
     ("_block", lambda d: first_block(d).update(role="computed"), r"› target: a computed block needs a formula"),
+    ("_measure", lambda d: measured(d, measure="shown in"),
+     r"› actions.count: measure names the block holding each row's unit of measure, not 'shown in'"),
+    ("_validate_measure", lambda d: measured(d, {**MEASURE, "choices": ["%", "kg"]}),
+     r"› actions.shown_in: a measure offers the catalogue's units of measure; it takes no choices"),
+    ("_validate_measure", lambda d: measured(d, measure="nowhere"),
+     r"› actions.count: measure names no block 'actions.nowhere'"),
+    ("_validate_measure", lambda d: measured(d, {**MEASURE, "unit": "text"}),
+     r"› actions.count: measure 'actions.shown_in' is of unit 'text', not measure"),
+    ("_validate_measure", lambda d: measured(d, unit="percent"),
+     r"› actions.count: only a block of unit number takes its unit from a measure \(this one is 'percent'\)"),
+    ("_validate_measure", lambda d: (measured(d), first_block(d).update(unit="number", measure="actions.shown_in")),
+     r"› target: measure 'actions.shown_in' must sit in the same rows \(the same table, or one column"),
     ("_lines", lambda d: first_block(d).update(lines=0), r"› target: lines is a whole number from 1 to 40, not 0"),
     ("_summaries", lambda d: d["sheets"][0]["sections"][1]["blocks"][0].update(summary="median"),
      r"› sales: summary 'median' is none, sum, last, average or a mapping"),
@@ -199,3 +224,11 @@ def test_every_template_error_of_spec_py_has_a_case_here():
 
 def test_the_check_kinds_a_template_may_declare_are_the_kinds_the_checks_run():
     assert set(spec.CHECK_KINDS) == set(checks.TEMPLATE_CHECKS)
+
+
+def test_a_number_measured_in_its_rows_unit_names_the_measure_in_its_table():
+    definition = copy.deepcopy(valid())
+    measured(definition)
+    template = spec.build(definition, "small.yaml")
+    assert template.blocks["actions.count"].measure == "actions.shown_in"
+    assert template.blocks["actions.shown_in"].unit == "measure"

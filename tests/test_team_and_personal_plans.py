@@ -35,12 +35,14 @@ def test_team_plan_tracks_measures_and_milestones(tmp_path):
     assert result.value("actions.effect_status")[:5] == ["未達成", "達成", "未達成", "待定", ""]
     assert (result.value("effects_met"), result.value("effects_missed"), result.value("effects_tbd")) == (1, 2, 1)
     assert where(result) == {
-        ("EFFECT_MISSED", "改善計劃", "AL6"),  # drop-out 27 % in March against 25 %, lower is better
-        ("MILESTONE_LATE", "改善計劃", "X8"),  # the activity log was due in February
+        ("EFFECT_MISSED", "改善計劃", "AM6"),  # drop-out 27 % in March against 25 %, lower is better
+        ("MILESTONE_LATE", "改善計劃", "Y8"),  # the activity log was due in February
         ("ACTION_WITHOUT_MONTHS", "改善計劃", "R10"),  # planted: no month ticked, not marked open
     }
     [late] = [f for f in result.findings if f.code == "MILESTONE_LATE"]
     assert late.message == "查核點「活動量日誌上線」預定 2 月完成，到 3 月仍未完成"
+    [missed] = [f for f in result.findings if f.code == "EFFECT_MISSED"]  # a share, measured in %
+    assert missed.message == "「新人三個月脫落率」最新實績 27.0%，目標 25.0%：未達成"
 
 
 def test_team_plan_calendar_shows_the_months_of_each_action(tmp_path):
@@ -56,8 +58,8 @@ def test_personal_plan_monthly_targets_and_goals(tmp_path):
     assert result.value("personal_achievement")[0][:3] == [1.05, 0.95, 1]  # March: the 1,000,000 set, done
     assert result.value("actions.effect_status")[:4] == ["進行中", "未達成", "未達成", "達成"]
     assert where(result) == {
-        ("EFFECT_MISSED", "工作目標", "W7"),
-        ("EFFECT_MISSED", "工作目標", "W8"),
+        ("EFFECT_MISSED", "工作目標", "X7"),
+        ("EFFECT_MISSED", "工作目標", "X8"),
         ("MONTHS_NOT_YEAR", "月度目標", "S9"),  # planted: the months add up to 12,100,000
     }
 

@@ -14,7 +14,10 @@ from functools import cached_property
 from typing import Any, Iterable
 
 ROLES = ("input", "given", "computed")
-UNITS = ("yuan", "wan", "percent", "count", "number", "text", "month", "choice", "score", "seconds")
+UNITS = ("yuan", "wan", "percent", "count", "number", "text", "month", "choice", "score", "seconds", "measure")
+# what a `measure` cell may name (texts.measure_words): the unit of measure of a number in the same
+# row of a block declaring `measure:` it, where one column holds counts, days and shares alike
+MEASURES = ("number", "percent", "count", "yuan", "wan", "seconds")
 SEVERITIES = ("error", "warning", "info")  # worst first
 TOLERANCE = 0.005  # half a fen: amounts in yuan are kept to two decimals; checks and gap colours share it
 
@@ -121,6 +124,7 @@ class Block:
     collapsed: bool = False  # a detail column, grouped and folded away until a user opens it
     default: Any = None  # what a new workbook holds here: HQ's settings in a given block
     lines: int = 1  # a narrative text: this many lines high, wrapped (a form's text cell)
+    measure: str | None = None  # a `measure` block naming each row's unit of measure (same rows)
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,15 @@ class Template:
         rows = self.dims[block.rows].size if block.rows else 1
         cols = self.dims[block.cols].size if block.cols else 1
         return rows, cols
+
+    def row_unit(self, block: Block, r: int) -> str:
+        """The unit of measure of row `r` of a block: the block's, or its dimension's for that row
+        where one block's rows differ (the targets' shares beside their amounts). A block with
+        `measure:` takes each row's unit from what the unit chose there (checks.unit_at)."""
+        dim = self.dims.get(block.rows) if block.rows else None
+        if block.unit == "number" and dim is not None and 0 < r <= len(dim.units):
+            return dim.units[r - 1]
+        return block.unit
 
 
 def normal_unit(name) -> str:

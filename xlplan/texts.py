@@ -11,7 +11,7 @@ Templates keep their labels in their own YAML (`label: {zh-Hans: ..., zh-Hant: .
 """
 from __future__ import annotations
 
-from .model import XlplanError
+from .model import MEASURES, XlplanError
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 DEFAULT = "zh-Hans"
@@ -55,6 +55,23 @@ def pick(texts: dict, lang: str):
 
 def t(key: str, lang: str) -> str:
     return pick(TEXTS[key], lang)
+
+
+def measure_words(lang: str) -> dict[str, str]:
+    """The words a `measure` cell offers in `lang`, each with the unit it means: {"%": "percent", ...}."""
+    return {t(f"measure_{unit}", lang): unit for unit in MEASURES}
+
+
+def measure_unit(word, lang: str) -> str | None:
+    """The unit a `measure` cell names in the workbook's language ("%", "元", "count" ...),
+    compared as Excel's = compares text (case aside); None for a blank or a word that names
+    none (the block's own unit applies, as the workbook's conditional formats do)."""
+    if not isinstance(word, str) or not word:
+        return None
+    for shown, unit in measure_words(lang).items():
+        if shown.casefold() == word.casefold():
+            return unit
+    return None
 
 
 def month(m: int, lang: str) -> str:
@@ -105,6 +122,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "uom_seconds": {"zh-Hans": "秒", "zh-Hant": "秒", "en": "s"},
     "uom_month": {"zh-Hans": "月", "zh-Hant": "月", "en": "month"},
     "uom_count": {"zh-Hans": "人/件", "zh-Hant": "人/件", "en": "count"},
+    # what a `measure` cell offers: the unit of measure of the number beside it (model.MEASURES)
+    "measure_number": {"zh-Hans": "数值", "zh-Hant": "數值", "en": "number"},
+    "measure_percent": {"zh-Hans": "%", "zh-Hant": "%", "en": "%"},
+    "measure_count": {"zh-Hans": "人/件", "zh-Hant": "人/件", "en": "count"},
+    "measure_yuan": {"zh-Hans": "元", "zh-Hant": "元", "en": "yuan"},
+    "measure_wan": {"zh-Hans": "万元", "zh-Hant": "萬元", "en": "10k yuan"},
+    "measure_seconds": {"zh-Hans": "秒", "zh-Hant": "秒", "en": "seconds"},
     # -- the Checks sheet --------------------------------------------------------------------
     "checks_sheet": {"zh-Hans": "检查", "zh-Hant": "檢查", "en": "Checks"},
     "checks_note": {"zh-Hans": "按“重新计算”后，这里列出每一项需要注意的地方；点击单元格可跳到该格。",

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.formatting.rule import FormulaRule
+from openpyxl.formatting.rule import FormulaRule, Rule
 from openpyxl.styles import PatternFill
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.numbers import NumberFormat
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -240,10 +242,7 @@ def _protect(ws):
 
 
 def _unit_of(template, block, r):
-    dim = template.dims.get(block.rows) if block.rows else None
-    if block.unit == "number" and dim is not None and dim.units:
-        return dim.units[r - 1]
-    return block.unit
+    return template.row_unit(block, r)
 
 
 def _is_total(template, block) -> bool:
@@ -266,7 +265,7 @@ def _style_cell(cell, template, block, r, lang):
     if key in cache:
         cell._style = copy(cache[key])
         return
-    textual = unit in ("text", "choice")
+    textual = unit in ("text", "choice", "measure")
     cell.number_format = (styles.COMPUTED_FORMATS if block.role == "computed" else styles.NUMBER_FORMATS)[unit]
     cell.border = styles.BOX
     cell.alignment = styles.TEXT_VALUE if textual else styles.NUMBER
@@ -302,6 +301,8 @@ def _fill_block(ws, template, layout, block, lang):
                 cell.value = formulas[r - 1][c - 1]
     if block.highlight_nonzero:
         _highlight_gap(ws, template, layout, block, place)
+    if block.measure:
+        _measured_formats(ws, layout, block, place, lang)
     _validate(ws, template, layout, block, lang)  # also shows the block's help as the input message
 
 
@@ -332,6 +333,26 @@ def _highlight_gap(ws, template, layout, block, place):
     ws.conditional_formatting.add(ref, FormulaRule(
         formula=[f"AND(ISNUMBER({top}),ABS({top})>{limit})"], fill=styles.FINDING_FILL[severity],
         font=styles.FINDING_FONT[severity]))
+
+
+def _measured_formats(ws, layout, block, place, lang):
+    """Each row of a block with `measure:` shows its number as the unit chosen in that row: a
+    conditional number format per unit of measure (a share 84.0%, an amount 12,000), the block's
+    own format where the row chose none or a plain number."""
+    measure = layout.places[block.measure]
+    if measure.sheet != place.sheet:
+        raise TemplateError(f"{block.name}: measure {block.measure} is on another sheet")
+    ref = (f"{get_column_letter(place.col)}{place.row}:"
+           f"{get_column_letter(place.col + place.ncols - 1)}{place.row + place.nrows - 1}")
+    chosen = f"${get_column_letter(measure.col)}{place.row}"  # the measure in the cell's own row
+    formats = styles.COMPUTED_FORMATS if block.role == "computed" else styles.NUMBER_FORMATS
+    for word, unit in texts.measure_words(lang).items():
+        if formats[unit] == formats[block.unit] or unit == "count":
+            continue  # a count keeps the plain format: half a trainer per team is 0.5, not 1
+        ws.conditional_formatting.add(ref, Rule(
+            type="expression", formula=[f'{chosen}="{word}"'],
+            dxf=DifferentialStyle(numFmt=NumberFormat(numFmtId=styles.DXF_FORMAT_IDS[formats[unit]],
+                                                      formatCode=formats[unit]))))
 
 
 def _check_of_gap(template, block):
@@ -507,7 +528,10 @@ def _validation_for(block: Block, layout: Layout, lang: str) -> DataValidation |
         return None
     unit = block.unit
     kw: dict[str, Any] = dict(allow_blank=True, showErrorMessage=True, errorTitle=t("invalid", lang))
-    if unit == "choice" and block.choices:
+    if unit == "measure":
+        dv = DataValidation(type="list", formula1='"' + ",".join(texts.measure_words(lang)) + '"',
+                            error=t("choose_from_list", lang), **kw)
+    elif unit == "choice" and block.choices:
         if isinstance(block.choices, str):
             source = f"={block.choices}"
         else:

@@ -395,9 +395,20 @@ def _block(spec: dict, where, **extra) -> Block:
         highlight_nonzero=bool(spec.get("highlight_nonzero", False)),
         under=spec.get("under"), width=spec.get("width"), collapsed=bool(spec.get("collapsed", False)),
         default=spec.get("default"), lines=_lines(spec.get("lines", 1), where),
+        measure=_measure(spec.get("measure"), where),
     )
     fields.update(extra)
+    if fields.get("table") and fields["measure"] and "." not in fields["measure"]:
+        fields["measure"] = f"{fields['table']}.{fields['measure']}"  # a column names its table's columns short
     return Block(**fields)
+
+
+def _measure(value, where) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not NAME.match(value.split(".")[-1]):
+        raise TemplateError(f"{where}: measure names the block holding each row's unit of measure, not {value!r}")
+    return value
 
 
 def _lines(value, where) -> int:
@@ -499,6 +510,31 @@ def _view(spec: dict, where) -> View:
                 args=args)
 
 
+def _validate_measure(template: Template, block, where) -> None:
+    """`measure: B` on a number block: B is a block of unit `measure` in the same rows (the same
+    table, or the same row axis), so each row's number is shown and quoted in the unit chosen
+    there. A measure's words come from the catalogue (texts.measure_words), not from choices."""
+    if block.unit == "measure" and block.choices:
+        raise TemplateError(f"{where} › {block.name}: a measure offers the catalogue's units of measure; "
+                            "it takes no choices")
+    if not block.measure:
+        return
+    other = template.blocks.get(block.measure)
+    if other is None:
+        raise TemplateError(f"{where} › {block.name}: measure names no block {block.measure!r}")
+    if other.unit != "measure":
+        raise TemplateError(f"{where} › {block.name}: measure {block.measure!r} is of unit {other.unit!r}, "
+                            "not measure")
+    if block.unit != "number":
+        raise TemplateError(f"{where} › {block.name}: only a block of unit number takes its unit from a "
+                            f"measure (this one is {block.unit!r})")
+    same_rows = (other.table == block.table if block.table
+                 else not other.table and other.rows == block.rows and other.cols is None)
+    if not same_rows:
+        raise TemplateError(f"{where} › {block.name}: measure {block.measure!r} must sit in the same rows "
+                            "(the same table, or one column over the same row axis)")
+
+
 def validate(template: Template) -> None:
     """Names unique and valid, axes known, every name a check or a formula uses known, formulas
     that parse: fail at load, not in Excel."""
@@ -526,6 +562,8 @@ def validate(template: Template) -> None:
                 if section.table in seen:
                     raise TemplateError(f"{where}: table name {section.table!r} clashes with a block")
                 seen.add(section.table)
+    for block in template.blocks.values():
+        _validate_measure(template, block, where)
     for check in template.checks:
         for name in check_blocks(check):
             if name not in seen:

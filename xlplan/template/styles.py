@@ -77,6 +77,7 @@ NUMBER_FORMATS = {
     "month": "0",
     "text": "@",
     "choice": "@",
+    "measure": "@",
 }
 COMPUTED_FORMATS = {
     "yuan": "#,##0;-#,##0;;@",
@@ -89,7 +90,12 @@ COMPUTED_FORMATS = {
     "month": "0;-0;;@",
     "text": "@",
     "choice": "@",
+    "measure": "@",
 }
+# A conditional format's number format carries an id of its own: one per format code, clear of the
+# ids the cells' formats get (164 up, one per custom format in the workbook)
+DXF_FORMAT_IDS = {code: 300 + k for k, code in
+                  enumerate(dict.fromkeys([*NUMBER_FORMATS.values(), *COMPUTED_FORMATS.values()]))}
 LARGEST = {"yuan": 9_999_999, "wan": 99_999.99, "count": 99_999, "number": 99_999, "score": 100.0,
            "seconds": 999.9, "month": 12, "percent": 1.0}
 

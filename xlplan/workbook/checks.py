@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from ..model import SEVERITIES, TOLERANCE, Block, Check, Finding, text
 from ..template.xlfuncs import ERROR_CODES, XlErr
-from ..texts import t
+from ..texts import measure_unit, measure_words, t
 from .numbers import read_number
 from .plan import Plan, is_date, is_number
 
@@ -76,6 +76,16 @@ def value_at(plan, values, tables, name, r, c):
     return grid[r - 1 if nrows > 1 else 0][c - 1 if ncols > 1 else 0]
 
 
+def unit_at(plan, values, tables, name, r, c) -> str:
+    """The unit of measure of one cell of a block: the one its row chose where the block takes
+    its unit from a `measure` beside it (a share shows as 84.0%, a count of 0.5 as 0.5), else
+    the block's or its row's (Template.row_unit)."""
+    block = plan.template.blocks[name]
+    if block.measure:
+        return measure_unit(value_at(plan, values, tables, block.measure, r, c), plan.lang) or block.unit
+    return plan.template.row_unit(block, r)
+
+
 def finding(plan, check_or_code, severity, message, block, r, c, expected=None, actual=None):
     code = check_or_code.code if isinstance(check_or_code, Check) else check_or_code
     return Finding(severity, code, message, plan.cell(block, r, c), block=block,
@@ -114,7 +124,8 @@ def accepted_inputs(plan: Plan) -> tuple[dict, dict, list[Finding]]:
                 continue
             if not isinstance(v, str):
                 continue
-            number = read_number(v, block.unit)
+            unit = unit_at(plan, values, tables, name, r, c)  # "85%" is a share where the row says %
+            number = read_number(v, unit)
             if number is None:
                 continue
             if block.table:
@@ -123,7 +134,7 @@ def accepted_inputs(plan: Plan) -> tuple[dict, dict, list[Finding]]:
                 values[name][r - 1][c - 1] = number
             notes.append(finding(plan, "TEXT_READ_AS_NUMBER", "warning",
                                  t("text_read_as_number", lang).format(label=text(block.label, lang), value=v,
-                                                                       number=fmt(number, block.unit)),
+                                                                       number=fmt(number, unit)),
                                  name, r, c, expected=number, actual=v))
     return values, tables, notes
 
@@ -188,7 +199,7 @@ def _check_block_inputs(plan, values, tables, name, block: Block, used_rows) -> 
     label = text(block.label, lang)
     out = []
     empty = []
-    choices = _choices(plan, values, block)
+    choices = _choices(plan, values, block) if block.unit != "measure" else tuple(measure_words(lang))
     for (r, c), v in cells(plan, values, tables, name):
         if v is None:
             if block.table and r in used_rows.get(block.table, ()) and block.required:
@@ -233,7 +244,7 @@ def _bad_value(block: Block, v, choices, lang, label):
         if hi is not None and v > hi:
             return "ABOVE_MAXIMUM", "error", t("above_max", lang).format(label=label, hi=fmt(hi, unit),
                                                                          value=fmt(v, unit))
-    if unit == "choice" and choices is not None and str(v) not in choices:
+    if unit in ("choice", "measure") and choices is not None and str(v) not in choices:
         return "NOT_IN_LIST", "error", t("not_in_list", lang).format(label=label, value=v,
                                                                      choices=", ".join(choices))
     return None
@@ -265,10 +276,10 @@ def _finding(plan, check, values, tables, at, r, c, shown: dict[str, str], expec
 def check_equal(plan, check: Check, values, tables) -> list[Finding]:
     a = check.args
     out = []
-    unit = plan.template.blocks[a["actual"]].unit
     for r, c, actual, expected in _paired(plan, values, tables, a["actual"], a["expected"]):
         if not _applies(plan, check, values, tables, r, c):
             continue
+        unit = unit_at(plan, values, tables, a["actual"], r, c)
         if a.get("skip_blank") and (actual is None or expected is None):
             continue
         actual, expected = _as_number(actual), _as_number(expected)
@@ -283,12 +294,12 @@ def check_equal(plan, check: Check, values, tables) -> list[Finding]:
 def _fields(plan, check, values, tables, r, c) -> dict[str, str]:
     """The check's `fields:` (name → block), each shown at the finding's position, and
     `{factors}`: the filled ones of `factors:` (blocks) joined by ×, as a cost line reads."""
-    out = {key: fmt(value_at(plan, values, tables, name, r, c), plan.template.blocks[name].unit)
+    out = {key: fmt(value_at(plan, values, tables, name, r, c), unit_at(plan, values, tables, name, r, c))
            for key, name in (check.args.get("fields") or {}).items()}
     factors = check.args.get("factors")
     if factors:
         shown = [value_at(plan, values, tables, name, r, c) for name in factors]
-        out["factors"] = " × ".join(fmt(v, plan.template.blocks[name].unit)
+        out["factors"] = " × ".join(fmt(v, unit_at(plan, values, tables, name, r, c))
                                     for v, name in zip(shown, factors) if is_number(v)) or "0"
     return out
 
@@ -314,11 +325,11 @@ def _compared(plan, check, values, tables, at, r, c, actual, expected, unit) -> 
 def _compare(plan, check, values, tables, ok: Callable[[float, float], bool]):
     a = check.args
     out = []
-    unit = plan.template.blocks[a["actual"]].unit
     for r, c, actual, expected in _paired(plan, values, tables, a["actual"], a["expected"]):
         if not _numbers(actual, expected) or not _applies(plan, check, values, tables, r, c):
             continue
         if not ok(actual, expected):
+            unit = unit_at(plan, values, tables, a["actual"], r, c)
             out.append(_compared(plan, check, values, tables, a.get("at", a["actual"]), r, c, actual, expected, unit))
     return out
 
@@ -334,10 +345,10 @@ def check_at_most(plan, check, values, tables):
 def check_between(plan, check, values, tables):
     a = check.args
     out = []
-    unit = plan.template.blocks[a["block"]].unit
     lo, hi = a.get("min", -math.inf), a.get("max", math.inf)
     for (r, c), v in cells(plan, values, tables, a["block"]):
         if is_number(v) and not lo <= v <= hi:
+            unit = unit_at(plan, values, tables, a["block"], r, c)
             out.append(_compared(plan, check, values, tables, a["block"], r, c, v, lo if v < lo else hi, unit))
     return out
 
@@ -346,12 +357,12 @@ def check_stated(plan, check, values, tables):
     """A typed-in amount kept beside the computed one, flagged where they differ."""
     a = check.args
     out = []
-    unit = plan.template.blocks[a["computed"]].unit
     for r, c, stated, computed in _paired(plan, values, tables, a["stated"], a["computed"]):
         if not _numbers(stated, computed) or abs(stated - computed) <= TOLERANCE:
             continue
         if not _applies(plan, check, values, tables, r, c):
             continue
+        unit = unit_at(plan, values, tables, a["computed"] if isinstance(a["computed"], str) else a["stated"], r, c)
         shown = {"stated": fmt(stated, unit), "computed": fmt(computed, unit),
                  "diff": difference(stated, computed, unit, plan.lang)}
         out.append(_finding(plan, check, values, tables, a["stated"], r, c, shown, computed, stated))
@@ -362,8 +373,8 @@ def check_nonzero(plan, check, values, tables):
     """A denominator that is zero (or empty) where the figure it divides is not."""
     a = check.args
     out = []
-    unit = plan.template.blocks[a["block"]].unit
     for r, c, v, when in _paired(plan, values, tables, a["block"], a.get("when")):
+        unit = unit_at(plan, values, tables, a["block"], r, c)
         when = when if a.get("when") else 1
         if isinstance(when, XlErr) or not _filled(when):  # a number or a text: the row is used
             continue
