@@ -79,3 +79,28 @@ def test_unreadable_file_gets_a_clear_message(tmp_path, name):
     message = str(caught.value)
     assert message.startswith(f"{name}: ")
     assert says in message
+
+
+def test_a_damaged_part_the_reader_never_needs_stops_the_write_back_and_keeps_the_file(tmp_path):
+    """A picture whose bytes no longer match their checksum: the plan reads (no reader opens the
+    picture), but writing the results back copies every part; the copy is refused with the part
+    named, the workbook stays byte for byte, and no temporary file is left (it was a BadZipFile
+    and a traceback)."""
+    made = make(tmp_path, "made", clean_annual_plan())
+    path = tmp_path / "damaged_picture.xlsx"
+    with zipfile.ZipFile(made) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info.filename))
+        zout.writestr(zipfile.ZipInfo("xl/media/image9.png"), b"PNGDATA" * 50, compress_type=zipfile.ZIP_STORED)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"PNGDATA")
+    data[at:at + 7] = b"XXXXXXX"  # stored, not compressed: only the checksum tells
+    path.write_bytes(bytes(data))
+    assert recalc.check_file(path).plan.template.id == "annual_plan"  # reading needs no picture
+    with pytest.raises(WorkbookError) as caught:
+        recalc.recalc_file(path)
+    message = str(caught.value)
+    assert message.startswith("damaged_picture.xlsx: the part xl/media/image9.png is damaged")
+    assert "nothing was written" in message
+    assert path.read_bytes() == bytes(data)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["damaged_picture.xlsx", made.name])

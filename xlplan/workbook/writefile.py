@@ -100,7 +100,7 @@ class Package:
 
     # parts
     def read(self, part: str) -> bytes:
-        return self.zf.read(part)
+        return ooxml.read_part(self.zf, part)  # a part missing or damaged: ooxml.PartUnreadable
 
     def tree(self, part: str):
         if part not in self.trees:
@@ -213,7 +213,7 @@ class Package:
                 out.writestr(info, self.serialize(info.filename))
             else:
                 # unchanged: the same bytes, under the same name, date and compression
-                out.writestr(info, self.zf.read(info.filename))
+                out.writestr(info, self.read(info.filename))
         for part in self.added:
             out.writestr(zipfile.ZipInfo(part, date_time=(1980, 1, 1, 0, 0, 0)), self.serialize(part),
                          compress_type=zipfile.ZIP_DEFLATED)
@@ -980,7 +980,7 @@ def _write_edited(zf: zipfile.ZipFile, name: str, edits: Iterable[wbk.Edit], out
     try:
         package = Package(zf, name)
         apply(package, edits)
-    except (KeyError, etree.XMLSyntaxError, ValueError, zipfile.BadZipFile) as exc:
+    except (*ooxml.DAMAGED, KeyError, etree.XMLSyntaxError, ValueError) as exc:
         raise WorkbookError(f"{name}: a part of the workbook cannot be edited ({exc}); "
                             "nothing was written") from None
 
@@ -988,7 +988,10 @@ def _write_edited(zf: zipfile.ZipFile, name: str, edits: Iterable[wbk.Edit], out
         with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
             package.write(z)
 
-    return replace(out, write)
+    try:
+        return replace(out, write)
+    except ooxml.DAMAGED as exc:  # a part the reader never needed (a picture ...) cannot be copied
+        raise WorkbookError(f"{name}: {exc}; nothing was written and the workbook is as it was") from None
 
 
 # -- replacing a file safely ---------------------------------------------------------------------------
