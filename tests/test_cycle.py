@@ -6,6 +6,8 @@ change: the database itself refuses UPDATE and DELETE on it (SQLite and PostgreS
 """
 from __future__ import annotations
 
+import json
+import re
 import zipfile
 
 import openpyxl
@@ -221,6 +223,73 @@ def test_diff_lists_every_changed_input_and_the_totals(cycle):
     assert result.exit_code == 0 and f"计划进度 › {d.inputs[0].cell}" in result.stdout
     result = runner.invoke(app, ["diff", "北区营业部", "--from", "5", "--db", store.url])
     assert result.exit_code == 2 and "version 5 was not received" in result.stderr
+
+
+def test_diff_matches_table_rows_by_their_key_and_reports_inserted_and_removed_rows(cycle):
+    store, sent, folder = cycle
+    data = fixed(sample("annual_plan"))
+    submit(store, fill(sent["北区营业部"], data, folder / "in" / "v1.xlsx"))
+    new_row = {"strategy": "增员育成，扩大平台", "action": "主管训练营", "measure": "两天集训", "owner": "李主任",
+               "in_5": "●", "item": "讲师费", "quantity": 30, "unit_cost": 500, "times": 1}
+    data["actions"].insert(1, new_row)  # in the middle: every row below moves down one
+    data["actions"][5]["quantity"] += 10  # and one figure of a moved row changes
+    moved = data["actions"][5]
+    submit(store, fill(sent["北区营业部"], data, folder / "in" / "v2.xlsx"))
+    d = diff.compare(store, *diff.pick(store, "北区营业部"))
+    assert [(r.kind, r.key) for r in d.rows] == [("inserted", "增员育成，扩大平台 / 主管训练营")]
+    (row,) = d.rows
+    wb = openpyxl.load_workbook(folder / "in" / "v2.xlsx")
+    assert wb[row.sheet][row.cell].value == "增员育成，扩大平台"  # the inserted row's first cell in version 2
+    shown = [v for _, v, _ in row.values]
+    assert "主管训练营" in shown and "两天集训" in shown and 30 in shown and 500 in shown
+    # the rows below the insertion are the same rows: only the changed figure is an input change
+    assert [(c.block, c.row_key, c.old, c.new) for c in d.inputs] == [
+        ("actions.quantity", f"{moved['strategy']} / {moved['action']}", moved["quantity"] - 10, moved["quantity"])]
+    (change,) = d.inputs
+    assert wb[change.sheet][change.cell].value == moved["quantity"]
+
+    # version 3: the first row is removed
+    removed = data["actions"].pop(0)
+    submit(store, fill(sent["北区营业部"], data, folder / "in" / "v3.xlsx"))
+    d = diff.compare(store, *diff.pick(store, "北区营业部"))
+    assert [(r.kind, r.key) for r in d.rows] == [("removed", f"{removed['strategy']} / {removed['action']}")]
+    assert d.inputs == []
+    result = runner.invoke(app, ["diff", "北区营业部", "--db", store.url])
+    assert result.exit_code == 0, result.output
+    assert "1 table rows inserted or removed" in result.stdout and "removed" in result.stdout
+    assert f"{removed['strategy']} / {removed['action']}" in result.stdout
+
+
+def test_rows_without_a_key_are_matched_by_position():
+    def rows(*keys):
+        return {i: {"t.name": {"number": None, "text": k}} if k else {"t.qty": {"number": i, "text": None}}
+                for i, k in enumerate(keys, start=1)}
+
+    # keyed rows follow their key wherever they moved; keyless ones pair up in order
+    pairs, removed, inserted = diff.match_rows(rows("a", None, "b", None), rows("x", "b", None, "a"), ["t.name"])
+    assert sorted(pairs) == [(1, 4), (2, 3), (3, 2)] and removed == [4] and inserted == [1]
+    # a table without key columns: by position
+    pairs, removed, inserted = diff.match_rows(rows("a", "b"), rows("b", "a", "c"), [])
+    assert pairs == [(1, 1), (2, 2)] and removed == [] and inserted == [3]
+
+
+def test_diff_prints_numbers_as_the_workbook_shows_them(cycle):
+    store, sent, folder = cycle
+    v1 = sample("annual_plan")  # with the slip: a stated 6,400 for 64,000
+    submit(store, fill(sent["北区营业部"], v1, folder / "in" / "v1.xlsx"))
+    v2 = json.loads(json.dumps(v1))
+    v2["actions"][0]["stated"] = 64000
+    v2["growth"][0] = 0.15  # a share: shown as 15.0%
+    submit(store, fill(sent["北区营业部"], v2, folder / "in" / "v2.xlsx"))
+    result = runner.invoke(app, ["diff", "北区营业部", "--db", store.url])
+    assert result.exit_code == 0, result.output
+    said = result.stdout
+    assert re.search(r"6,400\s+64,000\s+57,600", said), said
+    assert re.search(r"14\.3%\s+15\.0%\s+0\.7%", said), said
+    assert not re.search(r"\d\.0(?![\d%])", said), said  # no 6400.0: whole numbers print whole
+    assert [diff.shown(v, u) for v, u in ((6400.0, "yuan"), (1234567, "count"), (0.6, "number"), (2.5, "wan"),
+                                           (0.125, "percent"), (None, "yuan"), ("培训", "text"))] == [
+        "6,400", "1,234,567", "0.6", "2.50", "12.5%", "", "培训"]
 
 
 # -- actuals -------------------------------------------------------------------------------

@@ -128,6 +128,25 @@ def test_the_add_in_reads_the_comments_as_json(hq):
     assert client.get("/api/review").status_code == 401
 
 
+def test_the_diff_page_shows_an_inserted_row_as_such_and_values_as_the_workbook_shows_them(hq):
+    store, sent, app, _, folder = hq
+    data = sample("annual_plan")
+    data["actions"].insert(1, {"strategy": "增员育成，扩大平台", "action": "主管训练营", "owner": "李主任",
+                               "item": "讲师费", "quantity": 30, "unit_cost": 500, "times": 1})
+    data["growth"][0] = 0.15
+    submit(store, fill(sent["北区营业部"], data, folder / "in" / "北区营业部-v2.xlsx"))
+    sid = max((s for s in store.submissions() if s["unit"] == "北区营业部"), key=lambda s: s["version"])["id"]
+    client = TestClient(app)
+    login(client)
+    page = client.get(f"/hq/diff/{sid}").text
+    rows = page.split('<table id="rows">', 1)[1].split("</table>", 1)[0]
+    assert rows.count("<tr class=") == 1 and 'class="inserted"' in rows
+    assert "增员育成，扩大平台 / 主管训练营" in rows and "15,000" not in rows and "500" in rows
+    inputs = page.split('<table id="inputs">', 1)[1].split("</table>", 1)[0]
+    assert inputs.count("<tr>") == 2  # the header and the growth rate: the moved rows below are unchanged
+    assert "14.3%" in inputs and "15.0%" in inputs and "0.7%" in inputs
+
+
 def shot(page, name: str):
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)

@@ -729,23 +729,27 @@ def diff_cmd(unit: str = typer.Argument(..., help="the unit"),
     if as_json:
         out.json(d.as_dict())
         return
+    rows = f", {len(d.rows)} table rows inserted or removed" if d.rows else ""
     out.line(f"{unit} {d.template} {d.period}: version {d.old_version} → {d.new_version}: "
-             f"{len(d.inputs)} inputs changed")
+             f"{len(d.inputs)} inputs changed{rows}")
 
     def where(c):
         return f"{c.sheet} › {c.cell}" if c.cell else c.block
 
-    def shown(v):
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else (f"{v:,.2f}" if isinstance(v, float)
-                                                                               else v)
-
+    shown = diff_module.shown
     out.table(["cell", "what", "row", "column", "old", "new", "change"],
-              [[where(c), c.label, c.row_key, c.col_key, shown(c.old), shown(c.new), shown(c.delta)] for c in d.inputs])
+              [[where(c), c.label, c.row_key, c.col_key, shown(c.old, c.unit), shown(c.new, c.unit),
+                shown(c.delta, c.unit)] for c in d.inputs])
+    if d.rows:
+        out.table(["row", "cell", "table", "key", "values"],
+                  [[r.kind, f"{r.sheet} › {r.cell}" if r.cell else "", r.label, r.key or "",
+                    " · ".join(f"{column} {shown(value, unit)}" for column, value, unit in r.values)]
+                   for r in d.rows],
+                  title="table rows inserted or removed")
     if d.totals:
         out.table(["total", "what", "old", "new", "change"],
-                  [[c.block, c.label, shown(c.old), shown(c.new), shown(c.delta)] for c in d.totals],
+                  [[c.block, c.label, shown(c.old, c.unit), shown(c.new, c.unit), shown(c.delta, c.unit)]
+                   for c in d.totals],
                   title="effect on the totals")
 
 

@@ -210,7 +210,7 @@ def hq_cycle(folder: Path, hq_store: store.Store, results: list[recalc.Result], 
     d = diff.compare(hq_store, *diff.pick(hq_store, RETURNED_UNIT))
     for c in d.inputs:
         console.line(f"   diff {RETURNED_UNIT} v{d.old_version}→v{d.new_version}: {c.sheet} › {c.cell} {c.label} "
-                     f"{c.old} → {c.new}")
+                     f"{diff.shown(c.old, c.unit)} → {diff.shown(c.new, c.unit)}")
     # 4. HQ approves every checked plan without errors
     approved = 0
     for sub in hq_store.submissions():

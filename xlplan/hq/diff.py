@@ -5,6 +5,12 @@ the engine recomputed at merge time) and returns a `Diff`: each input or given c
 value differs, with its sheet and cell address in the newer workbook, the old and the new
 value; and each one-cell computed figure (the plan's totals: the year's target, the
 budget, closing headcount ...) that moved, with the difference.
+
+A table's rows are matched by the table's key — its identifying columns as the template
+declares them (`layout.key_columns`: the leading text and choice columns, e.g. strategy and
+action) — so a row inserted in the middle is one inserted row, not a change in every row
+below it; a row whose key cells are blank, or a table without such columns, is matched by
+position. Values print as the workbook shows them (`shown`).
 """
 from __future__ import annotations
 
@@ -12,8 +18,10 @@ from dataclasses import dataclass, field
 
 
 from ..model import XlplanError, text
-from ..template.layout import Layout
+from ..template.layout import Layout, key_columns
 from .store import Store
+
+INSERTED, REMOVED = "inserted", "removed"
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,7 @@ class Change:
     col_key: str | None
     old: object
     new: object
+    unit: str = "number"  # the block's unit: how its values print (`shown`)
 
     @property
     def delta(self) -> float | None:
@@ -43,6 +52,23 @@ class Change:
                 "delta": self.delta}
 
 
+@dataclass(frozen=True)
+class RowChange:
+    """A table row one version has and the other does not (matched by the table's key)."""
+
+    table: str  # the table's name
+    label: str  # its title
+    kind: str  # INSERTED (in the newer version) | REMOVED (from the older one)
+    key: str | None  # the row's identifying text ("培训 / 新人培训"); None where the table has no key
+    sheet: str | None  # where the row is in the version that has it
+    cell: str | None  # its first cell there
+    values: tuple[tuple[str, object, str], ...]  # (column label, value, unit) of its inputs, in column order
+
+    def as_dict(self) -> dict:
+        return {"table": self.table, "label": self.label, "kind": self.kind, "key": self.key, "sheet": self.sheet,
+                "cell": self.cell, "values": [{"column": c, "value": v} for c, v, _ in self.values]}
+
+
 @dataclass
 class Diff:
     unit: str
@@ -52,11 +78,32 @@ class Diff:
     new_version: int
     inputs: list[Change] = field(default_factory=list)
     totals: list[Change] = field(default_factory=list)
+    rows: list[RowChange] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"unit": self.unit, "template": self.template, "period": self.period,
                 "from": self.old_version, "to": self.new_version,
-                "inputs": [c.as_dict() for c in self.inputs], "totals": [c.as_dict() for c in self.totals]}
+                "inputs": [c.as_dict() for c in self.inputs], "totals": [c.as_dict() for c in self.totals],
+                "rows": [r.as_dict() for r in self.rows]}
+
+
+def shown(value, unit: str = "number") -> str:
+    """A value as the workbook shows it: 64,000 (not 64000.0), 11.0% for a share, text as it is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if unit == "percent":
+        return f"{value:.1%}"
+    if unit == "wan":
+        return f"{value:,.2f}"
+    if unit in ("score", "seconds"):
+        return f"{value:,.1f}"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    if unit in ("yuan", "count", "month"):
+        return f"{round(value):,}"
+    return f"{value:,.4f}".rstrip("0").rstrip(".")
 
 
 def _value(row: dict):
@@ -112,22 +159,117 @@ def compare(store: Store, old: dict, new: dict) -> Diff:
         rows[row["submission_id"]][(row["block"], row["row"], row["col"])] = row
     a, b = rows[old["id"]], rows[new["id"]]
     out = Diff(new["unit"], new["template"], new["period"], old["version"], new["version"])
-    for key in sorted(set(a) | set(b)):
-        ra, rb = a.get(key), b.get(key)
+
+    def block_of(name):
+        return template.blocks.get(name) if template else None
+
+    def label_of(name):
+        block = block_of(name)
+        return text(block.label, lang) if block else name
+
+    def unit_of(name):
+        block = block_of(name)
+        return block.unit if block else "number"
+
+    def add(block, r_old, r_new, c, row_key=None):
+        ra, rb = a.get((block, r_old, c)) if r_old else None, b.get((block, r_new, c)) if r_new else None
         va = _value(ra) if ra else None
         vb = _value(rb) if rb else None
         if va == vb:
-            continue
-        ref = b[key] if key in b else a[key]  # the newer version's row where it has one
-        block, r, c = key
-        label = text(template.blocks[block].label, lang) if template and block in template.blocks else block
-        sheet, cell = _cell(layout, block, r, c)
-        change = Change(block, label, sheet, cell, ref["row_key"], ref["col_key"], va, vb)
+            return
+        ref = rb or ra
+        sheet, cell = _cell(layout, block, r_new or r_old, c)
+        change = Change(block, label_of(block), sheet, cell, row_key if row_key is not None else ref["row_key"],
+                        ref["col_key"], va, vb, unit_of(block))
         if ref["role"] in ("input", "given"):
-            out.inputs.append(change)
+            changes.append(((block, r_new or r_old, c), change))
         elif ref["role"] == "computed" and _is_total(template, block):
             out.totals.append(change)
+
+    changes: list[tuple[tuple, Change]] = []
+    tables: dict[str, set[str]] = {}
+    for key in sorted(set(a) | set(b)):
+        block, r, c = key
+        table = _table_of(template, block)
+        if table is not None:
+            tables.setdefault(table, set()).add(block)
+            continue
+        add(block, r, r, c)
+    for table, blocks in sorted(tables.items()):
+        keys = [f"{table}.{name}" for name in key_columns(template, table)] if template else []
+        old_rows, new_rows = _table_rows(a, blocks), _table_rows(b, blocks)
+        pairs, removed, inserted = match_rows(old_rows, new_rows, keys)
+        for i, j in pairs:
+            for block in sorted(blocks):
+                add(block, i, j, 1, _key_text(new_rows[j], keys))
+        for kind, version, found in ((REMOVED, old_rows, removed), (INSERTED, new_rows, inserted)):
+            for i in found:
+                out.rows.append(_row_change(template, layout, lang, table, kind, i, version[i], keys))
+    out.inputs = [change for _, change in sorted(changes, key=lambda item: item[0])]
+    out.rows.sort(key=lambda r: (r.table, r.kind != REMOVED, r.sheet or "", r.cell or ""))
     return out
+
+
+def _table_of(template, block: str) -> str | None:
+    if template is not None and block in template.blocks:
+        return template.blocks[block].table
+    return None
+
+
+def _table_rows(values: dict[tuple, dict], blocks: set[str]) -> dict[int, dict[str, dict]]:
+    """row → {column block: stored value row} of one version's table."""
+    out: dict[int, dict[str, dict]] = {}
+    for (block, r, _c), row in values.items():
+        if block in blocks:
+            out.setdefault(r, {})[block] = row
+    return out
+
+
+def _key_of(row: dict[str, dict], keys: list[str]) -> tuple | None:
+    """A row's key: the text of its key columns; None where they are all blank (or there are none)."""
+    found = tuple(str(_value(row[k])).strip() if k in row else "" for k in keys)
+    return found if any(found) else None
+
+
+def _key_text(row: dict[str, dict], keys: list[str]) -> str | None:
+    key = _key_of(row, keys)
+    return " / ".join(part for part in key if part) if key else None
+
+
+def match_rows(old: dict[int, dict], new: dict[int, dict], keys: list[str]
+               ) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """(pairs of old and new row, removed old rows, inserted new rows). Rows with the same key are
+    paired in their order; rows without a key are paired by position among themselves."""
+    def grouped(rows):
+        groups: dict[tuple | None, list[int]] = {}
+        for r in sorted(rows):
+            groups.setdefault(_key_of(rows[r], keys) if keys else None, []).append(r)
+        return groups
+
+    a, b = grouped(old), grouped(new)
+    pairs, removed, inserted = [], [], []
+    for key in set(a) | set(b):
+        left, right = a.get(key, []), b.get(key, [])
+        pairs += list(zip(left, right))
+        removed += left[len(right):]
+        inserted += right[len(left):]
+    return sorted(pairs, key=lambda p: p[1]), sorted(removed), sorted(inserted)
+
+
+def _row_change(template, layout, lang, table: str, kind: str, r: int, row: dict[str, dict], keys: list[str]
+                ) -> RowChange:
+    section = template.tables.get(table) if template else None
+    order = [b.name for b in section.blocks] if section else sorted(row)
+    values = []
+    for name in order:
+        if name in row and row[name]["role"] in ("input", "given"):
+            block = template.blocks.get(name) if template else None
+            values.append((text(block.label, lang) if block else name, _value(row[name]),
+                           block.unit if block else "number"))
+    first = next((name for name in order if layout is not None and name in layout.places), None)
+    sheet, cell = _cell(layout, first, r, 1) if first else (None, None)
+    title = text(section.title, lang) if section and section.title else table
+    return RowChange(table, title, kind, _key_text(row, keys), sheet, cell, tuple(values))
 
 
 def _is_total(template, block: str) -> bool:

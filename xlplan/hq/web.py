@@ -95,7 +95,8 @@ def create_app(store: Store | str, password: str, lang: str = texts.DEFAULT, bas
 
     def render(request: Request, view: str, s: Session | None, status_code: int = 200, **context) -> HTMLResponse:
         html = page.render(view=view, base=base(request), session=s, t=t, lang=lang, chart=svg.chart,
-                           label=report.label, review_label=review_label, num=_num, quote=quote, **context)
+                           label=report.label, review_label=review_label, num=_num, shown=diff_module.shown,
+                           quote=quote, **context)
         return HTMLResponse(html, status_code=status_code,
                             headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                                                 "img-src 'self' data:; form-action 'self'; "

@@ -33,6 +33,7 @@ from .layout import (
     Layout,
     checks_sheet_title,
     excel_formulas,
+    identifying_blocks,
     layout_for,
     quote,
 )
@@ -201,11 +202,7 @@ def _identifying_columns(template, place) -> int:
     section = place.section
     if section.kind == "rows":
         return UNIT_COL
-    leading = 0
-    for block in section.blocks[:2]:
-        if block.unit not in ("text", "choice"):
-            break
-        leading += 1
+    leading = len(identifying_blocks(section))
     if section.kind == "table":
         return max(leading, 1)
     return UNIT_COL + leading

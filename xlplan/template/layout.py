@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from openpyxl.utils import get_column_letter
 
-from ..model import Section, Template, text
+from ..model import Block, Section, Template, text
 from ..texts import t
 from . import formula
 
@@ -214,6 +214,26 @@ class Layout:
 
 
 # -- derived once per template and language: used by the generator and the reader alike --
+def identifying_blocks(section: Section) -> tuple[Block, ...]:
+    """The blocks that name a section's rows: its leading text and choice columns, at most two
+    (a table's strategy and action, a market and its category). They are frozen on screen,
+    repeated on every printed page, and a table's key when versions of a plan are compared."""
+    out = []
+    for block in section.blocks[:2]:
+        if block.unit not in ("text", "choice"):
+            break
+        out.append(block)
+    return tuple(out)
+
+
+def key_columns(template: Template, table: str) -> tuple[str, ...]:
+    """The key of a table's rows: the column names of its identifying blocks ("strategy", "action")."""
+    section = template.tables.get(table)
+    if section is None:
+        return ()
+    return tuple(block.name.split(".", 1)[-1] for block in identifying_blocks(section))
+
+
 @functools.lru_cache(maxsize=32)
 def layout_for(template: Template, lang: str) -> Layout:
     return Layout(template, lang)
