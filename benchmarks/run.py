@@ -1,17 +1,20 @@
 """xlplan's benchmarks, each measured against its baseline in the same run.
 
-    .venv/bin/python benchmarks/run.py                   # N = 500, 2,000, 10,000
-    .venv/bin/python benchmarks/run.py --sizes 200 --quick
+    .venv/bin/python benchmarks/run.py                   # N = 500 and 2,000
+    .venv/bin/python benchmarks/run.py --sizes 200 --runs 0 --generate 0
 
 - merge: `xlplan merge` into SQLite against (a) the obvious script, a loop of
   `pandas.read_excel(sheet_name=None)` (openpyxl) concatenating every sheet, and (b) the
   floor, opening each zip and reading every part. Wall time, files per second and peak
   memory (resident set of the whole process tree, sampled every 20 ms), on the
-  synthetic set (benchmarks/synth.py) and on the same files saved again by LibreOffice,
-  as files from other programs arrive.
-  The pandas loop takes about half a second a file, so above --baseline-files it is
-  timed on an even sample of that many files and its rate is reported; the loop is
-  linear in the number of files.
+  synthetic set (benchmarks/synth.py) and on the same set as LibreOffice writes it,
+  as files from other programs arrive (--resaved: LibreOffice's save of each template's
+  base workbook varied as the synthetic set is, or every file converted). Before a
+  re-saved set is measured, a sample of its files must read exactly as their synthetic
+  originals (values, findings, status).
+  The pandas loop takes about a fifth of a second a file, so it is timed on an even
+  sample of --baseline-files files and its rate is reported; the loop is linear in the
+  number of files.
 - where a merge's time goes: files/s against the number of worker processes (1, 2 and
   every core), the main process's CPU time per file, the writer process's and the
   workers' (getrusage), and the CPU time of `merge.process` per annual plan and per
@@ -20,7 +23,10 @@
   through the add-in's Recalculate endpoint (book JSON in, actions out).
 - custom function: one call through the add-in server.
 - generate: personalised workbooks per second, as `xlplan new` makes them.
-Results go to stdout and to benchmarks/RESULTS.md.
+
+The run writes its report itself: benchmarks/RESULTS.md (every figure, and the bars of
+issue 17 met or missed, judged from the figures), benchmarks/results.json (the same
+figures as data) and the figures in README.md's Benchmarks section, between its markers.
 """
 from __future__ import annotations
 
@@ -146,24 +152,28 @@ def bench_merge(files: list[Path], work: Path, baseline_files: int) -> dict:
     }
 
 
-def resaved_from_bases(n: int, work: Path) -> list[Path]:
-    """The synthetic set made from each template's base workbook as LibreOffice saves it: LibreOffice's
-    XML (its attributes, shared strings, formula text) with each unit's figures and slips, as synth
-    varies them. Two conversions instead of n, for when converting every file takes too long; the
-    values of computed cells kept in the files are then the base's, which the merge never reads."""
-    from xlplan import libreoffice
+def verify_resaved(synthetic: list[Path], resaved: list[Path], sample: int = 6) -> int:
+    """A re-saved set must hold what the synthetic set holds: for an even sample of files, each
+    re-saved file gives the same plan values, findings and status as its synthetic original.
 
-    original = synth._base
+    Stops the run, naming the file, when one does not: a benchmark on files that read
+    differently would measure something else."""
+    import datetime as dt
 
-    def resaved_base(template_id, folder):
-        path, cells = original(template_id, folder)
-        return libreoffice.recalculate([path], folder / "lo-base")[0], cells
+    from xlplan.hq import merge
 
-    synth._base = resaved_base
-    try:
-        return synth.make(work / f"resaved-bases-{n}", n)
-    finally:
-        synth._base = original
+    received = dt.datetime(2027, 1, 1)
+    step = max(1, len(synthetic) // sample)
+    checked = 0
+    for original, copy in list(zip(synthetic, resaved))[::step][:sample]:
+        a = merge.process(original.name, original.read_bytes(), received)
+        b = merge.process(copy.name, copy.read_bytes(), received)
+        same_findings = [f[:2] + f[3:] for f in a.findings] == [f[:2] + f[3:] for f in b.findings]
+        if (a.status, a.unit, a.values) != (b.status, b.unit, b.values) or not same_findings:
+            raise SystemExit(f"{copy}: reads differently from {original.name} ({b.status} against {a.status}, "
+                             f"{len(b.findings)} findings against {len(a.findings)}); not measured")
+        checked += 1
+    return checked
 
 
 # -- where a merge's time goes ------------------------------------------------------------------
@@ -320,33 +330,105 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
 
 
-def report(merges, rec, gen, command, workers=(), cpu=None) -> str:
-    lines = [f"Command: `{command}`", "", f"Machine: {machine()}", "",
-             "| files | set | xlplan merge | files/s | peak memory | pandas loop (files/s) | × faster than pandas "
+# The bars of issue 17 (merge near the limit), judged from the figures of one run
+SPEEDUP_BARS = {500: 10.0, 2000: 20.0}  # × the pandas loop, on re-saved files
+WORKER_CPU_BAR_MS = 5.0  # merge.process CPU per annual plan
+MAIN_BAR_MS = 1.0  # main-process CPU per file, with every worker count measured
+FLAT_MEMORY = 1.10  # peak memory at the largest N at most 10 % above the smallest N's
+
+
+def bars(results: dict) -> list[dict]:
+    """Each bar: what it asks, the figure measured, and met (True/False) or None when not measured."""
+    out = []
+    resaved = {m["n"]: m for m in results["merges"] if m["set"] != "synthetic"}
+    for n, bar in SPEEDUP_BARS.items():
+        m = resaved.get(n)
+        out.append({"bar": f"merge ≥ {bar:.0f}× the pandas loop at N = {n:,} (re-saved files)",
+                    "figure": f"{m['vs_pandas']:.1f}×" if m else "not measured",
+                    "met": m["vs_pandas"] >= bar if m else None})
+    cpu = results.get("cpu") or {}
+    for name, found in cpu.items():
+        median = found["annual_plan"]["median_ms"]
+        out.append({"bar": f"≤ {WORKER_CPU_BAR_MS:.0f} ms of worker CPU per annual plan ({name} files)",
+                    "figure": f"{median:.2f} ms (median)", "met": median <= WORKER_CPU_BAR_MS})
+    for w in results.get("workers") or ():
+        out.append({"bar": f"≤ {MAIN_BAR_MS:.0f} ms of main-process CPU per file, {w['workers']} worker(s)",
+                    "figure": f"{w['main_ms']:.2f} ms", "met": w["main_ms"] <= MAIN_BAR_MS})
+    by_set: dict[str, dict[int, float]] = {}
+    for m in results["merges"]:
+        by_set.setdefault(m["set"], {})[m["n"]] = m["merge_mib"]
+    for name, peaks in by_set.items():
+        if len(peaks) < 2:
+            out.append({"bar": f"peak memory flat in N ({name})", "figure": "one size only", "met": None})
+            continue
+        small, large = min(peaks), max(peaks)
+        growth = peaks[large] / peaks[small]
+        out.append({"bar": f"peak memory flat in N ({name}: at most {FLAT_MEMORY - 1:.0%} more at N = {large:,} "
+                           f"than at {small:,})",
+                    "figure": f"{peaks[small]:.0f} → {peaks[large]:.0f} MiB ({growth - 1:+.0%})",
+                    "met": growth <= FLAT_MEMORY})
+    return out
+
+
+def verdict(met: bool | None) -> str:
+    return {True: "met", False: "**missed**", None: "not measured"}[met]
+
+
+def figures_table(results: dict) -> list[str]:
+    """The merge table, as the README and RESULTS.md show it."""
+    lines = ["| files | set | xlplan merge | files/s | peak memory | pandas loop (files/s) | × pandas "
              "| unzip floor | × floor |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for m in merges:
+    for m in results["merges"]:
         lines.append(f"| {m['n']:,} | {m['set']} | {m['merge_s']:.1f} s | {m['merge_rate']:.0f} | {m['merge_mib']:.0f} MiB "
-                     f"| {m['pandas_rate']:.2f} ({m['pandas_files']} files; ≈ {m['pandas_s_for_n']:.0f} s for all) "
+                     f"| {m['pandas_rate']:.2f} ({m['pandas_files']} files) "
                      f"| {m['vs_pandas']:.1f}× | {m['floor_s']:.1f} s | {m['vs_floor']:.1f}× |")
-    if workers:
-        lines += ["", f"Files/s against worker processes ({workers[0]['n']:,} files of the last set above, "
-                      "merge.merge into SQLite; "
-                      "CPU time per file from getrusage):", "",
-                  "| workers | files/s | main process CPU/file | writer process CPU/file | workers' CPU/file "
-                  "| peak memory |",
-                  "|---:|---:|---:|---:|---:|---:|"]
-        for w in workers:
-            lines.append(f"| {w['workers']} | {w['rate']:.0f} | {w['main_ms']:.2f} ms | {w['writer_ms']:.2f} ms "
-                         f"| {w['workers_ms']:.2f} ms | {w['peak_mib']:.0f} MiB |")
-    if cpu:
+    return lines
+
+
+def workers_table(results: dict) -> list[str]:
+    workers = results.get("workers") or ()
+    if not workers:
+        return []
+    return ["| workers | files/s | main process CPU/file | writer process CPU/file | workers' CPU/file "
+            "| peak memory |", "|---:|---:|---:|---:|---:|---:|",
+            *(f"| {w['workers']} | {w['rate']:.0f} | {w['main_ms']:.2f} ms | {w['writer_ms']:.2f} ms "
+              f"| {w['workers_ms']:.2f} ms | {w['peak_mib']:.0f} MiB |" for w in workers)]
+
+
+def cpu_table(results: dict) -> list[str]:
+    cpu = results.get("cpu") or {}
+    if not cpu:
+        return []
+    lines = ["| set | annual plan (median / mean) | scorecard (median / mean) |", "|---|---:|---:|"]
+    for name, found in cpu.items():
+        a, k = found["annual_plan"], found["kpi_scorecard"]
+        lines.append(f"| {name} | {a['median_ms']:.2f} / {a['mean_ms']:.2f} ms ({a['files']} files) "
+                     f"| {k['median_ms']:.2f} / {k['mean_ms']:.2f} ms ({k['files']} files) |")
+    return lines
+
+
+def bars_table(results: dict) -> list[str]:
+    return ["| bar (issue 17) | measured | |", "|---|---:|---|",
+            *(f"| {b['bar']} | {b['figure']} | {verdict(b['met'])} |" for b in results["bars"])]
+
+
+def report(results: dict) -> str:
+    """RESULTS.md: every figure of the run, and the bars met or missed."""
+    lines = [f"Run of {results['started']} to {results['ended']} UTC on commit {results['commit']}; "
+             f"load average {results['load'][0]:.1f} at the start, {results['load'][1]:.1f} at the end.", "",
+             f"Command: `{results['command']}`", "", f"Machine: {results['machine']}", "",
+             "Merge (`xlplan merge` into SQLite, every core) against the pandas loop and the unzip floor, "
+             "in the same run:", "", *figures_table(results)]
+    if results.get("workers"):
+        w = results["workers"][0]
+        lines += ["", f"Files/s against worker processes ({w['n']:,} files of the {results['workers_set']} set, "
+                      "merge.merge into SQLite; CPU time per file from getrusage, start-up included):", "",
+                  *workers_table(results)]
+    if results.get("cpu"):
         lines += ["", "CPU time of `merge.process` per file (read, recompute, check, long form; one process, "
-                      "time.process_time):", "", "| set | annual plan (median / mean) | scorecard (median / mean) |",
-                  "|---|---:|---:|"]
-        for name, found in cpu.items():
-            a, k = found["annual_plan"], found["kpi_scorecard"]
-            lines.append(f"| {name} | {a['median_ms']:.2f} / {a['mean_ms']:.2f} ms ({a['files']} files) "
-                         f"| {k['median_ms']:.2f} / {k['mean_ms']:.2f} ms ({k['files']} files) |")
+                      "time.process_time):", "", *cpu_table(results)]
+    rec, gen = results.get("recalc"), results.get("generate")
     if rec:
         lines += ["", "| recalculate a full annual plan | median | 95th percentile |", "|---|---:|---:|",
                   f"| `xlplan recalc` in process (file in, file out) | {rec['file'][0] * 1000:.0f} ms | {rec['file'][1] * 1000:.0f} ms |",
@@ -356,48 +438,106 @@ def report(merges, rec, gen, command, workers=(), cpu=None) -> str:
     if gen:
         lines += ["", f"Generate: {gen['n']} personalised annual plans in {gen['seconds']:.1f} s "
                       f"({gen['rate']:.1f} workbooks/s); one `xlplan new` command {gen['cli_s']:.2f} s."]
+    lines += ["", "Against the bars of issue 17 (judged by benchmarks/run.py from the figures above):", "",
+              *bars_table(results)]
     return "\n".join(lines) + "\n"
+
+
+README_START = "<!-- benchmarks/run.py: figures -->"
+README_END = "<!-- end of benchmarks/run.py's figures -->"
+
+
+def readme_figures(results: dict) -> str:
+    """The README's figures: written by the run between two markers, never typed by hand."""
+    lines = [README_START, "",
+             f"Run of {results['started']} UTC on commit {results['commit']} ({results['machine']}; load average "
+             f"{results['load'][0]:.1f} at the start); `{results['command']}`:", "",
+             *figures_table(results)]
+    if results.get("workers"):
+        lines += ["", f"{results['workers'][0]['n']:,} {results['workers_set']} files by number of worker processes "
+                      "(CPU time per file):", "", *workers_table(results)]
+    if results.get("cpu"):
+        lines += ["", "CPU time of `merge.process` per file:", "", *cpu_table(results)]
+    lines += ["", *bars_table(results), "", README_END]
+    return "\n".join(lines)
+
+
+def update_readme(path: Path, results: dict) -> bool:
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    path.write_text(text[:start] + readme_figures(results) + text[end + len(README_END):], encoding="utf-8")
+    return True
+
+
+def commit() -> str:
+    try:
+        found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                               text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        return found + (" with uncommitted changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime())
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="500,2000,10000")
-    parser.add_argument("--baseline-files", type=int, default=200,
+    parser.add_argument("--sizes", default="500,2000")
+    parser.add_argument("--baseline-files", type=int, default=100,
                         help="files the pandas loop is timed on, at most")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--cpu-files", type=int, default=150, help="files per template timed for CPU per file")
-    parser.add_argument("--no-resaved", action="store_true", help="skip the set saved again by LibreOffice")
-    parser.add_argument("--resaved-from-bases", type=lambda v: {int(x) for x in v.split(",") if x}, default=set(),
-                        help="sizes whose re-saved set is made from LibreOffice's save of the base workbooks "
-                             "(two conversions) rather than by converting every file")
+    parser.add_argument("--resaved", choices=("bases", "each", "none"), default="bases",
+                        help="the set saved by LibreOffice: its save of each template's base workbook varied "
+                             "as the synthetic set is (two conversions; default), every file converted, or none")
     parser.add_argument("--generate", type=int, default=500)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "xlplan-bench")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
+    parser.add_argument("--readme", type=Path, default=ROOT / "README.md",
+                        help="README whose figures (between its two markers) are replaced; '' for none")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    merges, sets = [], {}
+    command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    results: dict = {"started": now(), "commit": commit(), "command": command.strip(), "machine": machine(),
+                     "merges": []}
+    load_start = os.getloadavg()[0]
+    sets: dict[int, dict[str, list[Path]]] = {}
     for n in [int(s) for s in args.sizes.split(",") if s]:
         files = synth.make(args.work / f"submissions-{n}", n)
         sets[n] = {"synthetic": files}
-        if n in args.resaved_from_bases:
-            sets[n]["re-saved (bases)"] = resaved_from_bases(n, args.work)
-        elif not args.no_resaved:
+        if args.resaved == "bases":
+            sets[n]["re-saved"] = synth.make(args.work / f"resaved-bases-{n}", n, resaved_bases=True)
+        elif args.resaved == "each":
             sets[n]["re-saved"] = synth.resaved(files, args.work / f"resaved-{n}")
+        if "re-saved" in sets[n]:
+            verify_resaved(files, sets[n]["re-saved"])
         for name, found in sets[n].items():
-            merges.append({"set": name, **bench_merge(found, args.work, args.baseline_files)})
-            print(json.dumps(merges[-1]), flush=True)
+            results["merges"].append({"set": name, **bench_merge(found, args.work, args.baseline_files)})
+            print(json.dumps(results["merges"][-1]), flush=True)
     largest = max(sets)
-    sweep = list(sets[largest].values())[-1][0].parent  # the re-saved set, if measured
+    results["workers_set"] = list(sets[largest])[-1]  # the re-saved set, if measured
     counts = sorted({1, 2, os.cpu_count() or 1})
-    workers = bench_workers(sweep, args.work, counts)
-    cpu = {name: bench_process_cpu(found[0].parent, args.cpu_files) for name, found in sets[largest].items()}
-    print(json.dumps(cpu), flush=True)
-    rec = bench_recalc(args.work, args.runs) if args.runs else None
-    gen = bench_generate(args.work, args.generate) if args.generate else None
-    command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = report(merges, rec, gen, command.strip(), workers, cpu)
+    results["workers"] = bench_workers(sets[largest][results["workers_set"]][0].parent, args.work, counts)
+    results["cpu"] = {name: bench_process_cpu(found[0].parent, args.cpu_files) for name, found in sets[largest].items()}
+    print(json.dumps(results["cpu"]), flush=True)
+    results["recalc"] = bench_recalc(args.work, args.runs) if args.runs else None
+    results["generate"] = bench_generate(args.work, args.generate) if args.generate else None
+    results["ended"] = now()
+    results["load"] = (load_start, os.getloadavg()[0])
+    results["bars"] = bars(results)
+    text = report(results)
     print(text)
     args.output.write_text(text, encoding="utf-8")
+    args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.readme and str(args.readme) and not update_readme(args.readme, results):
+        print(f"{args.readme}: no figures markers ({README_START}); not updated", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -27,26 +27,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xlplan.model import text  # noqa: E402
 from xlplan.template import generate, spec  # noqa: E402
 from xlplan.template.layout import Layout  # noqa: E402
+from xlplan.workbook import ooxml  # noqa: E402
 
 PLACEHOLDER = "UNITPLACEHOLDER"
 # block → rows to scale (None: all): money figures scale together, so what adds up still does
-SCALED = {"target_month": None, "region_plan": None, "actual_month": None, "hq_target": None,
+SCALED = {"target_month": None, "region_plan": None, "actual_month": None,
           "target": {1, 2}, "base": {1, 2}, "seg_productivity": None,
           "markets.target": None, "markets.premium_per_policy": None,
           "staff.planned_sales": None, "staff.actual_sales": None}
 # block whose first cell gets the slip, per template
 SLIP = {"annual_plan": "region_plan", "kpi_scorecard": "staff.chats_answered"}
 CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(?:<v>([^<]*)</v>)?</c>)')
+CELL_TYPE = re.compile(r'\bt="(\w+)"')
 # the time a workbook is saved, in its document properties: fixed, so that a set is the same bytes
 # whenever it is made and the re-saved copies stay in their cache
 SAVED_AT = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 def _base(template_id: str, folder: Path) -> tuple[Path, dict[str, dict[str, str]]]:
-    """A filled workbook with a placeholder unit, and sheet part → {address: block} of the inputs
+    """A filled workbook with a placeholder unit, and sheet title → {address: block} of the inputs
     that scale or slip."""
     data = json.loads((ROOT / "workbooks" / "samples" / f"{template_id}.json").read_text(encoding="utf-8"))
     params = data.pop("params", {})
@@ -59,30 +60,33 @@ def _base(template_id: str, folder: Path) -> tuple[Path, dict[str, dict[str, str
     template = spec.load(template_id, cycle.template_params())
     path = generate.write(template, cycle, folder / f"base_{template_id}.xlsx", data)
     layout = Layout(template, "zh")
-    sheets = [text(s.title, "zh") for s in template.sheets]
     scaled: dict[str, dict[str, str]] = {}
     for name, block in template.blocks.items():
         if block.role == "computed" or (name not in SCALED and name != SLIP[template_id]):
             continue
         place = layout.places[name]
-        part = f"xl/worksheets/sheet{sheets.index(place.sheet) + 1}.xml"
         for r in range(place.nrows):
             if name not in SCALED and r > 0 or SCALED.get(name) is not None and r + 1 not in SCALED[name]:
                 continue
             for c in range(place.ncols):
-                sheet_cells = scaled.setdefault(part, {})
-                sheet_cells[layout.address(name, r + 1, c + 1)[1]] = name
+                scaled.setdefault(place.sheet, {})[layout.address(name, r + 1, c + 1)[1]] = name
     return path, scaled
 
 
 def _vary(xml: str, cells: dict[str, str], factor: float, slip: str | None) -> str:
-    """Inputs scaled by `factor`; the first cell of block `slip` (if any) 7 off."""
+    """Inputs scaled by `factor`; the first cell of block `slip` (if any) 7 off.
+
+    Only a number's <v> changes: a cell of another type (t="s" holds the index of a shared
+    string, t="str" a formula's text) and a formula cell are left as they are."""
     slipped = False
 
     def replace(m):
         nonlocal slipped
         address, attrs, value = m.group(1), m.group(2), m.group(3)
         if address not in cells or value in (None, ""):
+            return m.group(0)
+        kind = CELL_TYPE.search(attrs)
+        if kind and kind.group(1) != "n":
             return m.group(0)
         try:
             number = float(value)
@@ -97,24 +101,34 @@ def _vary(xml: str, cells: dict[str, str], factor: float, slip: str | None) -> s
     return CELL.sub(replace, xml)
 
 
-def make(folder: Path, n: int, seed: int = 2027) -> list[Path]:
-    """n submissions in `folder` (made once; reused when already there)."""
+def make(folder: Path, n: int, seed: int = 2027, resaved_bases: bool = False) -> list[Path]:
+    """n submissions in `folder` (made once; reused when already there).
+
+    With `resaved_bases`, each template's base workbook is first saved by LibreOffice and
+    that file is varied: LibreOffice's XML (shared strings, its attributes and formula
+    text) with each unit's figures, two conversions instead of n. The values LibreOffice
+    cached in computed cells are then the base's, which a merge never reads."""
     folder = Path(folder)
-    done = folder / f".complete-{n}-{seed}-{version()}"
+    done = folder / f".complete-{n}-{seed}-{'lo-' if resaved_bases else ''}{version()}"
     files = sorted(folder.glob("*.xlsx"))
     if done.exists() and len(files) == n:
         return files
     folder.mkdir(parents=True, exist_ok=True)
-    for old in files:
+    for old in [*files, *folder.glob(".complete-*")]:
         old.unlink()
     rng = random.Random(seed)
     bases = {}
     for template_id in ("annual_plan", "kpi_scorecard"):
         path, cells = _base(template_id, folder.parent)
+        if resaved_bases:
+            from xlplan import libreoffice
+
+            path = libreoffice.recalculate([path], folder.parent / "lo-base")[0]
         with zipfile.ZipFile(path) as zf:
             parts = {info.filename: zf.read(info.filename) for info in zf.infolist()}
+            sheet_parts = ooxml.sheet_parts(zf)
         parts["docProps/core.xml"] = SAVED_AT.sub(b"2027-01-01T00:00:00Z", parts["docProps/core.xml"])
-        bases[template_id] = (parts, cells)
+        bases[template_id] = (parts, {sheet_parts[sheet]: found for sheet, found in cells.items()})
     out = []
     made = {template_id: 0 for template_id in bases}
     for i in range(n):
@@ -139,8 +153,11 @@ def make(folder: Path, n: int, seed: int = 2027) -> list[Path]:
 
 
 def version() -> str:
-    """This file's hash: a set made by an older synth.py is made again."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    """The hash of this file, the templates and their samples: a set made from older ones is made again."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted([*(ROOT / "templates").rglob("*.yaml"), *(ROOT / "workbooks" / "samples").glob("*.json")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def resaved(files: list[Path], folder: Path, cache: Path | None = None, batch: int = 20,

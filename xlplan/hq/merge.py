@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import glob
 import hashlib
 import io
@@ -107,45 +108,58 @@ def long_form(result: recalc.Result) -> tuple[tuple, ...]:
     Table rows with no input at all are left out: a template's 30 empty action rows
     would otherwise store 30 rows of zeros each.
     """
-    template, lang = result.plan.template, result.plan.lang
-    blocks = template.blocks
-    labels = {name: dim.labels.get(lang) or next(iter(dim.labels.values())) for name, dim in template.dims.items()}
-    quarters = labels.get("quarter", ())
+    keys, quarters = _long_form_keys(result.plan.template, result.plan.lang)
     out: list[tuple] = []
+    append = out.append
     for name, grid in result.values.items():
-        block = blocks.get(name)
-        role = block.role if block else "computed"
-        row_labels = labels.get(block.rows, ()) if block and block.rows else ()
-        col_labels = labels.get(block.cols, ()) if block and block.cols else (quarters if name.endswith("_q") else ())
+        # a grid the template does not declare: no axis labels, but a quarterly one's quarters
+        role, row_labels, col_labels = keys.get(name) or ("computed", (), quarters if name.endswith("_q") else ())
         for r, row in enumerate(grid, start=1):
             row_key = row_labels[r - 1] if r <= len(row_labels) else None
             for c, v in enumerate(row, start=1):
                 if v is None or v == "":
                     continue
-                col_key = col_labels[c - 1] if c <= len(col_labels) else None
-                out.append((name, r, c, row_key, col_key, *_cell(v), role))
+                append((name, r, c, row_key, col_labels[c - 1] if c <= len(col_labels) else None, *_cell(v), role))
     used = _used_rows(result)
     for name, column in result.tables.items():
-        block = blocks.get(name)
-        role = block.role if block else "computed"
-        rows_used = used.get(name.split(".", 1)[0], set())
-        for i in sorted(rows_used):
-            v = column[i - 1] if i <= len(column) else None
+        role = keys[name][0] if name in keys else "computed"
+        rows = used.get(name.split(".", 1)[0], ())
+        for i, v in zip(rows, [column[i - 1] if i <= len(column) else None for i in rows]):
             if v is not None and v != "":
-                out.append((name, i, 1, None, None, *_cell(v), role))
+                append((name, i, 1, None, None, *_cell(v), role))
     return tuple(out)
 
 
-def _used_rows(result: recalc.Result) -> dict[str, set[int]]:
+@functools.lru_cache(maxsize=64)
+def _long_form_keys(template, lang: str) -> tuple[dict[str, tuple[str, tuple, tuple]], tuple]:
+    """Block → (role, row keys, column keys), the labels of its axes in the plan's language; and the quarters'."""
+    labels = {name: tuple(dim.labels.get(lang) or next(iter(dim.labels.values())))
+              for name, dim in template.dims.items()}
+    quarters = labels.get("quarter", ())
+    out = {}
+    for name, block in template.blocks.items():
+        rows = labels.get(block.rows, ()) if block.rows else ()
+        cols = labels.get(block.cols, ()) if block.cols else (quarters if name.endswith("_q") else ())
+        out[name] = (block.role, rows, cols)
+    return out, quarters
+
+
+def _used_rows(result: recalc.Result) -> dict[str, list[int]]:
+    """Table → its rows holding an input, in order."""
     used: dict[str, set[int]] = {}
     for name, column in result.plan.tables.items():
         rows = used.setdefault(name.split(".", 1)[0], set())
-        rows.update(i for i, v in enumerate(column, start=1) if v not in (None, ""))
-    return used
+        rows.update(i for i, v in enumerate(column, start=1) if v is not None and v != "")
+    return {table: sorted(rows) for table, rows in used.items()}
 
 
 def _cell(v) -> tuple[float | None, str | None]:
     """(number, text) of a value that is not blank (the callers pass over blanks)."""
+    kind = type(v)
+    if kind is float or kind is int:  # the common case first
+        return (float(v), None) if v - v == 0 else (None, "#NUM!")
+    if kind is str:
+        return None, v.replace("\x00", "") if "\x00" in v else v  # a NUL character: no database stores it
     if isinstance(v, XlErr):
         return None, v.code
     if isinstance(v, bool):
@@ -493,7 +507,7 @@ class Writer:
 def _write_batches(url: str, options: dict, pipe) -> None:
     """The writer process: Store.add for each batch received, until None."""
     try:
-        store = Store(url, **options)
+        store = Store(url, **options).for_appending()
     except StoreError as exc:
         batch = pipe.recv()
         while batch is not None:

@@ -428,6 +428,15 @@ def _sqlite_settings(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_appending(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA cache_size=-{APPENDING_CACHE_KIB}")
+    cursor.close()
+
+
+APPENDING_CACHE_KIB = 8192
+
+
 class Store:
     """One database of submissions. Open with `Store(url)`; the schema is brought up to date."""
 
@@ -453,6 +462,15 @@ class Store:
             self.migrate()
         except OperationalError as exc:
             raise StoreError(f"{self.display_url}: cannot open the database ({exc.orig})") from None
+
+    def for_appending(self) -> "Store":
+        """This store with SQLite's page cache kept small: for a process that only appends (the
+        merge's writer), whose inserts touch the last pages of each table and index, so the
+        large cache readers want would only grow with the database (memory not flat in N)."""
+        if self.engine.url.get_backend_name() == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_appending)
+            self.engine.dispose()  # connections opened before take the setting when opened again
+        return self
 
     @property
     def shared(self) -> bool:
