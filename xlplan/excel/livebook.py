@@ -30,20 +30,12 @@ import sys
 from ..template.layout import META_SHEET
 from ..template.xlfuncs import XlErr
 from ..workbook import writeback as wbk
+from ..workbook.ooxml import column_letters, row_col
 from .bookjson import BookJsonSource
 
 DESKTOP_COM = sys.platform == "win32"  # Excel for Mac through AppleScript has no FormatConditions
 LEGACY_MARK = "=TRUE"  # the formula of marks made before writeback.MARK_FORMULA
 XL_EXPRESSION = 2  # Excel's XlFormatConditionType.xlExpression
-
-
-def split(address: str) -> tuple[int, int]:
-    """"C7" → (7, 3)."""
-    letters = "".join(ch for ch in address if ch.isalpha())
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch.upper()) - 64
-    return int(address[len(letters):]), col
 
 
 def cell_value(value):
@@ -64,9 +56,9 @@ def apply(book, source: BookJsonSource, edits: list) -> int:
     cells: dict[str, dict[tuple[int, int], object]] = {}
     for e in edits:
         if isinstance(e, wbk.CachedValue) and e.sheet in source.sheet_names():
-            cells.setdefault(e.sheet, {})[split(e.address)] = cell_value(e.value)
+            cells.setdefault(e.sheet, {})[row_col(e.address)] = cell_value(e.value)
         elif isinstance(e, wbk.RestoreFormula) and e.sheet in source.sheet_names():
-            cells.setdefault(e.sheet, {})[split(e.address)] = e.formula  # Excel reads "=..." as a formula
+            cells.setdefault(e.sheet, {})[row_col(e.address)] = e.formula  # Excel reads "=..." as a formula
     written = write_cells(book, cells)
     for e in edits:
         if isinstance(e, wbk.ChecksRows):
@@ -131,7 +123,7 @@ def meta_row(source: BookJsonSource, key: str) -> int:
 # -- the Checks sheet ---------------------------------------------------------------------------
 def fill_checks(book, source: BookJsonSource, edit: wbk.ChecksRows) -> None:
     width = len(edit.columns)
-    last_column = chr(64 + width)
+    last_column = column_letters(width)
     first = edit.first_row
     if edit.sheet not in source.sheet_names():
         book.sheets.add(edit.sheet, after=book.sheets[-1])
@@ -145,14 +137,14 @@ def fill_checks(book, source: BookJsonSource, edit: wbk.ChecksRows) -> None:
     ws.range(f"A{first}").value = [list(row.values) for row in edit.rows]
     start = 0
     rows = edit.rows
-    sev = chr(65 + edit.columns.index("severity"))
+    sev = column_letters(edit.columns.index("severity") + 1)
     for i in range(1, len(rows) + 1):  # one fill per run of the same severity
         if i == len(rows) or rows[i].severity != rows[start].severity:
             severity = rows[start].severity
             if severity:
                 ws.range(f"{sev}{first + start}:{sev}{first + i - 1}").color = "#" + wbk.COLOURS[severity]
             start = i
-    link_column = chr(65 + edit.columns.index("cell"))
+    link_column = column_letters(edit.columns.index("cell") + 1)
     for i, row in enumerate(rows):
         if row.link:
             text = row.values[edit.columns.index("cell")]

@@ -29,6 +29,7 @@ from ..workbook import recalculation as recalc
 from ..workbook import writeback
 from ..workbook.plan import Plan
 from ..workbook.plan import cell_value as shown_value
+from ..workbook.ooxml import row_col
 from ..workbook.recalculation import Result
 from . import livebook
 from .bookjson import BookJsonSource, plan_from_book
@@ -62,7 +63,7 @@ def book_edits(source: BookJsonSource, result: Result) -> list:
     def shown(sheet, address):
         if sheet not in source.sheet_names():
             return None
-        r, c = livebook.split(address)
+        r, c = row_col(address)
         return shown_value(source.grid(sheet), r, c)
 
     return writeback.edits(result, shown)

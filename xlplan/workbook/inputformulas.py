@@ -14,6 +14,7 @@ import re
 from typing import Callable
 
 from ..template.xlfuncs import XlErr
+from . import ooxml
 
 TOKEN = re.compile(r"""\s*(?:
     (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
@@ -147,9 +148,7 @@ class _Parser:
             sheet = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
         else:
             sheet = self.sheet
-        col = 0
-        for ch in m.group("col").upper():
-            col = col * 26 + ord(ch) - 64
+        col = ooxml.column_number(m.group("col").upper())
         value = self.lookup(sheet, int(m.group("row")), col, self.depth + 1)
         if isinstance(value, XlErr):
             raise value

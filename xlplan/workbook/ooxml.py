@@ -173,7 +173,12 @@ def as_transitional(zf: zipfile.ZipFile) -> bytes:
 # -- cell addresses --------------------------------------------------------------------
 def address(row: int, col: int) -> str:
     """(5, 3) → "C5"."""
-    return f"{get_column_letter(col)}{row}"
+    return f"{column_letters(col)}{row}"
+
+
+def column_letters(col: int) -> str:
+    """3 → "C"."""
+    return get_column_letter(col)
 
 
 def row_col(a1: str) -> tuple[int, int]:

@@ -65,14 +65,6 @@ def clean_text(s: str) -> str:
     return BAD_XML_CHARS.sub("", str(s))[:MAX_CELL_TEXT]
 
 
-def column_letters(col: int) -> str:
-    s = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        s = chr(65 + rem) + s
-    return s
-
-
 # -- the package -------------------------------------------------------------------------------
 class Package:
     """An .xlsx opened for editing: parts parsed on demand, written back only when changed."""
@@ -268,7 +260,7 @@ class Sheet:
             ref = cell.get("r")
             col = ooxml.row_col(ref)[1] if ref else last + 1
             if not ref:
-                cell.set("r", f"{column_letters(col)}{r}")
+                cell.set("r", f"{ooxml.column_letters(col)}{r}")
             last = col
             if col == c:
                 return cell
@@ -402,7 +394,7 @@ def fill_checks(package: Package, edit: wbk.ChecksRows, styles: "Styles") -> Non
         for k, text in enumerate(row.values, start=1):
             if text == "" and k > 1:
                 continue
-            cell = sheet.cell(f"{column_letters(k)}{r}", create=True)
+            cell = sheet.cell(f"{ooxml.column_letters(k)}{r}", create=True)
             _put_text(cell, text, q)
             name = edit.columns[k - 1] if k <= len(edit.columns) else ""
             style = None
@@ -419,7 +411,7 @@ def fill_checks(package: Package, edit: wbk.ChecksRows, styles: "Styles") -> Non
                 links = etree.Element(q("hyperlinks"))
                 insert_in_order(sheet.root, links, WORKSHEET_ORDER)
             link = etree.SubElement(links, q("hyperlink"))
-            link.set("ref", f"{column_letters(column_of['cell'])}{r}")
+            link.set("ref", f"{ooxml.column_letters(column_of['cell'])}{r}")
             link.set("location", row.link)
             link.set("display", row.values[column_of["cell"] - 1])
     if links is not None and len(links) == 0:
@@ -427,7 +419,7 @@ def fill_checks(package: Package, edit: wbk.ChecksRows, styles: "Styles") -> Non
     last = edit.first_row + len(edit.rows) - 1
     dim = sheet.root.find(q("dimension"))
     if dim is not None:
-        dim.set("ref", f"A1:{column_letters(max(len(edit.columns), 1))}{max(last, 1)}")
+        dim.set("ref", f"A1:{ooxml.column_letters(max(len(edit.columns), 1))}{max(last, 1)}")
     sheet.changed()
 
 
@@ -786,7 +778,7 @@ def sheet_xml(package: Package, edit: wbk.AddSheet, styles: "Styles"):
         r, c = ooxml.row_col(cell.address)
         by_row.setdefault(r, []).append((c, cell))
     last_col = max((c for cells in by_row.values() for c, _ in cells), default=1)
-    etree.SubElement(root, q("dimension")).set("ref", f"A1:{column_letters(last_col)}{max(by_row, default=1)}")
+    etree.SubElement(root, q("dimension")).set("ref", f"A1:{ooxml.column_letters(last_col)}{max(by_row, default=1)}")
     view = etree.SubElement(etree.SubElement(root, q("sheetViews")), q("sheetView"))
     view.set("tabSelected", "1")
     view.set("workbookViewId", "0")
@@ -810,7 +802,7 @@ def sheet_xml(package: Package, edit: wbk.AddSheet, styles: "Styles"):
             row.set("customHeight", "1")
         for c, cell in sorted(by_row[r], key=lambda item: item[0]):
             el = etree.SubElement(row, q("c"))
-            el.set("r", f"{column_letters(c)}{r}")
+            el.set("r", f"{ooxml.column_letters(c)}{r}")
             _put_text(el, cell.text, q)
             style = style_of[cell.style]() if cell.style in style_of else None
             if style is not None:
