@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import html
-import re
 import zipfile
 from xml.sax.saxutils import escape as xml_escape
 
@@ -25,9 +24,6 @@ from . import ooxml
 from ..template.layout import Area
 from .plan import CalamineSource, Correction, OpenpyxlSource, Plan, area_of, cell_value
 
-# what follows a formula saved without its result: no <v>, or an empty one (a text result is t="str")
-XML_NO_RESULT = re.compile(rb"\s*(?:</(?:\w+:)?f>)?\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?"
-                           rb"\s*</(?:\w+:)?c>")
 NO_RESULT = "(no result)"  # in place of an error code: a formula saved by a program that does not calculate
 
 
@@ -137,7 +133,7 @@ def _xml_cells(xml: bytes) -> dict[str, tuple[str | None, str | None]]:
                     formula = Translator("=" + master, origin=origin).translate_formula(address)[1:]
                 except (TokenizerError, TranslatorError):  # a formula openpyxl cannot move: keep it as found
                     formula = master
-        uncached = XML_NO_RESULT.match(xml, m.end()) is not None and b't="str"' not in m.group(2)
+        uncached = ooxml.NO_RESULT_AFTER_FORMULA.match(xml, m.end()) is not None and b't="str"' not in m.group(2)
         out[address] = (formula, NO_RESULT if uncached and formula else None)
     if b't="e"' in xml:
         for m in ooxml.ERROR_CELL.finditer(xml):
@@ -184,13 +180,6 @@ def _unchanged_layout(plan: Plan) -> bool:
         if place is None or (area.sheet, area.row, area.col) != (place.sheet, place.row, place.col):
             return False
     return not any(f.code in ("BLOCK_SHAPE", "NAME_MISSING", "SHEET_MISSING") for f in plan.findings)
-
-
-def _normal_formula(formula: str) -> str:
-    """A formula as written, without what Excel changes when it saves: $, spaces, quotes, case, _xlfn."""
-    s = formula[1:] if formula.startswith("=") else formula
-    s = re.sub(r"_xl(?:fn|ws)\.", "", s)
-    return re.sub(r"[\s$']", "", s).upper()
 
 
 def _refers_to(formula: str, sheet: str, row: int, col: int) -> bool:
@@ -402,7 +391,7 @@ def _check_overwritten(plan, name, block, label, positions, contents, grid, expe
             typed = cell_value(grid(sheet), row, col)
             what = t("typed_value", plan.lang).format(value=typed) if typed is not None else t("cleared", plan.lang)
         elif template_formulas is not None and not block.table and formula != template_formulas[r - 1][c - 1][1:] \
-                and _normal_formula(formula) != _normal_formula(template_formulas[r - 1][c - 1]):
+                and ooxml.normal_formula(formula) != ooxml.normal_formula(template_formulas[r - 1][c - 1]):
             typed = "=" + formula
             what = t("typed_formula", plan.lang).format(formula=typed)
         else:

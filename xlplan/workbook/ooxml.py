@@ -232,6 +232,10 @@ FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"([^>]*)>
 """A cell with a formula: address, the cell's other attributes, the <f>'s attributes, the formula
 text (escaped as XML). <f> is a cell's first child when it has one."""
 SHARED_INDEX = re.compile(rb'\bsi="(\d+)"')
+NO_RESULT_AFTER_FORMULA = re.compile(rb"\s*(?:</(?:\w+:)?f>)?\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?"
+                                     rb"\s*</(?:\w+:)?c>")
+"""What follows a formula saved without its result (matched from the end of FORMULA_CELL): no <v>,
+or an empty one. A text result is t="str" on the cell."""
 ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
 VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
 NEWER_ERROR_VALUE = re.compile(rb"(<(?:\w+:)?v>\s*)(#(?!(?:REF!|VALUE!|DIV/0!|NAME\?|N/A|NUM!|NULL!)\s*<)"
@@ -304,6 +308,15 @@ def part_path(target: str, base: str = "xl/") -> str:
     while "/../" in path:
         path = re.sub(r"[^/]+/\.\./", "", path, count=1)
     return path
+
+
+def normal_formula(formula: str) -> str:
+    """One formula as text (with or without its "="), without what Excel changes when it saves a
+    formula it did not alter: $, spaces, quotes, case, the _xlfn. prefix. `normal_formulas` applies
+    the same rule to a sheet's formulas at once, as bytes."""
+    s = formula[1:] if formula.startswith("=") else formula
+    s = re.sub(r"_xl(?:fn|ws)\.", "", s)
+    return re.sub(r"[\s$']", "", s).upper()
 
 
 def normal_formulas(pairs) -> bytes:
