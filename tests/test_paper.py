@@ -240,3 +240,52 @@ def test_status_page_prints_on_a4_with_whole_headings(rendered, lang):
     assert min(boxes) / GLYPH_BOX >= paper.MIN_PRINTED_PT - 0.5
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", "-f", "1", "-l", "1", str(pdf),
                     str(OUT / f"status.{lang}")], check=True)
+
+
+LONG_EFFECT = {  # an expected effect named as a clerk may name it: its finding quotes it whole
+    "zh-Hans": "自动转账率（续期保单中以银行自动转账缴费的件数占应缴件数的比例，按月统计，含银行柜台联合宣导后新增的"
+               "授权件数，不含已停效及已满期保单）",
+    "zh-Hant": "自動轉帳率（續期保單中以銀行自動轉帳繳費的件數佔應繳件數的比例，按月統計，含銀行櫃檯聯合宣導後新增的"
+               "授權件數，不含已停效及已滿期保單）",
+    "en": "Auto-debit rate (renewal policies paying by automatic bank transfer as a share of all renewal policies "
+          "due, counted monthly, including authorisations from joint counter campaigns with the banks)",
+}
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@needs_tools
+@pytest.mark.libreoffice
+def test_checks_written_by_recalc_print_whole(tmp_path):
+    """`xlplan recalc` writes the Checks rows wrapped, each row as high as its longest text: a long
+    message prints whole (every character on the page) and no cell of the sheet is cut."""
+    from xlplan.workbook import recalculation
+
+    books = []
+    for lang in texts.LANGUAGES:
+        data = _sample("support_plan", lang)
+        data["actions"][1]["effect"] = LONG_EFFECT[lang]
+        cycle = _cycle("support_plan", lang)
+        path = generate.write(spec.load("support_plan", cycle.template_params()), cycle,
+                              tmp_path / f"support.{lang}.xlsx", data)
+        result = recalculation.recalc_file(path)
+        [long] = [f.message for f in result.findings if LONG_EFFECT[lang] in f.message]
+        books.append((lang, path, long))
+    libreoffice._convert([p for _, p, _ in books], tmp_path / "pdf", "pdf", libreoffice.TIMEOUT)
+    for lang, path, long in books:
+        wb = openpyxl.load_workbook(path)
+        checks = wb[texts.t("checks_sheet", lang)]
+        sheets = [ws.title for ws in _visible(wb)]
+        printed = ""
+        for page in _pages(tmp_path / "pdf" / f"{path.stem}.pdf"):
+            if _sheet_of(page, sheets) != checks.title:
+                continue
+            cell_heading = texts.t("col_cell", lang).split()[0]
+            edge = min(w[0] for w in page["words"] if w[4] == cell_heading)  # where the message column ends
+            printed += " ".join(w[4] for w in page["words"] if w[2] <= edge)
+        assert _squeezed(long) in _squeezed(printed), f"{lang}: the Checks sheet cuts {long!r}"
+        assert not _clipped(checks), _clipped(checks)
+        [row] = [c.row for c in checks["A"] if c.value == long]
+        assert (checks.row_dimensions[row].height or 0) >= paper.row_height(3)  # grown, not one line

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Mapping
 
 from openpyxl.utils import get_column_letter
 
 from ..model import Block, Section, Template, text
 from ..texts import t
-from . import formula
+from . import formula, paper
 
 FIRST_ROW = 4
 LABEL_COL = 1
@@ -276,23 +277,33 @@ def checks_sheet_title(lang: str) -> str:
 
 @dataclass(frozen=True)
 class CheckColumn:
-    """A column of the Checks sheet: what it shows, its heading's catalogue id, its width."""
+    """A column of the Checks sheet: what it shows, its heading's catalogue id, its width, and
+    whether its text wraps (a long message grows its row instead of running over)."""
 
     key: str  # message | cell | severity | code
     heading: str
     width: float
+    wraps: bool = False
 
 
 # The Checks sheet, defined once (the generator draws it, recalculation and the add-in fill it):
 # the message first, then a link to the cell, the severity as a word, the code last and narrow.
 CHECK_COLUMNS = (
-    CheckColumn("message", "col_message", 72),
-    CheckColumn("cell", "col_cell", 26),
+    CheckColumn("message", "col_message", 72, wraps=True),
+    CheckColumn("cell", "col_cell", 26, wraps=True),
     CheckColumn("severity", "col_severity", 9),
     CheckColumn("code", "col_code", 14),
 )
 CHECKS_HEADER_ROW = 4
 FIRST_CHECK_ROW = 5
+
+
+def check_row_height(shown: Mapping[str, object]) -> float:
+    """The height in points of a Checks row showing `shown` (column key → text): the wrapping
+    column that needs the most lines decides (CJK counts double, as paper.py measures)."""
+    lines = max((paper.wrapped_lines(str(shown.get(c.key) or ""), c.width) for c in CHECK_COLUMNS if c.wraps),
+                default=1)
+    return paper.row_height(lines)
 
 
 def check_row(finding, lang: str) -> dict[str, object]:

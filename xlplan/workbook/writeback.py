@@ -44,6 +44,7 @@ from ..template.layout import (
     META_SHEET,
     check_link,
     check_row,
+    check_row_height,
     checks_sheet_title,
 )
 from ..template.xlfuncs import ERROR_CODES, XlErr
@@ -84,6 +85,7 @@ class CheckRow:
     values: tuple[str, ...]  # one text per layout.CHECK_COLUMNS
     severity: str | None  # colours the severity cell; None on the "no findings" row
     link: str | None  # "'sheet'!A1": the cell the "cell" column links to
+    height: float | None = None  # points, from the wrapped text (layout.check_row_height)
 
 
 @dataclass(frozen=True)
@@ -270,9 +272,10 @@ def checks_rows(result) -> ChecksRows:
     rows = []
     for f in result.findings:
         shown = check_row(f, lang)
-        rows.append(CheckRow(tuple(str(shown[k]) for k in keys), f.severity, check_link(f)))
+        rows.append(CheckRow(tuple(str(shown[k]) for k in keys), f.severity, check_link(f), check_row_height(shown)))
     if not rows:
-        rows.append(CheckRow((t("no_findings", lang),) + ("",) * (len(keys) - 1), None, None))
+        none = {"message": t("no_findings", lang)}
+        rows.append(CheckRow(tuple(str(none.get(k, "")) for k in keys), None, None, check_row_height(none)))
     return ChecksRows(checks_sheet_title(lang), FIRST_CHECK_ROW, keys, tuple(rows))
 
 

@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable, Literal, overload
 from lxml import etree
 
 from ..model import WorkbookError
-from ..template.layout import META_SHEET
+from ..template.layout import CHECK_COLUMNS, META_SHEET
 from ..template.xlfuncs import XlErr
 from . import ooxml
 from . import writeback as wbk
@@ -370,6 +370,9 @@ def set_formula(sheet: Sheet, address: str, formula: str, value) -> None:
 
 
 # -- the Checks sheet ---------------------------------------------------------------------------
+WRAPPED_CHECK_COLUMNS = {c.key for c in CHECK_COLUMNS if c.wraps}  # as the generator draws the sheet
+
+
 def fill_checks(package: Package, edit: wbk.ChecksRows, styles: "Styles") -> None:
     if edit.sheet not in package.sheet_part:
         return  # the clerk deleted the Checks sheet: the findings are printed and in the report
@@ -397,15 +400,20 @@ def fill_checks(package: Package, edit: wbk.ChecksRows, styles: "Styles") -> Non
             cell = sheet.cell(f"{ooxml.column_letters(k)}{r}", create=True)
             _put_text(cell, text, q)
             name = edit.columns[k - 1] if k <= len(edit.columns) else ""
+            wraps = name in WRAPPED_CHECK_COLUMNS
             style = None
             if name == "severity" and row.severity:
                 style = styles.severity_xf(row.severity)
-            elif name == "message":
-                style = styles.wrap_xf()
             elif name == "cell" and row.link:
-                style = styles.link_xf()
+                style = styles.link_xf(wrap=wraps)
+            elif wraps:
+                style = styles.wrap_xf()
             if style is not None:
                 cell.set("s", str(style))
+        if row.height:  # neither Excel nor LibreOffice grows a row for wrapped text on opening a file
+            line = sheet.rows()[r]
+            line.set("ht", f"{row.height:g}")
+            line.set("customHeight", "1")
         if row.link and "cell" in column_of:
             if links is None:
                 links = etree.Element(q("hyperlinks"))
@@ -500,9 +508,10 @@ class Styles:
     def wrap_xf(self) -> int | None:
         return self._xf(("wrap",), wrap=True)
 
-    def link_xf(self) -> int | None:
-        return self._xf(("link",), font='<font><u/><sz val="10"/><color rgb="FF0563C1"/><name val="Arial"/>'
-                                        '<scheme val="minor"/></font>')  # styles.LINK_FONT
+    def link_xf(self, wrap: bool = False) -> int | None:
+        return self._xf(("link", wrap), wrap=wrap,
+                        font='<font><u/><sz val="10"/><color rgb="FF0563C1"/><name val="Arial"/>'
+                             '<scheme val="minor"/></font>')  # styles.LINK_FONT
 
 
 def _canonical(el) -> bytes:
