@@ -230,3 +230,47 @@ def test_return_resubmit_approve_diff_and_plan_vs_actual_in_a_browser(hq):
     finally:
         stop()
     assert [e["state"] for e in store.review_events(int(receipt["id"]))] == ["received", "checked", "approved"]
+
+
+def test_a_reviewer_s_account_and_session_outlive_a_restart_of_the_server_in_a_browser(hq):
+    """Log in with an account, restart the server (a new app on the same database), approve:
+    still logged in, and the log records the account's name; logging out ends the session."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from xlplan.hq import accounts
+
+    need_browser()
+    store, _, _, _, folder = hq
+    accounts.add(store, "李主任", "correct horse battery")
+    settings = dict(public_url="https://plan.example.com", tokens=folder / "tokens.json", db=store.url,
+                    hq_password=PASSWORD)
+    url, stop = run_in_thread(create_app(Settings(**settings)))
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page()
+            page.goto(f"{url}/hq/")
+            page.fill("input[name=reviewer]", "李主任")
+            page.fill("input[name=password]", PASSWORD)  # the shared password: refused once accounts exist
+            page.click("button[type=submit]")
+            expect(page.locator("p.error")).to_be_visible()
+            page.fill("input[name=reviewer]", "李主任")
+            page.fill("input[name=password]", "correct horse battery")
+            page.click("button[type=submit]")
+            expect(page.locator(".who")).to_have_text("李主任")
+            stop()  # the server goes down and comes back: nothing of the session was in its memory
+            url, stop = run_in_thread(create_app(Settings(**settings)))
+            page.goto(f"{url}/hq/")
+            expect(page.locator("#status")).to_contain_text("南区营业部")
+            page.locator("tr[data-unit='南区营业部'] a", has_text="审核").click()
+            page.fill("form[action$='/approve'] input[name=note]", "同意")
+            page.click("button.approve")
+            expect(page.locator("#state")).to_have_text("已批准")
+            south = next(s for s in store.submissions() if s["unit"] == "南区营业部")
+            assert store.review_events(south["id"])[-1]["actor"] == "李主任"
+            page.click("text=退出")
+            page.goto(f"{url}/hq/")
+            expect(page).to_have_url(f"{url}/hq/login")
+            browser.close()
+    finally:
+        stop()

@@ -766,6 +766,54 @@ def actuals_import(file: Path = typer.Argument(..., metavar="FILE.csv", help="un
     with _store(db) as hq:
         outcome = actuals_module.import_file(hq, file)
     out.line(f"{file.name}: {outcome}")
+
+
+hq_user_app = App(help="HQ's reviewers: one account each for HQ's web page (a salted hash of the password is kept).")
+app.add_typer(hq_user_app, name="hq-user")
+
+
+@hq_user_app.command("add", epilog="""
+\b
+Examples:
+  xlplan hq-user add 张经理 --db sqlite:///hq.db                 # asks for the password twice
+  xlplan hq-user add 张经理 --password-file pw.txt --db sqlite:///hq.db
+""")
+def hq_user_add(name: str = typer.Argument(..., help="the reviewer's name, as the review log records it"),
+                password_file: Optional[Path] = typer.Option(None, "--password-file", metavar="FILE", dir_okay=False,
+                                                             exists=True, help="the password: first line of FILE"),
+                db: str = HQ_DB_OPTION):
+    """Make a reviewer's account; from then on HQ's web page takes accounts, not the shared password."""
+    from .hq import accounts
+
+    if password_file is not None:
+        password = (password_file.read_text(encoding="utf-8").splitlines() or [""])[0]
+    else:
+        password = typer.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
+    with _store(db) as hq:
+        kept = accounts.add(hq, name, password)
+    out.line(f"{kept} can log in to HQ's web page")
+
+
+@hq_user_app.command("list")
+def hq_user_list(db: str = HQ_DB_OPTION, as_json: bool = JSON_FLAG):
+    """The reviewers who have an account."""
+    with _store(db) as hq:
+        users = hq.hq_users()
+    if as_json:
+        out.json([{"name": u["name"], "created_at": u["created_at"].isoformat(timespec="seconds") + "Z"}
+                  for u in users])
+        return
+    out.table(["name", "since (UTC)"], [[u["name"], f"{u['created_at']:%Y-%m-%d %H:%M}"] for u in users])
+
+
+@hq_user_app.command("remove")
+def hq_user_remove(name: str = typer.Argument(..., help="the reviewer"), db: str = HQ_DB_OPTION):
+    """Remove a reviewer's account and end their sessions; the review log keeps what they decided."""
+    from .hq import accounts
+
+    with _store(db) as hq:
+        accounts.remove(hq, name)
+    out.line(f"{name} can no longer log in")
 # -- end of HQ's planning cycle -----------------------------------------------------------------
 
 

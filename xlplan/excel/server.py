@@ -15,7 +15,7 @@ calls, script runs, submissions: each needs a unit's token, `Authorization: Bear
     POST /api/submissions                       a workbook (multipart "file") → receipt
     GET  /api/submissions[/{id}]                the unit's own submissions
     GET  /api/review                            HQ's decisions and cell comments on the unit's plans (with --db)
-    /hq/...                                     HQ's web page (xlplan/hq/web.py; with --db and an HQ password)
+    /hq/...                                     HQ's web page (xlplan/hq/web.py; with --db)
 """
 from __future__ import annotations
 
@@ -246,7 +246,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         return {"unit": unit, "reviews": review.comments_for(inbox.store, unit)}
 
-    if settings.db and settings.hq_password:
+    if settings.db:  # reviewers log in with their accounts (or, without any, HQ's shared password)
         from ..hq import web
 
         app.mount("/hq", web.create_app(inbox.store, settings.hq_password))

@@ -237,10 +237,35 @@ def _issued_cells_v3(conn: Connection) -> None:
                                  f"{column.type.compile(conn.dialect)}")
 
 
+# -- version 4: HQ's reviewers and their web sessions ---------------------------------------
+hq_users = Table(
+    "hq_users", metadata,
+    Column("name", String(100), primary_key=True),  # the reviewer's name, as the review log records it
+    Column("salt", String(64), nullable=False),  # hex
+    Column("hash", String(128), nullable=False),  # hex: scrypt(password, salt) with `params`
+    Column("params", String(60), nullable=False),  # "scrypt:n=16384,r=8,p=1"
+    Column("created_at", DateTime, nullable=False),
+)
+
+hq_sessions = Table(
+    "hq_sessions", metadata,
+    Column("key", String(64), primary_key=True),  # SHA-256 of the cookie's value (the value itself is not kept)
+    Column("reviewer", String(100), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False, index=True),
+)
+
+
+def _create_v4(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[hq_users, hq_sessions])
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "submissions, findings, plan values, blobs, roster", _create_v1),
     (2, "review log, issued given values, actuals (append-only)", _create_v2),
     (3, "issued given values: their sheet and cell", _issued_cells_v3),
+    (4, "HQ's reviewer accounts and web sessions", _create_v4),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -808,6 +833,56 @@ class Store:
             if key not in best or s["version"] > best[key]["version"]:
                 best[key] = s
         return sorted(best.values(), key=lambda s: (s["template"], s["period"], s["unit"]))
+
+    # -- HQ's reviewers and their web sessions ------------------------------------------------
+    def add_hq_user(self, name: str, salt: str, hash_: str, params: str) -> bool:
+        """A reviewer's account; False when the name has one already (nothing changed)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(hq_users.insert().values(name=name, salt=salt, hash=hash_, params=params,
+                                                      created_at=utcnow()))
+        except IntegrityError:
+            return False
+        return True
+
+    def hq_user(self, name: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(hq_users).where(hq_users.c.name == name)).first()
+        return dict(row._mapping) if row else None
+
+    def hq_users(self) -> list[dict]:
+        """The reviewers' names and when their accounts were made (not their hashes)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(hq_users.c.name, hq_users.c.created_at).order_by(hq_users.c.name))
+            return [dict(r._mapping) for r in rows]
+
+    def remove_hq_user(self, name: str) -> bool:
+        """Remove an account and end its sessions; the review log keeps what it did."""
+        with self.engine.begin() as conn:
+            conn.execute(hq_sessions.delete().where(hq_sessions.c.reviewer == name))
+            return conn.execute(hq_users.delete().where(hq_users.c.name == name)).rowcount > 0
+
+    def add_session(self, key: str, reviewer: str, csrf: str, expires_at: dt.datetime) -> None:
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(hq_sessions.delete().where(hq_sessions.c.expires_at <= now))  # the expired ones go
+            conn.execute(hq_sessions.insert().values(key=key, reviewer=reviewer, csrf=csrf, created_at=now,
+                                                     expires_at=expires_at))
+
+    def session(self, key: str, now: dt.datetime) -> dict | None:
+        """The session with this key, unless it has expired (then it is removed)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(hq_sessions).where(hq_sessions.c.key == key)).first()
+            if row is None:
+                return None
+            if row.expires_at <= now:
+                conn.execute(hq_sessions.delete().where(hq_sessions.c.key == key))
+                return None
+            return dict(row._mapping)
+
+    def end_session(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(hq_sessions.delete().where(hq_sessions.c.key == key))
 
     # -- what HQ issued --------------------------------------------------------------------
     def add_issued(self, rows: list[dict]) -> None:

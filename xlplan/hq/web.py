@@ -1,11 +1,13 @@
 """HQ's web page: status, review (approve / return with comments), diff, plan vs actual.
 
-Mounted at /hq by `xlplan serve --db URL` when an HQ password is configured
-(`XLPLAN_HQ_PASSWORD`, or `--hq-password-file`). It is separate from the units'
-tokens: a unit token opens nothing here and this login opens none of the add-in's API.
+Mounted at /hq by `xlplan serve --db URL`. It is separate from the units' tokens: a
+unit token opens nothing here and this login opens none of the add-in's API.
 
-- Login: the reviewer's name and HQ's password; the session is a random id in a cookie
-  (HttpOnly, SameSite=Strict, Secure over https) kept in this process for 12 hours.
+- Login: a reviewer's name and own password (accounts made with `xlplan hq-user add`,
+  accounts.py); the review log records that name. Without any account, HQ's shared
+  password (`XLPLAN_HQ_PASSWORD` or `--hq-password-file`) with the name typed at login.
+- The session is a random value in a cookie (HttpOnly, SameSite=Strict, Secure over
+  https); the store keeps its hash for 12 hours, so it outlives a restart of the server.
 - Every POST carries the session's CSRF token (a hidden field) and, when the browser
   sends one, an Origin equal to this server's; anything else is refused (403).
 - Decisions go through review.py, so the log is appended to and never changed; no
@@ -16,9 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -28,33 +27,26 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import texts
 from ..model import XlplanError
-from . import consolidate, diff as diff_module, report, review, svg
+from . import accounts, consolidate, diff as diff_module, report, review, svg
+from .accounts import Session
 from .store import Store
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "xlplan_hq"
-SESSION_SECONDS = 12 * 3600
-
-
-@dataclass
-class Session:
-    reviewer: str
-    csrf: str
-    started: float = field(default_factory=time.time)
+SESSION_SECONDS = accounts.SESSION_HOURS * 3600
 
 
 def password_digest(password: str) -> str:
     return hashlib.sha256(password.encode("utf-8")).hexdigest()
 
 
-def create_app(store: Store | str, password: str, lang: str = texts.DEFAULT, basis: str = "approved") -> FastAPI:
-    """The HQ app; `password` is HQ's shared password (only its digest is kept)."""
-    if not password:
-        raise XlplanError("HQ's web page needs a password (XLPLAN_HQ_PASSWORD or --hq-password-file)")
+def create_app(store: Store | str, password: str | None = None, lang: str = texts.DEFAULT,
+               basis: str = "approved") -> FastAPI:
+    """The HQ app. Reviewers log in with their accounts; `password` is HQ's shared password,
+    used only while HQ has no accounts (only its digest is kept)."""
     store = Store(store) if isinstance(store, str) else store
-    wanted = password_digest(password)
+    wanted = password_digest(password) if password else None
     lang = texts.language(lang)
-    sessions: dict[str, Session] = {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     page = env.get_template("web.html.j2")
@@ -68,12 +60,7 @@ def create_app(store: Store | str, password: str, lang: str = texts.DEFAULT, bas
         return request.scope.get("root_path", "").rstrip("/")
 
     def session_of(request: Request) -> Session | None:
-        sid = request.cookies.get(SESSION_COOKIE, "")
-        s = sessions.get(sid)
-        if s is None or time.time() - s.started > SESSION_SECONDS:
-            sessions.pop(sid, None)
-            return None
-        return s
+        return accounts.session(store, request.cookies.get(SESSION_COOKIE, ""))
 
     def need(request: Request) -> Session:
         s = session_of(request)
@@ -114,21 +101,30 @@ def create_app(store: Store | str, password: str, lang: str = texts.DEFAULT, bas
     def login_form(request: Request):
         return render(request, "login", None, error=None)
 
+    def authenticated(reviewer: str, password: str) -> str | None:
+        """The reviewer's name as the log will record it, or None."""
+        if accounts.any_accounts(store):
+            return accounts.check(store, reviewer, password)
+        if wanted and reviewer.strip() and hmac.compare_digest(password_digest(password), wanted):
+            return reviewer.strip()[:accounts.MAX_NAME]
+        return None
+
     @app.post("/login")
     def login(request: Request, reviewer: str = Form(""), password: str = Form("")):
-        if not reviewer.strip() or not hmac.compare_digest(password_digest(password), wanted):
-            return render(request, "login", None, status_code=401, error=t("w_login_failed"))
-        sid = secrets.token_urlsafe(32)
-        sessions[sid] = Session(reviewer.strip()[:100], secrets.token_urlsafe(32))
+        name = authenticated(reviewer, password)
+        if name is None:
+            error = t("w_login_failed") if wanted or accounts.any_accounts(store) else t("w_no_accounts")
+            return render(request, "login", None, status_code=401, error=error)
+        s = accounts.start_session(store, name)
         response = RedirectResponse(f"{base(request)}/", status_code=303)
-        response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="strict", max_age=SESSION_SECONDS,
+        response.set_cookie(SESSION_COOKIE, s.key, httponly=True, samesite="strict", max_age=SESSION_SECONDS,
                             secure=request.url.scheme == "https", path=base(request) or "/")
         return response
 
     @app.post("/logout")
     def logout(request: Request, csrf: str = Form("")):
         posted(request, csrf)
-        sessions.pop(request.cookies.get(SESSION_COOKIE, ""), None)
+        accounts.end_session(store, request.cookies.get(SESSION_COOKIE, ""))
         response = RedirectResponse(f"{base(request)}/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path=base(request) or "/")
         return response
