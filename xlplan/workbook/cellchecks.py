@@ -187,7 +187,7 @@ def _refers_to(formula: str, sheet: str, row: int, col: int) -> bool:
     for m in ooxml.FORMULA_REF.finditer(formula.upper()):
         where, c0, r0, c1, r1 = m.groups()
         if where:
-            where = where[1:-1].replace("''", "'") if where.startswith("'") else where
+            where = ooxml.sheet_name(where)
             if where != sheet.upper():
                 continue
         c0n, r0n = ooxml.column_number(c0), int(r0)

@@ -145,7 +145,7 @@ class _Parser:
         m = REF.match(text)
         sheet = m.group("sheet")
         if sheet:
-            sheet = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
+            sheet = ooxml.sheet_name(sheet)
         else:
             sheet = self.sheet
         col = ooxml.column_number(m.group("col").upper())

@@ -210,14 +210,19 @@ def bounds(ref: str) -> tuple[int, int, int, int] | None:
     return r0, c0, r1, c1
 
 
+def sheet_name(written: str) -> str:
+    """A sheet's name as a reference writes it → the name: `'Bob''s plan'` → `Bob's plan`."""
+    if len(written) > 1 and written.startswith("'") and written.endswith("'"):
+        return written[1:-1].replace("''", "'")
+    return written
+
+
 def parse_ref(text_ref: str) -> tuple[str, str] | None:
     """`'Sheet name'!$C$5:$N$5` → (sheet, "C5:N5")."""
     if "!" not in text_ref:
         return None
     sheet, ref = text_ref.rsplit("!", 1)
-    if sheet.startswith("'") and sheet.endswith("'"):
-        sheet = sheet[1:-1].replace("''", "'")
-    return sheet, ref.replace("$", "")
+    return sheet_name(sheet), ref.replace("$", "")
 
 
 # A reference inside a formula: an optional sheet ('quoted' or plain) and a cell or a range.
