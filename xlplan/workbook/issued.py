@@ -15,7 +15,7 @@ from .. import signature
 from ..model import Cell, Finding, normal_unit, text
 from ..template.layout import META_SHEET
 from ..texts import t
-from .metadata import meta_cell
+from .metadata import record_cell
 from .plan import Plan, is_number
 
 
@@ -31,7 +31,7 @@ def verify(plan: Plan) -> list[Finding]:
             given = None
         if not isinstance(given, dict):
             out.append(Finding("error", "ISSUED_RECORD_DAMAGED", t("issued_damaged", lang),
-                               meta_cell(meta, "given", plan.file)))
+                               record_cell(meta, "given", plan.file)))
             given = None
     if given:
         out += _compare_given(plan, given)
@@ -43,9 +43,9 @@ def verify(plan: Plan) -> list[Finding]:
         record = {**meta, "params": meta.get("_params_text") or "", "given": raw_given or ""}
         if not signature.verify(record, signed, key):
             out.append(Finding("error", "SIGNATURE_MISMATCH", t("signature_mismatch", lang),
-                               meta_cell(meta, "signature", plan.file)))
+                               record_cell(meta, "signature", plan.file)))
     elif signed:
-        out.append(Finding("info", "NOT_VERIFIED", t("not_verified", lang), meta_cell(meta, "signature", plan.file)))
+        out.append(Finding("info", "NOT_VERIFIED", t("not_verified", lang), record_cell(meta, "signature", plan.file)))
     return out
 
 

@@ -27,7 +27,9 @@ PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?$")
 COVER_UNIT = ("unit_name", "team_name")  # the given cover cell that repeats the unit
 
 
-def meta_cell(meta: dict, key: str, file: str) -> Cell:
+def record_cell(meta: dict, key: str, file: str) -> Cell:
+    """The cell holding `key`'s value in this file's record, where the reader found it (A1 when the
+    file has no such row); cycle.meta_cell is where a workbook as made holds it."""
     row = (meta.get("_rows") or {}).get(key)
     return Cell(file, META_SHEET, f"B{row}" if row else "A1")
 
@@ -35,7 +37,7 @@ def meta_cell(meta: dict, key: str, file: str) -> Cell:
 def check_params(meta: dict, file: str, sheet_bytes: int | None) -> dict:
     """The cycle parameters, each of the type its template declares; WorkbookError otherwise."""
     params = meta.get("params")
-    where = f"{file} › {META_SHEET} › {meta_cell(meta, 'params', file).address}"
+    where = f"{file} › {META_SHEET} › {record_cell(meta, 'params', file).address}"
     if not isinstance(params, dict):
         raise WorkbookError(f"{where}: the cycle parameters must be a mapping, found {type(params).__name__}")
     try:
@@ -70,16 +72,16 @@ def check_record(plan) -> list[Finding]:
     year = meta.get("year")
     if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 2200:
         out.append(Finding("error", "YEAR_INVALID", t("year_invalid", lang).format(value=year),
-                           meta_cell(meta, "year", file)))
+                           record_cell(meta, "year", file)))
         year = None
     period = str(meta.get("period") or "")
     m = PERIOD.match(period)
     if not m or (year is not None and int(m.group(1)) != year):
         out.append(Finding("error", "PERIOD_INVALID", t("period_invalid", lang).format(value=period, year=year or ""),
-                           meta_cell(meta, "period", file)))
+                           record_cell(meta, "period", file)))
     unit = normal_unit(meta.get("unit"))
     if not unit:
-        out.append(Finding("error", "UNIT_MISSING", t("unit_missing", lang), meta_cell(meta, "unit", file)))
+        out.append(Finding("error", "UNIT_MISSING", t("unit_missing", lang), record_cell(meta, "unit", file)))
     for name in COVER_UNIT:
         grid = plan.values.get(name)
         if not grid:
