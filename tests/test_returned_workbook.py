@@ -9,6 +9,7 @@ one's review sheet and notes.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
@@ -192,3 +193,27 @@ def test_the_review_sheet_speaks_the_plan_s_language(tmp_path, lang, title):
     assert wb[title]["B6"].hyperlink.location == f"'{slip.sheet}'!{slip.address}"
     assert wb[slip.sheet][slip.address].comment.text.endswith("): x")
     store.close()
+
+
+def test_a_strict_open_xml_workbook_is_returned_in_strict(tmp_path):
+    """Every relationship a return adds (the review sheet, a sheet's notes and their drawing) speaks
+    the workbook's own dialect: Strict Open XML's namespaces in a Strict file."""
+    source = HERE / "cases" / "strict_open_xml.xlsx"
+    event = {"actor": "张经理", "at": dt.datetime(2027, 1, 5, 9, 0), "note": "请改",
+             "comments": json.dumps([{"sheet": SCHEDULE, "cell": "C10", "text": "一月偏高"}], ensure_ascii=False)}
+    out = writefile.write_edited(source.read_bytes(), source.name,
+                                 review.review_edits({"unit": UNIT, "version": 1}, event, "zh-Hans"),
+                                 tmp_path / source.name)
+    before, after = members(source), members(out)
+    assert set(before) <= set(after)
+    added = set(after) - set(before)
+    assert {n for n in added if n.startswith("xl/worksheets/sheet")} and {n for n in added if "comments" in n}
+    strict = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+    transitional = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    for name in after:
+        if name.endswith(".rels") or name == "xl/workbook.xml":
+            assert transitional not in after[name], name  # not one transitional relationship in a Strict file
+    assert f'Type="{strict}/worksheet"'.encode() in after["xl/_rels/workbook.xml.rels"]
+    assert any(f'Type="{strict}/comments"'.encode() in data for name, data in after.items() if name.endswith(".rels"))
+    checked = runner.invoke(app, ["check", str(out)])
+    assert checked.exit_code == 0 and "0 errors" in checked.stdout, checked.output

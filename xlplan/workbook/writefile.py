@@ -79,7 +79,9 @@ class Package:
         self.added: list[str] = []
         book = self.tree(ooxml.WORKBOOK)
         self.main = etree.QName(book).namespace
-        declared = (book.nsmap or {}).values()
+        # the relationships namespace: declared on the root, or (as openpyxl writes Strict) on each sheet entry
+        declared = set((book.nsmap or {}).values()) | {etree.QName(key).namespace for sheet in book.iter(
+            f"{{{self.main}}}sheet") for key in sheet.attrib if key.startswith("{")}
         self.rel_ns = next((ns for ns in ooxml.RELATIONSHIPS if ns in declared), ooxml.RELATIONSHIPS[0])
         rels = self.rels_of(ooxml.WORKBOOK)
         self.sheet_part = {}
