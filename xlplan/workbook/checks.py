@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, Sequence
 from ..model import SEVERITIES, TOLERANCE, Block, Check, Finding, text
 from ..template.xlfuncs import ERROR_CODES, XlErr
 from ..texts import measure_unit, measure_words, t
+from . import ooxml
 from .numbers import read_number
 from .plan import Plan, is_date, is_number
 
@@ -437,11 +438,10 @@ def run_all(plan: Plan, values: dict, tables: dict, notes: Sequence[Finding] = (
     def key(f: Finding):
         if f.cell is None or not f.cell.address:
             return (-1, 0, 0, SEVERITY_ORDER[f.severity])
-        letters = "".join(ch for ch in f.cell.address if ch.isalpha())
-        digits = "".join(ch for ch in f.cell.address if ch.isdigit())
-        col = 0
-        for ch in letters:
-            col = col * 26 + ord(ch.upper()) - 64
-        return (sheet_order.get(f.cell.sheet, 99), int(digits or 0), col, SEVERITY_ORDER[f.severity])
+        try:
+            row, col = ooxml.row_col(f.cell.address)
+        except ValueError:  # not one cell: first on its sheet
+            row, col = 0, 0
+        return (sheet_order.get(f.cell.sheet, 99), row, col, SEVERITY_ORDER[f.severity])
 
     return sorted(findings, key=key)
