@@ -22,7 +22,7 @@ from plans import clean_annual_plan  # noqa: E402
 
 from xlplan.hq.tokens import Tokens  # noqa: E402
 from xlplan.excel.bookjson import apply_actions, book_json, plan_from_book  # noqa: E402
-from xlplan.excel.livebook import split as _split  # noqa: E402
+from xlplan.workbook.ooxml import row_col as _split  # noqa: E402  ("C7" → (7, 3))
 from xlplan.excel.ribbon import workbook_bytes  # noqa: E402
 from xlplan.excel.server import Settings, create_app  # noqa: E402
 from xlplan.template import generate, spec
