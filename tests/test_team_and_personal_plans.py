@@ -30,6 +30,13 @@ def where(result) -> set[tuple[str, str, str]]:
     return {(f.code, f.cell.sheet, f.cell.address) for f in result.findings}
 
 
+def planted(template_id: str) -> list[str]:
+    """The codes the sample lists as planted, each with why (in the file)."""
+    sample = json.loads((SAMPLES / f"{template_id}.json").read_text(encoding="utf-8"))
+    assert all(p["why"] for p in sample["planted"])
+    return sorted(p["code"] for p in sample["planted"])
+
+
 def test_team_plan_tracks_measures_and_milestones(tmp_path):
     result = made(tmp_path, "team_plan", "北區一組")
     assert result.value("actions.effect_status")[:5] == ["未達成", "達成", "未達成", "待定", ""]
@@ -41,6 +48,7 @@ def test_team_plan_tracks_measures_and_milestones(tmp_path):
     }
     [late] = [f for f in result.findings if f.code == "MILESTONE_LATE"]
     assert late.message == "查核點「活動量日誌上線」預定 2 月完成，到 3 月仍未完成"
+    assert sorted(f.code for f in result.findings) == planted("team_plan")
     [missed] = [f for f in result.findings if f.code == "EFFECT_MISSED"]  # a share, measured in %
     assert missed.message == "「新人三個月脫落率」最新實績 27.0%，目標 25.0%：未達成"
 
@@ -62,6 +70,7 @@ def test_personal_plan_monthly_targets_and_goals(tmp_path):
         ("EFFECT_MISSED", "工作目標", "X8"),
         ("MONTHS_NOT_YEAR", "月度目標", "S9"),  # planted: the months add up to 12,100,000
     }
+    assert sorted(f.code for f in result.findings) == planted("personal_plan")
 
     def months_add_up(data):
         data["personal_target"][11] = 1200000
