@@ -620,7 +620,7 @@ def finish(ws, unit: str, lang: str) -> None:
     ident = 2 if ws.cell(header_row, 2).value is not None and ws.max_column > 6 else 1
     ws.freeze_panes = f"{get_column_letter(ident + 1)}{header_row + 1}"
     heights = generate.fit_rows(ws)
-    widths = [ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, ws.max_column + 1)]
+    widths = [generate.column_width(ws, get_column_letter(c)) for c in range(1, ws.max_column + 1)]
     paper.set_up(ws, unit=unit, lang=lang, widths=widths, title_cols=ident,
                  title_rows=f"{header_row}:{header_row}" if ws.max_row > header_row + 1 else None, heights=heights)
 

@@ -17,7 +17,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 
-from ..model import TOLERANCE, Block, Template, TemplateError, text
+from ..model import MEASURES, TOLERANCE, Block, Template, TemplateError, text
 from .. import texts
 from ..texts import t
 from . import formula, paper, styles
@@ -116,9 +116,10 @@ def finish_sheet(ws, design: Design, unit: str, lang: str) -> None:
         ws.freeze_panes = f"{col}{design.freeze_row}"
     elif design.ident_cols:
         ws.freeze_panes = f"{col}3"
-    widths = [ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, ws.max_column + 1)]
+    widths = [column_width(ws, get_column_letter(c)) for c in range(1, ws.max_column + 1)]
     for c in range(1, ws.max_column + 1):
-        if ws.column_dimensions[get_column_letter(c)].hidden:
+        letter = get_column_letter(c)
+        if letter in ws.column_dimensions and ws.column_dimensions[letter].hidden:
             widths[c - 1] = 0.0
     for group in ws.column_dimensions.values():  # grouped (folded) columns: openpyxl keeps a range per entry
         if group.hidden and group.min and group.max:
@@ -128,6 +129,12 @@ def finish_sheet(ws, design: Design, unit: str, lang: str) -> None:
     paper.set_up(ws, unit=unit, lang=lang, widths=widths, title_cols=design.ident_cols,
                  title_rows=design.title_rows, allowed=design.breaks_after, heights=heights,
                  sections=design.sections)
+
+
+def column_width(ws, letter: str, default: float = paper.DEFAULT_WIDTH) -> float:
+    """A column's width as the generator set it, `default` where it set none (openpyxl answers
+    13 for a column never sized, and asking makes it write that 13 into the file)."""
+    return ws.column_dimensions[letter].width if letter in ws.column_dimensions else default
 
 
 def fit_rows(ws, min_lines: dict[int, int] | None = None) -> list[float]:
@@ -147,7 +154,7 @@ def fit_rows(ws, min_lines: dict[int, int] | None = None) -> list[float]:
             if cell.alignment is not None and cell.alignment.wrap_text:
                 letter = cell.column_letter
                 if letter not in widths:
-                    widths[letter] = ws.column_dimensions[letter].width or 8.43
+                    widths[letter] = column_width(ws, letter)
                 lines = max(lines, paper.wrapped_lines(str(value), widths[letter]))
         lines = max(lines, min_lines.get(r, 1))
         if lines > 1:
@@ -223,10 +230,10 @@ def _label_columns(ws, places, labels, units):
     if not labels:
         return
     longest = max(paper.text_width(s) for s in labels)
-    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, min(max(longest + 2, 12), 34))
+    ws.column_dimensions["A"].width = max(column_width(ws, "A", 0), min(max(longest + 2, 12), 34))
     if any(units):
         widest_unit = max([paper.longest_word(s) for s in units] + [4])
-        ws.column_dimensions["B"].width = max(ws.column_dimensions["B"].width or 0, widest_unit + 2)
+        ws.column_dimensions["B"].width = max(column_width(ws, "B", 0), widest_unit + 2)
     else:
         ws.column_dimensions["B"].width = 2  # nothing is measured on this sheet
 
@@ -386,22 +393,40 @@ def unit_text(unit: str, lang: str) -> str:
 def _value_width(template, block, header: str = "") -> float:
     """A value column: room for its header's longest word, its largest number, or what the template asks."""
     unit = block.unit
-    if unit in ("text", "choice"):
+    if unit in ("text", "choice", "measure"):
         base = block.width or 14.0
     else:
-        largest = styles.LARGEST.get(unit, 99_999)
-        fmt_ = styles.NUMBER_FORMATS.get(unit, "General")
-        shown = f"{largest:,.2f}" if "0.00" in fmt_ else f"{int(largest):,}"
-        base = 8.0 if unit == "percent" else paper.text_width(shown) + 2
+        base = max(_number_width(u) for u in _units_shown(template, block))
     # a short heading stays on one line; a long one wraps between words, never inside one
     heading = min(paper.text_width(header) + 2, max(paper.longest_word(header) + 2, 14))
     return max(block.width or 0, base, heading, paper.longest_word(header) + 2)
 
 
+def _units_shown(template, block) -> set[str]:
+    """Every unit a number block's cells may show: its own, its rows' (the targets' amounts and
+    shares), or any a row may choose where it takes its unit from a measure."""
+    units = {block.unit}
+    dim = template.dims.get(block.rows) if block.rows else None
+    if block.unit == "number" and dim is not None and dim.units:
+        units |= set(dim.units)
+    if block.measure:
+        units |= set(MEASURES)
+    return units
+
+
+def _number_width(unit: str) -> float:
+    """Room for the largest figure of a unit in its number format, e.g. 99,999.99 in 萬元."""
+    if unit == "percent":
+        return 9.5  # 100.0% beside the indent: LibreOffice shows ### below 8.5
+    largest = styles.LARGEST.get(unit, 99_999)
+    fmt_ = styles.NUMBER_FORMATS.get(unit, "General")
+    shown = f"{largest:,.2f}" if "0.00" in fmt_ else f"{int(largest):,}"
+    return paper.text_width(shown) + 2
+
+
 def _set_width(ws, col, width):
     letter = get_column_letter(col)
-    current = ws.column_dimensions[letter].width or 0
-    ws.column_dimensions[letter].width = max(current, width)
+    ws.column_dimensions[letter].width = max(column_width(ws, letter, 0), width)
 
 
 def _section_form(ws, template, layout, place, lang, design):
@@ -510,13 +535,25 @@ def _section_table(ws, template, layout, place, lang, design):
                 attr_text=renderer.render(formula.parse(str(block.formula), block.name), ctx))
         columns.append(column)
         _fill_block(ws, template, layout, block, lang)
-        if block.collapsed:
+        if block.collapsed and not _column_shared(layout, ws.title, tplace.first_col + k, block):
             letter = get_column_letter(tplace.first_col + k)
             ws.column_dimensions.group(letter, letter, outline_level=1, hidden=True)
     table = Table(displayName=section.table, ref=tplace.ref, tableColumns=columns)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=False)
     ws.add_table(table)
     return [], []
+
+
+def _column_shared(layout, sheet: str, col: int, block) -> bool:
+    """Whether another block that is not folded away sits in sheet column `col` (a table under
+    another one shares its columns: folding a detail column of the lower table would hide a
+    column of the upper one)."""
+    for name, area in layout.places.items():
+        other = layout.blocks.get(name)
+        if (name != block.name and area.sheet == sheet and area.col <= col < area.col + area.ncols
+                and not (other is not None and other.collapsed)):
+            return True
+    return False
 
 
 # -- validation -------------------------------------------------------------------
