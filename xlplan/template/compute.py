@@ -161,26 +161,20 @@ def engine(template: Template) -> Engine:
     return _engine_cached(template)
 
 
-def empty_values(template: Template, sizes: dict[str, int]) -> tuple[dict, dict]:
-    """Blank values for every block: V for fixed blocks, T for table columns."""
-    values, tables = {}, {}
-    for name, block in template.blocks.items():
-        if block.table:
-            tables[name] = [None] * sizes.get(block.table, 0)
-        else:
-            nrows, ncols = template.shape(block)
-            values[name] = [[None] * ncols for _ in range(nrows)]
-    return values, tables
-
-
 def compute(template: Template, values: dict, tables: dict, sizes: dict) -> tuple[dict, dict]:
     """Computed copies of `values` and `tables`: inputs kept, every computed block filled."""
-    v = {k: [list(row) for row in rows] for k, rows in values.items()}
-    t = {k: list(col) for k, col in tables.items()}
-    base_v, base_t = empty_values(template, sizes)
-    for k in base_v:
-        v.setdefault(k, base_v[k])
-    for k in base_t:
-        t.setdefault(k, base_t[k])
-    engine(template).run(v, t, sizes)
-    return v, t
+    return compute_into(template, {k: [list(row) for row in rows] for k, rows in values.items()},
+                        {k: list(col) for k, col in tables.items()}, sizes)
+
+
+def compute_into(template: Template, values: dict, tables: dict, sizes: dict) -> tuple[dict, dict]:
+    """`compute` on values and tables of the caller's own (fresh copies): filled in place, not copied again."""
+    for name, block in template.blocks.items():
+        if block.table:
+            if name not in tables:
+                tables[name] = [None] * sizes.get(block.table, 0)
+        elif name not in values:
+            nrows, ncols = template.shape(block)
+            values[name] = [[None] * ncols for _ in range(nrows)]
+    engine(template).run(values, tables, sizes)
+    return values, tables

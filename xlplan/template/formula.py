@@ -515,6 +515,8 @@ class PythonRenderer(Compiler[str]):
         return f"{op.python}({left},{right})"
 
     def compare(self, op, left, right):
+        if right == self.blank() and op.python in ("eq", "ne"):  # x == blank: the calendar's every cell
+            return f"{'is_blank' if op.python == 'eq' else 'not_blank'}({left})"
         return f"{op.python}({left},{right})"
 
     def logical(self, name, operands):

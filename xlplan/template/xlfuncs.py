@@ -184,6 +184,19 @@ def eq(a, b):
     return _compare(a, b) == 0
 
 
+def is_blank(a):
+    """eq(a, ""), as Excel compares with "": an empty cell or text is blank, a number or logical is not."""
+    if a is None or a == "":
+        return True
+    if isinstance(a, XlErr):
+        raise a
+    return False
+
+
+def not_blank(a):
+    return not is_blank(a)
+
+
 def ne(a, b):
     return _compare(a, b) != 0
 

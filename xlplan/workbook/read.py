@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import time
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,7 +89,7 @@ def _read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
     template = template_for(meta, name)
     plan = Plan(file=name, template=template, meta=meta)
     lang = plan.lang
-    if str(meta["version"]) != template.version or template.source != spec.current_source(template.id):
+    if str(meta["version"]) != template.version or template.source != _current_source(template.id):
         raise scan.Unusual("another template version")  # the detailed reader says which
     if any(text(sheet.title, lang) not in book.parts for sheet in template.sheets):
         raise scan.Unusual("a sheet missing or renamed")
@@ -125,6 +126,20 @@ def _read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
                 plan.tables[block.name] = [found.get((tarea.header_row + i, col)) for i in range(1, tarea.nrows + 1)]
     plan.findings += metadata.check_record(plan) + issued.verify(plan)
     return plan
+
+
+def _current_source(template_id: str, fresh_for: float = 5.0) -> str:
+    """spec.current_source, looked up at most every few seconds: it lists the template folders,
+    which a merge would otherwise do for every file (a template replaced meanwhile is seen
+    within `fresh_for` seconds)."""
+    now = time.monotonic()
+    known = _SOURCES.get(template_id)
+    if known is None or now - known[1] > fresh_for:
+        known = _SOURCES[template_id] = (spec.current_source(template_id), now)
+    return known[0]
+
+
+_SOURCES: dict[str, tuple[str, float]] = {}
 
 
 def _joined(*maps: dict[str, dict[int, frozenset[int]]]) -> dict[str, dict[int, frozenset[int]]]:

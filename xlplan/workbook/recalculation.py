@@ -73,7 +73,7 @@ class Result:
 
 def evaluate(plan: Plan) -> Result:
     inputs, input_tables, notes = checks.accepted_inputs(plan)
-    values, tables = compute.compute(plan.template, inputs, input_tables, plan.sizes)
+    values, tables = compute.compute_into(plan.template, inputs, input_tables, plan.sizes)  # accepted_inputs copied
     return Result(plan, values, tables, checks.run_all(plan, values, tables, notes))
 
 

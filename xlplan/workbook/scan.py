@@ -19,6 +19,7 @@ import functools
 import re
 import zipfile
 from dataclasses import dataclass
+from itertools import chain
 
 from .ooxml import (
     CELL_FORMAT, CELL_FORMATS, CELL_STYLE, CELL_TYPE, DATE_CODE, DATE_FORMAT_IDS, DEFINED_NAME, NUMBER_FORMAT,
@@ -156,20 +157,22 @@ def check_plain_sheet(xml: bytes) -> None:
 
 def formulas(xml: bytes) -> bytes:
     """Every formula of a sheet with its cell, in the sheet's order, as one normalised string."""
-    return normal_formulas(PLAIN_FORMULA.findall(xml))
+    return _normal(b"\x00".join(chain.from_iterable(PLAIN_FORMULA.findall(xml))))
+
+
+@functools.lru_cache(maxsize=256)
+def _normal(found: bytes) -> bytes:
+    """The files made from one template by one program hold the same formula text: normalised once."""
+    return normal_formulas([(found,)])
 
 
 def cells(xml: bytes, wanted: dict[int, frozenset[int]], strings: "SharedStrings",
           dates: frozenset[int]) -> dict:
     """(row, col) → value of the wanted cells that hold one, read as calamine reads them and
     then as `plan.cell_value` gives it. Only the wanted rows are split into cells."""
-    starts = []
-    for m in ROW.finditer(xml):
-        number = ROW_NUMBER.search(m.group(1))
-        if number is None:
-            raise Unusual("a row without its number")
-        starts.append((int(number.group(1)), m.start()))
+    starts = _row_starts(xml)
     out = {}
+    columns = _COLUMNS
     for k, (row, start) in enumerate(starts):
         cols = wanted.get(row)
         if not cols:
@@ -178,24 +181,51 @@ def cells(xml: bytes, wanted: dict[int, frozenset[int]], strings: "SharedStrings
         if xml.count(b"<c ", start, end) != xml.count(b'<c r="', start, end):
             raise Unusual("a cell without its address")
         for letters, number, raw_attrs, v, inline in PLAIN_VALUE_CELL.findall(xml, start, end):
-            col = column_number(letters)
+            col = columns.get(letters) or _column(letters)
             if col not in cols or int(number) != row:
                 continue
             if b't="' in raw_attrs:
                 found = CELL_TYPE.search(raw_attrs)
                 kind = found.group(1) if found else b"n"
-            elif not v:
-                continue
-            else:
+                if kind == b"s" and v:  # the usual text cells: a shared string, or an inline one
+                    value = strings[int(v)]
+                elif kind == b"inlineStr":
+                    value = _text(inline or b"")
+                else:
+                    value = as_read(_typed(kind, raw_attrs, v, inline, strings, dates))
+                if value is not None and value != "":
+                    out[row, col] = value
+            elif v:
                 style = CELL_STYLE.search(raw_attrs) if dates else None
                 if style and int(style.group(1)) in dates:
                     raise Unusual("a number shown as a date")
                 out[row, col] = as_read(float(v))
-                continue
-            value = as_read(_typed(kind, raw_attrs, v, inline, strings, dates))
-            if value is not None:
-                out[row, col] = value
     return out
+
+
+def _row_starts(xml: bytes) -> list[tuple[int, int]]:
+    """(row number, where its <row> starts) of every row of a sheet, in order."""
+    found = [(int(number), start) for start, number in
+             ((m.start(), m.group(1)) for m in ROW_WITH_NUMBER.finditer(xml))]
+    if len(found) == len(ROW_TAG.findall(xml)):  # every row's number first, as every writer puts it
+        return found
+    starts = []
+    for m in ROW.finditer(xml):
+        number = ROW_NUMBER.search(m.group(1))
+        if number is None:
+            raise Unusual("a row without its number")
+        starts.append((int(number.group(1)), m.start()))
+    return starts
+
+
+ROW_WITH_NUMBER = re.compile(rb'<row r="(\d+)"[\s>/]')
+ROW_TAG = re.compile(rb"<row\b")
+_COLUMNS: dict[bytes, int] = {}
+
+
+def _column(letters: bytes) -> int:
+    _COLUMNS[letters] = found = column_number(letters)
+    return found
 
 
 def as_read(v):
