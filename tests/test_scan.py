@@ -9,6 +9,8 @@ The usual files must take the fast path, or it would prove nothing.
 from __future__ import annotations
 
 import json
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,31 @@ def test_formulas_compare_as_another_program_saves_them():
     moved = scan.normal_formulas([(b"C6", b"\xe7\x9b\xae\xe6\xa0\x87!$E$9"),
                                   (b"D6", b"if(A1=&quot;&quot;, &quot;&quot;, IFS(1))")])
     assert ours == theirs != moved
+
+
+def test_rows_naming_their_number_after_another_attribute_are_read_alike(tmp_path):
+    """Rows are found by one pattern when each names its number first (as every writer we know
+    puts it); a row written otherwise takes the row-by-row search, with the same result."""
+    data = json.loads((SAMPLES / "annual_plan.json").read_text(encoding="utf-8"))
+    made = make(tmp_path, "annual_plan", data, lang="zh", template_id="annual_plan")
+    reordered = tmp_path / "rows_reordered.xlsx"
+    with zipfile.ZipFile(made) as src, zipfile.ZipFile(reordered, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            part = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                part = re.sub(rb'<row r="(\d+)"', rb'<row spans="1:2" r="\1"', part)
+            out.writestr(info, part)
+    assert assert_same_or_declined([made, reordered]) == [made.name, reordered.name]
+    with zipfile.ZipFile(made) as a, zipfile.ZipFile(reordered) as b:
+        sheet = next(n for n in a.namelist() if n.startswith("xl/worksheets/sheet") and b"<f>" in a.read(n))
+        rows = [[number for number, _ in scan._row_starts(z.read(sheet))] for z in (a, b)]
+        assert rows[0] == rows[1] != []
+
+
+def test_a_sheets_formulas_normalised_once_are_normalised_alike():
+    xml = (b'<sheetData><row r="5"><c r="C5" s="1"><f>\xe7\x9b\xae\xe6\xa0\x87!$E$9</f><v>3</v></c>'
+           b'<c r="D5"><f>IF(A1=&quot;&quot;,&quot;&quot;,1)</f></c></row></sheetData>')
+    expected = scan.normal_formulas([(b"C5", b"\xe7\x9b\xae\xe6\xa0\x87!$E$9"),
+                                     (b"D5", b"IF(A1=&quot;&quot;,&quot;&quot;,1)")])
+    assert scan.formulas(xml) == scan.formulas(xml) == expected
+    assert scan.formulas(b"<sheetData/>") == scan.normal_formulas([]) == b""

@@ -232,3 +232,20 @@ def test_a_number_measured_in_its_rows_unit_names_the_measure_in_its_table():
     template = spec.build(definition, "small.yaml")
     assert template.blocks["actions.count"].measure == "actions.shown_in"
     assert template.blocks["actions.shown_in"].unit == "measure"
+
+
+def test_every_template_reads_alike_with_libyaml_and_pure_python(monkeypatch):
+    """spec reads definitions with libyaml's parser when PyYAML has it: the same data as PyYAML's own."""
+    import yaml
+
+    texts: list[str] = []
+    parse = spec._yaml
+    monkeypatch.setattr(spec, "_yaml", lambda text, where: texts.append(text) or parse(text, where))
+    spec._rendered.cache_clear()
+    spec._built.cache_clear()
+    for template_id in spec.available():
+        for lang in ("zh-Hans", "zh-Hant", "en"):
+            spec.load(template_id, {"lang": lang})
+    assert len(texts) >= len(spec.available())
+    for text in texts:
+        assert yaml.load(text, Loader=spec.SAFE_LOADER) == yaml.safe_load(text)

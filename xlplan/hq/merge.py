@@ -468,8 +468,14 @@ class Writer:
         self.cpu = 0.0  # CPU seconds the writer process used, known once it ended
 
     def add(self, batch: list[tuple[Incoming, bytes]]) -> Iterator[list[int | None]]:
-        """Hand a batch over; yields the ids of batches written meanwhile (when `depth` are waiting)."""
-        self.pipe.send(batch)
+        """Hand a batch over; yields the ids of batches written meanwhile (when `depth` are waiting).
+
+        The batch goes in pieces of a few files: one message of a whole batch (tens of MB)
+        makes each process hold it twice, pickled and not, and leaves its memory fragmented,
+        growing with every batch."""
+        for i in range(0, len(batch), WRITER_PIECE):
+            self.pipe.send(batch[i:i + WRITER_PIECE])
+        self.pipe.send(END_OF_BATCH)
         self.waiting += 1
         while self.waiting >= self.depth:
             yield self._result()
@@ -504,22 +510,34 @@ class Writer:
             self.process.kill()
 
 
+WRITER_PIECE = 16  # files per message to the writer process
+END_OF_BATCH = "end of batch"
+
+
+def _batches(pipe) -> Iterator[list]:
+    """The batches received in pieces (Writer.add), until None."""
+    batch: list = []
+    while True:
+        piece = pipe.recv()
+        if piece is None:
+            return
+        if piece == END_OF_BATCH:
+            yield batch
+            batch = []
+        else:
+            batch += piece
+
+
 def _write_batches(url: str, options: dict, pipe) -> None:
     """The writer process: Store.add for each batch received, until None."""
     try:
         store = Store(url, **options).for_appending()
     except StoreError as exc:
-        batch = pipe.recv()
-        while batch is not None:
+        for _ in _batches(pipe):
             pipe.send(("error", str(exc)))
-            batch = pipe.recv()
         return
     with store:
-        while True:
-            batch = pipe.recv()
-            if batch is None:
-                pipe.send(("cpu", time.process_time()))
-                return
+        for batch in _batches(pipe):
             try:
                 pipe.send(("ids", store.add(batch)))
             except StoreError as exc:
@@ -527,6 +545,8 @@ def _write_batches(url: str, options: dict, pipe) -> None:
             except Exception as exc:  # reported by the main process, which stops the merge
                 pipe.send(("error", f"{store.display_url}: writing a batch failed ({type(exc).__name__}: {exc}); "
                                     "nothing of it was stored"))
+            del batch  # not held while the next one arrives
+        pipe.send(("cpu", time.process_time()))
 
 
 def runner(workers: int | None = None, scheduler=None):
