@@ -316,6 +316,6 @@ class SharedStrings:
                 if self.part is None:
                     raise Unusual("a shared string but no shared-strings part")
                 xml = _plain_xml(self.zf.read(self.part), b"sst")
-                self.items = [m.group(1) or b"" for m in SHARED_STRING.finditer(xml)]
+                self.items = SHARED_STRING.findall(xml)  # an empty <si/> gives b""
             self.decoded[index] = _text(self.items[index])
         return self.decoded[index]
