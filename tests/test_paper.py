@@ -4,8 +4,10 @@ printed by LibreOffice to PDF (A4), then measured.
 For each sheet: every page is A4; the printed text is at least 8 pt (the sheet's scale × its
 smallest font, and the glyph boxes LibreOffice drew); no cell shows ###; no text is cut
 (a word wider than its column, text running into a filled neighbour, more lines than a
-fixed row holds: CJK counts double); the pages across are those the design planned (the
-column breaks) and the pages down no more than its row plan allows. The status page is
+fixed row holds: CJK counts double), typed text and what formulas show (as LibreOffice
+computed them: the calendar's and the tracking sheet's action names) alike; the pages
+across are those the design planned (the column breaks) and the pages down no more than
+its row plan allows. The status page is
 printed by Chromium and checked the same way for paper, size and whole headings.
 
 A PNG of each sheet's first page is written to out/render/ (CI keeps it as an artifact;
@@ -76,6 +78,8 @@ def rendered(tmp_path_factory):
             report.write_html(st, tmp / f"status.{lang}.html", lang=lang)
     pdfs = tmp / "pdf"
     libreoffice._convert(list(books.values()), pdfs, "pdf", libreoffice.TIMEOUT)
+    # the same workbooks as LibreOffice computed them: what each formula shows, for the clip check
+    libreoffice.recalculate(list(books.values()), tmp / "computed")
     return {name: (path, pdfs / f"{name}.pdf") for name, path in books.items()}, tmp
 
 
@@ -115,15 +119,20 @@ def _visible(wb):
     return [ws for ws in wb.worksheets if ws.sheet_state == "visible" and ws.title != META_SHEET]
 
 
-def _clipped(ws) -> list[str]:
-    """Cells whose text the printed sheet cuts off, judged from widths and heights (CJK double)."""
+def _clipped(ws, computed=None) -> list[str]:
+    """Cells whose text the printed sheet cuts off, judged from widths and heights (CJK double);
+    a formula by what it shows in `computed` (the sheet as LibreOffice recalculated it)."""
     problems = []
     widths = {c: ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, ws.max_column + 2)}
     merged = {cell for rng in ws.merged_cells.ranges for row in rng.cells for cell in [row]}
     for row in ws.iter_rows():
         for cell in row:
             value = cell.value
-            if value is None or (isinstance(value, str) and value.startswith("=")) or cell.coordinate in merged:
+            if isinstance(value, str) and value.startswith("="):
+                value = computed[cell.coordinate].value if computed is not None else None
+                if value == "":
+                    value = None
+            if value is None or cell.coordinate in merged:
                 continue
             width = widths[cell.column]
             if ws.column_dimensions[cell.column_letter].hidden:
@@ -137,8 +146,10 @@ def _clipped(ws) -> list[str]:
             if wraps:
                 if paper.longest_word(shown) > width - 0.5:
                     problems.append(f"{ws.title}!{cell.coordinate}: a word of {shown[:30]!r} is wider than {width:.1f}")
-                fixed = ws.row_dimensions[cell.row].height
-                if fixed and paper.row_height(paper.wrapped_lines(shown, width)) > fixed + 1:
+                # a row without a height of its own stays one line: neither Excel nor LibreOffice
+                # grows it on opening a file, nor when a formula's text changes
+                fixed = ws.row_dimensions[cell.row].height or paper.row_height(1)
+                if paper.row_height(paper.wrapped_lines(shown, width)) > fixed + 1:
                     problems.append(f"{ws.title}!{cell.coordinate}: {shown[:30]!r} needs more lines than row "
                                     f"{cell.row}'s {fixed} pt")
                 continue
@@ -168,6 +179,7 @@ def test_every_sheet_prints_on_a4_readable_and_whole(rendered):
     for name, (xlsx, pdf) in books.items():
         assert pdf.is_file(), f"LibreOffice made no PDF of {name}"
         wb = openpyxl.load_workbook(xlsx)
+        computed = openpyxl.load_workbook(tmp / "computed" / f"{name}.xlsx", data_only=True)
         sheets = [ws.title for ws in _visible(wb)]
         pages = _pages(pdf)
         by_sheet: dict[str, list[dict]] = {s: [] for s in sheets}
@@ -204,7 +216,7 @@ def test_every_sheet_prints_on_a4_readable_and_whole(rendered):
             down = len(ws.row_breaks.brk) + 1
             if not (across <= len(mine) <= min(across * (down + 1), MOST_PAGES)):
                 too_many.append(f"{where}: {len(mine)} pages, the design plans {across} across × {down} down")
-            problems += _clipped(ws)
+            problems += _clipped(ws, computed[ws.title])
             png = folder / f"{len(first_page) and list(first_page).index(ws.title) + 1:02d}-{ws.title}"
             subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", "-f", str(first_page[ws.title]),
                             "-l", str(first_page[ws.title]), str(pdf), str(png)], check=True)
@@ -247,6 +259,12 @@ LONG_EFFECT = {  # an expected effect named as a clerk may name it: its finding 
 }
 
 
+def texts_of_tracking(lang: str) -> tuple[str, ...]:
+    """The title of the support plan's effect tracking sheet in `lang`."""
+    return tuple(sheet.title[lang] for sheet in spec.load("support_plan", {"lang": lang}).sheets
+                 if sheet.id == "tracking")
+
+
 def _squeezed(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -281,6 +299,11 @@ def test_checks_written_by_recalc_print_whole(tmp_path):
             edge = min(w[0] for w in page["words"] if w[4] == cell_heading)  # where the message column ends
             printed += " ".join(w[4] for w in page["words"] if w[2] <= edge)
         assert _squeezed(long) in _squeezed(printed), f"{lang}: the Checks sheet cuts {long!r}"
-        assert not _clipped(checks), _clipped(checks)
+        assert not _clipped(checks), _clipped(checks)  # the Checks rows are values, written by recalc
+        # the tracking sheet copies the long name by formula: its row was made high enough for it
+        computed = openpyxl.load_workbook(path, data_only=True)  # the engine's values, cached by recalc
+        tracking = wb[[t for t in sheets if t in (texts_of_tracking(lang))][0]]
+        assert LONG_EFFECT[lang] in [c.value for c in computed[tracking.title][get_column_letter(4)]]
+        assert not _clipped(tracking, computed[tracking.title]), _clipped(tracking, computed[tracking.title])
         [row] = [c.row for c in checks["A"] if c.value == long]
         assert (checks.row_dimensions[row].height or 0) >= paper.row_height(3)  # grown, not one line

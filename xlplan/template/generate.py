@@ -20,7 +20,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyl
 from ..model import MEASURES, TOLERANCE, Block, Template, TemplateError, text
 from .. import texts
 from ..texts import t
-from . import formula, paper, styles
+from . import compute, formula, paper, styles
 from .cycle import Cycle, meta_rows
 from .layout import (
     CHECK_COLUMNS,
@@ -56,9 +56,43 @@ def build_workbook(template: Template, cycle: Cycle, data: dict | None = None) -
     values = {**defaults, **prefill, **(data or {})}
     fill_inputs(wb, template, layout, values, where="--data")
     _meta_sheet(wb, template, cycle, _given(template, layout, values))
+    shown = computed_texts(template, layout, values)
     for title, design in designs.items():
-        finish_sheet(wb[title], design, cycle.unit, cycle.lang)
+        finish_sheet(wb[title], design, cycle.unit, cycle.lang, shown.get(title))
     return wb
+
+
+def computed_texts(template: Template, layout: Layout, data: dict) -> dict[str, dict[tuple[int, int], str]]:
+    """What each computed text cell shows for the inputs a workbook is made with (the engine's
+    values): sheet → (row, col) → text. A row's height must fit them: neither Excel nor
+    LibreOffice grows a row when a formula's text changes (the calendar and the effect
+    tracking copy action names)."""
+    sizes = {name: section.size for name, section in template.tables.items()}
+    values: dict[str, list[list]] = {}
+    tables: dict[str, list] = {}
+    for key, value in data.items():
+        if key in template.tables:
+            for i, row in enumerate(value):
+                for column, v in row.items():
+                    tables.setdefault(f"{key}.{column}", [None] * sizes[key])[i] = v
+        elif key in template.blocks and template.blocks[key].role != "computed" and not template.blocks[key].table:
+            p = layout.places[key]
+            grid = [[None] * p.ncols for _ in range(p.nrows)]
+            for r, row in enumerate(_as_grid(value, p.nrows, p.ncols, key)):
+                grid[r][:len(row)] = row
+            values[key] = grid
+    values, tables = compute.compute_into(template, values, tables, sizes)
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    for name, block in template.blocks.items():
+        if block.role != "computed" or block.unit not in ("text", "choice", "measure"):
+            continue
+        p = layout.places[name]
+        grid = [[v] for v in tables[name]] if block.table else values[name]
+        for r, row in enumerate(grid):
+            for c, v in enumerate(row):
+                if isinstance(v, str) and v:
+                    out.setdefault(p.sheet, {})[(p.row + r, p.col + c)] = v
+    return out
 
 
 def new_workbook(lang: str) -> Workbook:
@@ -108,9 +142,10 @@ class Design:
     min_lines: dict[int, int] = field(default_factory=dict)  # row → lines it shows at least (text boxes)
 
 
-def finish_sheet(ws, design: Design, unit: str, lang: str) -> None:
-    """Row heights from the content, frozen panes and the print design, after every value is in."""
-    heights = fit_rows(ws, design.min_lines)
+def finish_sheet(ws, design: Design, unit: str, lang: str, shown: dict[tuple[int, int], str] | None = None) -> None:
+    """Row heights from the content (`shown`: what formulas show, by (row, col)), frozen panes
+    and the print design, after every value is in."""
+    heights = fit_rows(ws, design.min_lines, shown)
     col = get_column_letter(design.ident_cols + 1)
     if design.freeze_row:
         ws.freeze_panes = f"{col}{design.freeze_row}"
@@ -137,18 +172,23 @@ def column_width(ws, letter: str, default: float = paper.DEFAULT_WIDTH) -> float
     return ws.column_dimensions[letter].width if letter in ws.column_dimensions else default
 
 
-def fit_rows(ws, min_lines: dict[int, int] | None = None) -> list[float]:
+def fit_rows(ws, min_lines: dict[int, int] | None = None,
+             shown: dict[tuple[int, int], str] | None = None) -> list[float]:
     """Every row's height from its wrapped text (CJK counts double): set where a row needs more
     than one line (neither Excel nor LibreOffice grows a row for wrapped text on opening a file),
-    and returned for planning the pages. A text box (a narrative field) gets its lines."""
+    and returned for planning the pages. A text box (a narrative field) gets its lines; a formula
+    counts with the text it shows (`shown`, by (row, col))."""
     min_lines = min_lines or {}
+    shown = shown or {}
     widths: dict[str, float] = {}
     heights = []
     for r in range(1, ws.max_row + 1):
         lines, size = 1, paper.BODY_PT
         for cell in ws[r]:
             value = cell.value
-            if value is None or (isinstance(value, str) and value.startswith("=")):
+            if isinstance(value, str) and value.startswith("="):
+                value = shown.get((r, cell.column))
+            if value is None:
                 continue
             size = max(size, (cell.font.sz or paper.BODY_PT) if cell.font else paper.BODY_PT)
             if cell.alignment is not None and cell.alignment.wrap_text:
