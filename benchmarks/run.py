@@ -378,7 +378,8 @@ def bars(results: dict) -> list[dict]:
         out.append({"bar": f"≤ {WORKER_CPU_BAR_MS:.0f} ms of worker CPU per annual plan ({name} files)",
                     "figure": f"{median:.2f} ms (median)", "met": median <= WORKER_CPU_BAR_MS})
     for w in results.get("workers") or ():
-        out.append({"bar": f"≤ {MAIN_BAR_MS:.0f} ms of main-process CPU per file, {w['workers']} worker(s)",
+        workers = f"{w['workers']} worker" + ("s" if w["workers"] != 1 else "")
+        out.append({"bar": f"≤ {MAIN_BAR_MS:.0f} ms of main-process CPU per file, {workers}",
                     "figure": f"{w['main_ms']:.2f} ms", "met": w["main_ms"] <= MAIN_BAR_MS})
     by_set: dict[str, dict[int, float]] = {}
     for m in results["merges"]:

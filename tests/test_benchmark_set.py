@@ -84,8 +84,8 @@ def test_bars_are_judged_from_the_figures():
         "merge ≥ 10× the pandas loop at N = 500 (re-saved files)": True,
         "merge ≥ 20× the pandas loop at N = 2,000 (re-saved files)": False,
         "≤ 5 ms of worker CPU per annual plan (re-saved files)": True,
-        "≤ 1 ms of main-process CPU per file, 1 worker(s)": True,
-        "≤ 1 ms of main-process CPU per file, 2 worker(s)": False,
+        "≤ 1 ms of main-process CPU per file, 1 worker": True,
+        "≤ 1 ms of main-process CPU per file, 2 workers": False,
         "peak memory flat in N (re-saved: at most 10% more at N = 2,000 than at 500)": True,
     }
     grown = run.bars(_results(peaks=(500, 600)))[-1]
