@@ -273,3 +273,24 @@ def test_ambiguous_text_is_refused(tmp_path, typed):
     result = recalc.check_file(make(tmp_path, "ambiguous_number", data))
     [f] = only(result.findings, "TEXT_NOT_NUMBER")
     assert (f.severity, f.cell.address, f.actual) == ("error", "D18", typed)
+
+
+def test_an_overflowed_number_is_found_in_a_grid_and_in_a_table_column(tmp_path):
+    """check_finite passes over a block whose floats sum to a finite number, and looks at the cells
+    one by one otherwise: an infinity or NaN is reported at its first cell, a sum that overflows
+    from finite numbers is not."""
+    from xlplan.workbook import checks
+
+    result = recalc.check_file(make(tmp_path, "clean", clean_annual_plan()))
+    plan, values, tables = result.plan, result.values, result.tables
+    assert checks.check_finite(plan, values, tables) == []
+    values["productivity"][0][2] = float("inf")
+    values["productivity"][0][3] = float("nan")
+    tables["actions.amount"][1] = float("nan")
+    found = checks.check_finite(plan, values, tables)
+    assert [(f.code, f.block, f.cell.address) for f in found] == [
+        ("NUMBER_OVERFLOW", "productivity", plan.cell("productivity", 1, 3).address),
+        ("NUMBER_OVERFLOW", "actions.amount", plan.cell("actions.amount", 2, 1).address)]
+    values["productivity"][0][2] = values["productivity"][0][3] = 1.5e308  # finite, their sum is not
+    tables["actions.amount"][1] = 1.0
+    assert checks.check_finite(plan, values, tables) == []

@@ -410,6 +410,13 @@ def check_template(plan: Plan, values: dict, tables: dict) -> list[Finding]:
 SEVERITY_ORDER = {s: k for k, s in enumerate(SEVERITIES)}  # worst first
 
 
+def _all_finite(found: list) -> bool:
+    """No float of a table column or a grid's rows is infinite or NaN: their sum is finite (a sum
+    that overflows from finite numbers says False, and the cells are then looked at one by one)."""
+    rows = [found] if not found or not isinstance(found[0], list) else found
+    return math.isfinite(sum(v for row in rows for v in row if isinstance(v, float)))
+
+
 def check_finite(plan: Plan, values: dict, tables: dict) -> list[Finding]:
     """A computed number that overflowed (infinity, NaN): one error at the first such cell per block.
 
@@ -417,7 +424,7 @@ def check_finite(plan: Plan, values: dict, tables: dict) -> list[Finding]:
     stored or written as a cached value without a finding."""
     out = []
     for name, block in plan.template.blocks.items():
-        if block.role != "computed":
+        if block.role != "computed" or _all_finite(tables.get(name, ()) if block.table else values.get(name, ())):
             continue
         for (r, c), v in cells(plan, values, tables, name):
             if isinstance(v, float) and not math.isfinite(v):
