@@ -86,6 +86,13 @@ def test_the_support_plan_is_consolidated_from_its_declaration(merged):
     assert [row[5] for row in effects] == expected
     met = rows_by_label(wb["预期效果"])["客服部"]
     assert met is not None
+    # each effect's target and latest actual in the unit its row chose: a share as a percentage
+    shown = {row[5].value: row for row in wb["预期效果"].iter_rows() if row[1].value == "客服部"
+             and isinstance(row[5].value, str) and row[5].value}
+    share, days = shown["自动转账率"], shown["理赔平均处理天数"]
+    assert (share[6].value, share[7].value, share[7].number_format, share[8].number_format) == (
+        "%", 0.85, "0.0%", "0.0%")
+    assert (days[6].value, days[7].value, days[7].number_format) == (None, 3, consolidate.FORMATS["number"])
 
 
 def test_a_blank_hq_target_is_blank_not_zero(merged):

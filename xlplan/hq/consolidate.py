@@ -75,6 +75,7 @@ class ViewTable:
     total: list | None = None
     fmt: str = FORMATS["number"]
     formats: dict[int, str] = field(default_factory=dict)  # per column, where it differs from `fmt`
+    cell_formats: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column): a row's own unit
     chart: Chart | None = None
     extra: list["ViewTable"] = field(default_factory=list)  # more tables under this one (a year view)
 
@@ -457,7 +458,24 @@ def view_list(data: Data, template, view: View, lang: str) -> ViewTable:
         values = [getattr(r, c.split(".", 1)[1]) for c in columns]
         rows.append([str(r.period), str(r.unit)] + [None if v is None or v != v else v for v in values])
     heading = [w("period", lang), w("unit", lang)] + [_label(template, c, lang) for c in columns]
-    return ViewTable(data.template, view, text(view.title, lang), heading, 2, rows, None, FORMATS["number"])
+    return ViewTable(data.template, view, text(view.title, lang), heading, 2, rows, None, FORMATS["number"],
+                     cell_formats=_measured(template, columns, rows, 2))
+
+
+def _measured(template, columns: list[str], rows: list[list], keys: int) -> dict[tuple[int, int], str]:
+    """The format of each cell of a column whose block takes its unit from a measure listed beside
+    it (a share 0.0%), by (row, column); the measure's word in whichever language the unit wrote."""
+    out = {}
+    for k, name in enumerate(columns):
+        block = template.blocks.get(name)
+        if block is None or block.measure not in columns:
+            continue
+        m = columns.index(block.measure)
+        for i, row in enumerate(rows):
+            unit = next((u for lang in texts.LANGUAGES if (u := texts.measure_unit(row[keys + m], lang))), None)
+            if unit in FORMATS:
+                out[(i, keys + k)] = FORMATS[unit]
+    return out
 
 
 KIND_TABLES = {"sum": view_sum, "figures": view_figures, "ranking": view_ranking, "year": view_year,
@@ -530,9 +548,9 @@ def write_table(ws, row: int, table: ViewTable, caption: bool = True) -> int:
     header(ws, row, table.heading)
     head = row
     r = row + 1
-    for values in table.rows + ([table.total] if table.total else []):
+    for i, values in enumerate(table.rows + ([table.total] if table.total else [])):
         for c, v in enumerate(values, start=1):
-            fmt = table.formats.get(c - 1, table.fmt) if c > table.keys else None
+            fmt = table.cell_formats.get((i, c - 1), table.formats.get(c - 1, table.fmt)) if c > table.keys else None
             put(ws, r, c, v, fmt, bold=values is table.total)
         r += 1
     if table.chart is not None and table.rows:
