@@ -127,3 +127,22 @@ def test_monthly_scorecards_roll_up_into_a_year(tmp_path):
     for k, m in enumerate(("2027-01", "2027-02")):
         scores = [v for v in own[m].tables["staff.total"] if isinstance(v, (int, float))]
         assert team[1 + k] == pytest.approx(sum(scores) / len(scores))
+
+
+def test_every_list_of_effects_formats_its_figures_in_each_rows_unit():
+    """The team and personal plans' lists carry the unit of measure beside the effect too: a share's
+    target and latest actual are formatted 0.0%, a count or a plain number keeps the list's format."""
+    for template_id, view_id in (("team_plan", "improvements"), ("personal_plan", "personal_goals"),
+                                 ("support_plan", "effects")):
+        template = spec.load(template_id)
+        [view] = [v for v in template.views if v.id == view_id]
+        columns = [str(c) for c in view.args["columns"]]
+        unit_at, target_at = columns.index("actions.effect_unit"), columns.index("actions.effect_target")
+        rows = []
+        for word, target in (("%", 0.9), ("count", 0.5), ("人/件", 6), (None, 3)):
+            row = ["2027", "北區一組"] + [None] * len(columns)
+            row[2 + unit_at], row[2 + target_at] = word, target
+            rows.append(row)
+        formats = consolidate._measured(template, columns, rows, 2)
+        assert formats.get((0, 2 + target_at)) == "0.0%", template_id
+        assert not {(r, 2 + target_at) for r in (1, 2, 3)} & set(formats)  # counts and numbers as they are

@@ -473,7 +473,7 @@ def _measured(template, columns: list[str], rows: list[list], keys: int) -> dict
         m = columns.index(block.measure)
         for i, row in enumerate(rows):
             unit = next((u for lang in texts.LANGUAGES if (u := texts.measure_unit(row[keys + m], lang))), None)
-            if unit in FORMATS:
+            if unit in FORMATS and unit not in ("count", "number"):  # half a trainer stays 0.5, as in the workbook
                 out[(i, keys + k)] = FORMATS[unit]
     return out
 
