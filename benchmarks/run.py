@@ -536,7 +536,7 @@ def main(argv=None):
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "xlplan-bench")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md",
+    parser.add_argument("--readme", default=str(ROOT / "README.md"),
                         help="README whose figures (between its two markers) are replaced; '' for none")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -572,7 +572,7 @@ def main(argv=None):
     print(text)
     args.output.write_text(text, encoding="utf-8")
     args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    if args.readme and str(args.readme) and not update_readme(args.readme, results):
+    if args.readme and not update_readme(Path(args.readme), results):
         print(f"{args.readme}: no figures markers ({README_START}); not updated", file=sys.stderr)
 
 
