@@ -42,13 +42,20 @@ class Function:
     """A function of the formula language, as each target spells it."""
 
     excel: str  # Excel's function, or a pattern over the arguments: "MAX({1},MIN({2},{0}))"
-    python: str  # the function in xlfuncs that computes it
+    python: str  # the function in xlfuncs that computes it, or a pattern as for Excel
     ranges: tuple[int, ...] = ()  # arguments (0-based) that take a range as it is, never a value
     skips_references: bool = False  # Excel skips blanks and text in a reference argument, even one cell
     arity: int | None = None  # the number of arguments, where it is fixed by a pattern
 
     def excel_call(self, args: list[str]) -> str:
-        return self.excel.format(*args) if "{" in self.excel else f"{self.excel}({','.join(args)})"
+        return _call(self.excel, args)
+
+    def python_call(self, args: list[str]) -> str:
+        return _call(self.python, args)
+
+
+def _call(spelling: str, args: list[str]) -> str:
+    return spelling.format(*args) if "{" in spelling else f"{spelling}({','.join(args)})"
 
 
 # Every function of the language. Adding one: its entry here and, if Excel's semantics
@@ -65,8 +72,9 @@ FUNCTIONS: dict[str, Function] = {
     "round": Function("ROUND", "ROUND"),
     "roundup": Function("ROUNDUP", "ROUNDUP"),
     "rounddown": Function("ROUNDDOWN", "ROUNDDOWN"),
-    # clamp(x, lo, hi): Excel has no CLAMP; its MAX and MIN skip a blank or text reference, so CLAMP does
-    "clamp": Function("MAX({1},MIN({2},{0}))", "CLAMP", skips_references=True, arity=3),
+    # clamp(x, lo, hi): Excel has no CLAMP; its MAX and MIN skip a blank or text reference. Python
+    # spells it the same way, so that both evaluate lo, hi, x in one order (the first error wins)
+    "clamp": Function("MAX({1},MIN({2},{0}))", "MAX({1},MIN({2},{0}))", skips_references=True, arity=3),
     "sumif": Function("SUMIF", "SUMIF", ranges=(0, 2)),
     "countif": Function("COUNTIF", "COUNTIF", ranges=(0,)),
     "rank": Function("RANK", "RANK", ranges=(1,)),
@@ -526,4 +534,4 @@ class PythonRenderer(Compiler[str]):
         return f"({body} if truth({test}) else {orelse})"
 
     def function(self, function, args):
-        return f"{function.python}({','.join(args)})"
+        return function.python_call(args)
