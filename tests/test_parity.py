@@ -66,6 +66,13 @@ def _bounds(block: Block) -> tuple[float, float]:
     return lo, hi
 
 
+def _typed(x: float) -> float:
+    """A number as a cell can hold one typed in: Excel keeps 15 significant digits (and
+    openpyxl writes 16), so a drawn 193108902.16741738 would be a different input in the
+    workbook than in the engine's hands."""
+    return float(f"{x:.15g}")
+
+
 def _number(rng: random.Random, block: Block, dense: bool):
     lo, hi = _bounds(block)
     kind = rng.choice(("notable", "notable", "small", "int", "float", "blank", "zero"))
@@ -81,7 +88,7 @@ def _number(rng: random.Random, block: Block, dense: bool):
         return rng.randint(math.ceil(lo), math.floor(min(hi, 5000)))
     if kind == "float":
         top = hi if rng.random() < 0.2 else min(hi, 10000)
-        return rng.uniform(lo, top)
+        return _typed(rng.uniform(lo, top))
     choices = [v for v in NOTABLE if lo <= v <= hi] + ([-v for v in NOTABLE if lo <= -v] if lo < 0 else [])
     return rng.choice(choices)
 
@@ -110,7 +117,7 @@ def _near(rng: random.Random, block: Block, base):
     lo, hi = _bounds(block)
     value = base * rng.choice((1, 1, 0.5, rng.uniform(0.3, 1.3)))
     value = rng.choice((value, round(value), round(value, 2)))
-    return min(max(value, lo), hi)
+    return _typed(min(max(value, lo), hi))
 
 
 def _fill(rng: random.Random, profile: str, block: Block, n: int, picked: dict, previous: list | None) -> list:
