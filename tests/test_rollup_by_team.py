@@ -193,17 +193,22 @@ def test_hqs_web_page_shows_the_teams(hq):
         assert [float(v.replace(",", "")) for v in row[3:6]] == pytest.approx([year, plan_to_date, actual_to_date])
 
 
+def load_personal_plan_edited(tmp_path, old: str, new: str):
+    """The shipped personal_plan with its first `old` line replaced by `new`, loaded."""
+    source = Path(spec.available()["personal_plan"]).read_text(encoding="utf-8")
+    assert old in source
+    edited = tmp_path / "personal_plan.yaml"
+    edited.write_text(source.replace(old, new, 1), encoding="utf-8")
+    return spec.load_file(edited)
+
+
 @pytest.mark.parametrize("by, message", [
     ("[period, teem]", r"consolidation › team_targets: by 'teem' is not period, unit"),
     ("[period, personal_actual]", r"consolidation › team_targets: by 'personal_actual' is not period, unit"),
 ])
 def test_a_sum_grouped_by_an_unknown_or_wide_block_fails_at_load(tmp_path, by, message):
-    source = Path(spec.available()["personal_plan"]).read_text(encoding="utf-8")
-    assert "    by: [period, team]\n" in source
-    bad = tmp_path / "personal_plan.yaml"
-    bad.write_text(source.replace("    by: [period, team]\n", f"    by: {by}\n", 1), encoding="utf-8")
     with pytest.raises(TemplateError, match=message):
-        spec.load_file(bad)
+        load_personal_plan_edited(tmp_path, "    by: [period, team]\n", f"    by: {by}\n")
 
 
 @pytest.mark.parametrize("by, message", [
@@ -211,22 +216,14 @@ def test_a_sum_grouped_by_an_unknown_or_wide_block_fails_at_load(tmp_path, by, m
     ("[personal_target]", r"consolidation › personal_plan_actual: by 'personal_target' is not a block of one cell"),
 ])
 def test_a_plan_actual_grouped_by_an_unknown_or_wide_block_fails_at_load(tmp_path, by, message):
-    source = Path(spec.available()["personal_plan"]).read_text(encoding="utf-8")
-    assert "    by: [team]\n" in source
-    bad = tmp_path / "personal_plan.yaml"
-    bad.write_text(source.replace("    by: [team]\n", f"    by: {by}\n", 1), encoding="utf-8")
     with pytest.raises(TemplateError, match=message):
-        spec.load_file(bad)
+        load_personal_plan_edited(tmp_path, "    by: [team]\n", f"    by: {by}\n")
 
 
 def test_a_view_kind_without_groups_refuses_by(tmp_path):
-    source = Path(spec.available()["personal_plan"]).read_text(encoding="utf-8")
     marker = "    when: actions.action\n"
-    assert marker in source
-    bad = tmp_path / "personal_plan.yaml"
-    bad.write_text(source.replace(marker, marker + "    by: [team]\n", 1), encoding="utf-8")
     with pytest.raises(TemplateError, match=r"consolidation › personal_goals: a list view takes no 'by'"):
-        spec.load_file(bad)
+        load_personal_plan_edited(tmp_path, marker, marker + "    by: [team]\n")
 
 
 def test_monthly_scorecards_roll_up_into_a_year_per_person_and_per_team(tmp_path):
