@@ -1,7 +1,6 @@
 """Template → a workbook a clerk can fill in: styled, validated, protected, with live formulas."""
 from __future__ import annotations
 
-import re
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -329,7 +328,7 @@ def _style_cell(cell, template, block, r, lang):
         cell.font = styles.COMPUTED_FONT
         cell.protection = styles.LOCKED
     if unit == "text" and len(block.name) and block.name.endswith("status"):
-        cell.alignment = styles.CENTER_TEXT  # a short verdict ("達成") beside a figure
+        cell.alignment = styles.CENTER  # a short verdict ("達成") beside a figure
     cache[key] = copy(cell._style)
 
 
@@ -364,14 +363,11 @@ def _highlight_gap(ws, template, layout, block, place):
         expected = check.args.get("expected") or check.args.get("computed")
         if relative and isinstance(expected, str) and expected in layout.places:
             p = layout.places[expected]
-            er = "" if p.nrows == 1 else ""  # same row as the gap, or the one cell
-            row = p.row if p.nrows == 1 else f"{place.row}"
+            row = p.row if p.nrows == 1 else f"{place.row}"  # the one row, or the gap's own row
             col = get_column_letter(p.col) if p.ncols == 1 else get_column_letter(place.col)
             sheet = "" if p.sheet == ws.title else quote(p.sheet) + "!"
             anchor = f"{sheet}${col}${row}" if p.nrows == 1 else f"{sheet}{col}{row}"
-            if p.nrows == 1 and p.ncols == 1:
-                anchor = f"{sheet}${col}${p.row}"
-            limit = f"MAX({absolute},{relative}*ABS({anchor}))" + er
+            limit = f"MAX({absolute},{relative}*ABS({anchor}))"
         else:
             limit = str(absolute)
     ws.conditional_formatting.add(ref, FormulaRule(
@@ -401,7 +397,8 @@ def _measured_formats(ws, layout, block, place, lang):
 
 def _check_of_gap(template, block):
     """The check that compares the two blocks a gap subtracts (gap = a − b): its tolerance and severity."""
-    names = set(re.findall(r"[a-z_][a-z0-9_.]*", str(block.formula or "")))
+    names = formula.referenced_blocks(formula.parse(str(block.formula), block.name), block.table,
+                                      set(template.blocks)) if block.formula else set()
     for check in template.checks:
         pair = {check.args.get("actual"), check.args.get("expected"), check.args.get("stated"),
                 check.args.get("computed")}

@@ -82,16 +82,6 @@ def row_height(lines: int, size: float = BODY_PT) -> float:
     return round(lines * LINE_PT * size / BODY_PT + ROW_PAD_PT, 1)
 
 
-def number_width(number_format: str, largest: float = 99_999_999) -> float:
-    """Room for the largest number we expect in a format, e.g. 99,999,999.00 in #,##0.00."""
-    if "%" in number_format:
-        return 8.0
-    digits = len(f"{int(largest):,}")
-    positive = number_format.split(";")[0]
-    decimals = len(positive.split(".")[1].rstrip("_)")) + 1 if "." in positive else 0
-    return digits + decimals + 2.0
-
-
 def column_points(width: float | None) -> float:
     """A column's printed width in points (Excel: width × 7 px + 5 px at 96 dpi)."""
     return ((width if width is not None else DEFAULT_WIDTH) * 7 + 5) * 0.75
@@ -206,7 +196,7 @@ def footer(ws, unit: str, lang: str) -> None:
         part.right.size = BODY_PT
 
 
-__all__ = ["Break", "Page", "column_points", "footer", "longest_word", "number_width", "plan_page",
+__all__ = ["Break", "Page", "column_points", "footer", "longest_word", "plan_page",
            "row_breaks", "row_height", "set_up", "text_width", "wrapped_lines"]
 
 

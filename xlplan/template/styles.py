@@ -62,7 +62,6 @@ LABEL = Alignment(wrap_text=True, vertical="center")
 NUMBER = Alignment(horizontal="right", vertical="center", indent=1)  # a figure never touches the text beside it
 TEXT_VALUE = Alignment(horizontal="left", vertical="center", wrap_text=True, indent=1)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-CENTER_TEXT = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 # Computed figures leave zero blank (an empty month shows nothing, not 0 or 0.00); what a
 # unit types shows as typed, 0 included.
