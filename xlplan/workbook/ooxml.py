@@ -348,3 +348,8 @@ def formula_text(raw: bytes) -> str:
             raw = raw.replace(entity, char)
         raw = raw.replace(b"&amp;", b"&")
     return raw.decode("utf-8", "replace")
+
+
+def sheet_bytes(zf: zipfile.ZipFile) -> int:
+    """The sheets' size unpacked: the bound a workbook's declared row counts are held to."""
+    return sum(i.file_size for i in zf.infolist() if i.filename.startswith(WORKSHEETS))

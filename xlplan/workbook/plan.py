@@ -175,7 +175,7 @@ class CalamineSource:
             raise WorkbookError(f"{path.name}: cannot be read as an .xlsx workbook ({exc})") from None
         self._names = ooxml.defined_names(zf)
         # what the sheets really hold: the bound on what the record may claim (metadata.py)
-        self.sheet_bytes = sum(i.file_size for i in zf.infolist() if i.filename.startswith(ooxml.WORKSHEETS))
+        self.sheet_bytes = ooxml.sheet_bytes(zf)
 
     def sheet_names(self):
         return list(self.book.sheet_names)

@@ -84,7 +84,7 @@ def _read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
     strings = scan.SharedStrings(zf, book.shared_strings)
     dates = scan.date_styles(zf.read(book.styles)) if book.styles else frozenset()
     meta_grid = scan.grid(zf.read(book.parts[META_SHEET]), strings, dates)
-    sheet_bytes = sum(i.file_size for i in zf.infolist() if i.filename.startswith(ooxml.WORKSHEETS))
+    sheet_bytes = ooxml.sheet_bytes(zf)
     meta = read_meta(_Grids(list(book.parts), {META_SHEET: meta_grid}, sheet_bytes), name)
     template = template_for(meta, name)
     plan = Plan(file=name, template=template, meta=meta)
