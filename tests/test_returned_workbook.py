@@ -67,7 +67,14 @@ def edited_parts(path: Path, *sheets: str) -> set[str]:
             parts |= {part, package.rels_path(part)}
             parts |= {target for kind, target in package.rels_of(part).values()
                       if kind.endswith(("/comments", "/vmlDrawing"))}
+        parts |= selected_sheets(zf)  # the review sheet opens alone: the unit's selected tab is let go
     return parts
+
+
+def selected_sheets(zf: zipfile.ZipFile) -> set[str]:
+    """The sheet parts whose tab is selected (LibreOffice writes tabSelected="true", Excel "1")."""
+    return {n for n in zf.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)
+            and writefile.TAB_SELECTED.search(zf.read(n))}
 
 
 @needs_uno
@@ -89,6 +96,10 @@ def test_a_returned_plan_keeps_what_the_unit_made_and_libreoffice_shows_the_comm
     other_sheets = {n for n in before if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)} - edited_parts(
         decorated, SCHEDULE, BUDGET)
     assert other_sheets and all(before[n] == after[n] for n in other_sheets)
+    with zipfile.ZipFile(decorated) as zf:
+        assert selected_sheets(zf)  # LibreOffice saved the unit's sheet selected
+    with zipfile.ZipFile(first) as zf:  # one selected tab, the review's: Excel would group two and type into both
+        assert len(selected_sheets(zf)) == 1
 
     lo_before, lo_after = shown_by_libreoffice(decorated), shown_by_libreoffice(first)
     assert lo_after["sheets"] == [REVIEW] + lo_before["sheets"] and lo_after["active"] == REVIEW

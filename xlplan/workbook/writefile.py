@@ -36,6 +36,7 @@ from . import ooxml
 from . import writeback as wbk
 
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+TAB_SELECTED = re.compile(rb"""tabSelected=["'](?:1|true)["']""")  # a sheet selected beside the active one
 REL_COMMENTS = "/comments"
 REL_VML = "/vmlDrawing"
 REL_SHARED_STRINGS = "/sharedStrings"
@@ -858,9 +859,11 @@ def show_first(package: Package, title: str) -> None:
     for name, part in package.sheet_part.items():
         if name == title or part not in package.names:
             continue
-        if part not in package.trees and b'tabSelected="1"' not in package.read(part) \
-                and b"tabSelected='1'" not in package.read(part):
-            continue  # not parsed, and nothing to change in it
+        if part not in package.trees:
+            raw = package.read(part)
+            if not TAB_SELECTED.search(raw):
+                continue  # not parsed, and nothing to change in it
+            package.trees[part] = etree.fromstring(raw, PARSER)
         changed = False
         for view in package.tree(part).iter("{*}sheetView"):
             if view.get("tabSelected") in ("1", "true"):
