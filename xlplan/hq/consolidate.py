@@ -212,8 +212,9 @@ def view_sum(data: Data, template, view: View, lang: str) -> ViewTable:
         size = template.dims[across].size
         columns, col_of, labels = list(range(1, size + 1)), "__col", _col_labels(template, across, lang)
     fixed = views.fixed_by(template, view)
-    for name in fixed:  # a plan's team ...: the same for every value of the plan
-        frame[name] = frame["submission_id"].map(fixed_values(data, name, lang))
+    groups = {name: fixed_values(data, name, lang) for name in fixed}  # a plan's team ...
+    for name in fixed:  # the same for every value of the plan
+        frame[name] = frame["submission_id"].map(groups[name])
     frame["__value"] = pd.to_numeric(frame["__value"], errors="coerce")
     grid: dict[tuple, dict] = {}
     for record in frame[by + [col_of, "__value"]].itertuples(index=False):
@@ -225,7 +226,6 @@ def view_sum(data: Data, template, view: View, lang: str) -> ViewTable:
             cells.setdefault(col, None)
     if all(b in ("period", "unit") or b in fixed for b in by):
         # rows of whole plans (by unit, by team ...): every plan in use has its row, even one with nothing here
-        groups = {name: fixed_values(data, name, lang) for name in fixed}
         for sub in data.submissions.to_dict("records"):
             of_plan = {"period": str(sub["period"]), "unit": str(sub["unit"])}
             of_plan.update({name: groups[name][sub["id"]] for name in fixed})
