@@ -182,7 +182,7 @@ def fit_rows(ws, min_lines: dict[int, int] | None = None,
     widths: dict[str, float] = {}
     heights = []
     for r in range(1, ws.max_row + 1):
-        lines, size = 1, paper.BODY_PT
+        texts, size = [], paper.BODY_PT
         for cell in ws[r]:
             value = cell.value
             if isinstance(value, str) and value.startswith("="):
@@ -194,13 +194,11 @@ def fit_rows(ws, min_lines: dict[int, int] | None = None,
                 letter = cell.column_letter
                 if letter not in widths:
                     widths[letter] = column_width(ws, letter)
-                lines = max(lines, paper.wrapped_lines(str(value), widths[letter]))
-        lines = max(lines, min_lines.get(r, 1))
-        if lines > 1:
-            ws.row_dimensions[r].height = paper.row_height(lines, size)
-        elif size > paper.BODY_PT:
-            ws.row_dimensions[r].height = paper.row_height(1, size)
-        heights.append(paper.row_height(lines, size))
+                texts.append((str(value), widths[letter]))
+        height = paper.fitted_height(texts, size, min_lines.get(r, 1))
+        if height is not None:
+            ws.row_dimensions[r].height = height
+        heights.append(height or paper.row_height(1, size))
     return heights
 
 

@@ -13,6 +13,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Iterable
 
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
@@ -82,9 +83,26 @@ def row_height(lines: int, size: float = BODY_PT) -> float:
     return round(lines * LINE_PT * size / BODY_PT + ROW_PAD_PT, 1)
 
 
+def fitted_height(texts: Iterable[tuple[str, float]], size: float = BODY_PT, min_lines: int = 1) -> float | None:
+    """The height a row must be given for its wrapped texts, as (text, column width) pairs (CJK
+    counts double), or None where one line of body text does. Neither Excel nor LibreOffice grows
+    a row for wrapped text on opening a file, nor when a formula's text changes: the generator
+    sets these heights, and a recalculation grows a row to them (workbook/writeback.py)."""
+    lines = max([min_lines, *(wrapped_lines(text, width) for text, width in texts)])
+    if lines > 1 or size > BODY_PT:
+        return row_height(lines, size)
+    return None
+
+
 def column_points(width: float | None) -> float:
     """A column's printed width in points (Excel: width × 7 px + 5 px at 96 dpi)."""
     return ((width if width is not None else DEFAULT_WIDTH) * 7 + 5) * 0.75
+
+
+def width_of_points(points: float) -> float:
+    """A column's width in Excel's unit from its width in points (what Office.js and xlwings
+    answer): the inverse of `column_points`."""
+    return max((points / 0.75 - 5) / 7, 0.0)
 
 
 @dataclass(frozen=True)
@@ -196,8 +214,8 @@ def footer(ws, unit: str, lang: str) -> None:
         part.right.size = BODY_PT
 
 
-__all__ = ["Break", "Page", "column_points", "footer", "longest_word", "plan_page",
-           "row_breaks", "row_height", "set_up", "text_width", "wrapped_lines"]
+__all__ = ["Break", "Page", "column_points", "fitted_height", "footer", "longest_word", "plan_page",
+           "row_breaks", "row_height", "set_up", "text_width", "width_of_points", "wrapped_lines"]
 
 
 def shown(value, number_format: str | None) -> str:

@@ -11,7 +11,12 @@
 - `Unmark` / `Mark` the marks of the previous run removed, this run's added: a
                   conditional format whose formula is `MARK_FORMULA` and a note that
                   starts with `NOTE_PREFIX` (author `NOTE_AUTHOR`);
-- `SetMeta`       a row of the hidden `_xlplan` sheet (the list of marked cells).
+- `SetMeta`       a row of the hidden `_xlplan` sheet (the list of marked cells);
+- `FitRow`        a row holding text (typed, or computed by a formula: the calendar and the
+                  effect tracking copy action names), grown to the height its wrapped text
+                  needs in the book's column widths, never lowered: neither Excel nor
+                  LibreOffice grows a row when a formula's text changes, nor a row the
+                  generator gave a height of its own when a longer text is typed.
 
 HQ's review of a returned plan (hq/review.py) uses three more, applied the same way:
 
@@ -37,7 +42,7 @@ from dataclasses import dataclass
 from typing import Callable, Union
 
 from ..model import Finding
-from ..template import styles
+from ..template import paper, styles
 from ..template.layout import (
     CHECK_COLUMNS,
     FIRST_CHECK_ROW,
@@ -50,6 +55,7 @@ from ..template.layout import (
 from ..template.xlfuncs import ERROR_CODES, XlErr
 from ..texts import t
 from . import checks
+from .ooxml import row_col
 from .plan import Plan
 
 MARKS_KEY = "marks"  # the `_xlplan` row listing the cells marked last time, as JSON [[sheet, address], ...]
@@ -57,6 +63,7 @@ MARK_TEXT = "xlplan-mark"
 MARK_FORMULA = f'ISTEXT("{MARK_TEXT}")'  # always true, and says whose rule it is in every program
 NOTE_PREFIX = "xlplan › "
 NOTE_AUTHOR = "xlplan"
+TEXT_UNITS = ("text", "choice", "measure")  # the units the generator writes as wrapped text
 COLOURS = {severity: fill.fgColor.rgb[-6:] for severity, fill in styles.FINDING_FILL.items()}  # "FFC7CE"
 
 
@@ -124,6 +131,21 @@ class SetMeta:
 
 
 @dataclass(frozen=True)
+class FitRow:
+    """A row showing wrapped text: an applier grows it, where it is lower, to `height(width_of)`
+    (the rule of paper.fitted_height, in the book's own column widths). A row is never lowered
+    (a height the template or the user set stays) and a hidden row (height 0) stays hidden."""
+
+    sheet: str
+    row: int
+    texts: tuple[tuple[int, str], ...]  # (column, text) of each text cell of the row that shows text
+
+    def height(self, width_of: Callable[[int], float]) -> float | None:
+        """Points the row needs, given each column's width in Excel's unit; None for one line."""
+        return paper.fitted_height((text, width_of(col)) for col, text in self.texts)
+
+
+@dataclass(frozen=True)
 class SheetCell:
     address: str
     text: str
@@ -162,7 +184,7 @@ class Note:
     text: str
 
 
-Edit = Union[CachedValue, RestoreFormula, ChecksRows, Unmark, Mark, SetMeta, AddSheet, RemoveNotes, Note]
+Edit = Union[CachedValue, RestoreFormula, ChecksRows, Unmark, Mark, SetMeta, AddSheet, RemoveNotes, Note, FitRow]
 
 
 def edits(result, shown: Callable[[str, str], object] | None = None) -> list[Edit]:
@@ -183,6 +205,7 @@ def edits(result, shown: Callable[[str, str], object] | None = None) -> list[Edi
                 continue
             out.append(CachedValue(sheet, address, value))
     out += restored
+    out += text_rows(result)
     out.append(checks_rows(result))
     out += [Unmark(sheet, address) for sheet, address in previous_marks(plan)]
     marks = marks_of(result.findings)
@@ -248,6 +271,26 @@ def same_value(shown, computed) -> bool:
         return isinstance(shown, (int, float)) and not isinstance(shown, bool) and abs(shown - computed) <= 1e-9 * max(
             1.0, abs(computed))
     return shown == computed
+
+
+def text_rows(result) -> list[FitRow]:
+    """Every row holding text of the plan's blocks: what the engine computed (a formula's text),
+    what was typed or given as read. The applier works out the height in its column widths."""
+    plan = result.plan
+    found: dict[tuple[str, int], dict[int, str]] = {}
+    for name, block in plan.template.blocks.items():
+        if block.unit not in TEXT_UNITS:
+            continue
+        values, tables = (result.values, result.tables) if block.role == "computed" else (plan.values, plan.tables)
+        for (r, c), v in checks.cells(plan, values, tables, name):
+            if not isinstance(v, str) or not v.strip():
+                continue
+            cell = plan.cell(name, r, c)
+            if cell is None:
+                continue
+            row, col = row_col(cell.address)
+            found.setdefault((cell.sheet, row), {})[col] = v
+    return [FitRow(sheet, row, tuple(sorted(cols.items()))) for (sheet, row), cols in sorted(found.items())]
 
 
 def restore_formulas(result) -> list[RestoreFormula]:

@@ -7,7 +7,8 @@ drawing, its relationships and the content types. Every other member of the zip
 (drawings, pictures, charts, text boxes, the user's comments on other sheets, custom
 XML, VBA, printer settings, web extensions) is copied byte for byte. Within an edited
 part, only xlplan's own elements change: cached values of its formulas, its
-conditional-format rules, its notes, the Checks rows and their links.
+conditional-format rules, its notes, the Checks rows and their links, and the height
+of a row whose text needs more room than the row has (never lowered).
 
 The file is replaced atomically in its own folder (see `replace`): a temporary file
 named `.~xlplan-*.tmp` (hidden, and no workbook name a merge would take) is written,
@@ -30,6 +31,7 @@ from typing import Any, Callable, Iterable, Literal, overload
 from lxml import etree
 
 from ..model import WorkbookError
+from ..template import paper
 from ..template.layout import CHECK_COLUMNS, META_SHEET
 from ..template.xlfuncs import XlErr
 from . import ooxml
@@ -229,6 +231,7 @@ class Sheet:
             self.data = etree.Element(self.q("sheetData"))
             insert_in_order(self.root, self.data, WORKSHEET_ORDER)
         self._rows: dict[int, etree._Element] | None = None
+        self._widths: dict[int, float] | None = None
 
     def changed(self) -> None:
         self.package.touch(self.part)
@@ -279,6 +282,32 @@ class Sheet:
         new = etree.SubElement(row, self.q("c"))
         new.set("r", address)
         return new
+
+    def _format(self, name: str) -> float | None:
+        found = self.root.find(self.q("sheetFormatPr"))
+        value = found.get(name) if found is not None else None
+        return float(value) if value else None
+
+    def column_width(self, col: int) -> float:
+        """A column's width in Excel's unit: its <col>, else the sheet's default width."""
+        if self._widths is None:
+            self._widths = {}
+            cols = self.root.find(self.q("cols"))
+            for spec in cols.iterchildren(self.q("col")) if cols is not None else ():
+                if spec.get("width") and spec.get("min") and spec.get("max"):
+                    for c in range(int(spec.get("min")), min(int(spec.get("max")), 16_384) + 1):
+                        self._widths[c] = float(spec.get("width"))
+        return self._widths.get(col, self._format("defaultColWidth") or paper.DEFAULT_WIDTH)
+
+    def row_height(self, r: int) -> float | None:
+        """A row's height in points (its own, else the sheet's default); 0 for a hidden row;
+        None where the sheet has no such row."""
+        row = self.rows().get(r)
+        if row is None:
+            return None
+        if row.get("hidden") in ("1", "true"):
+            return 0.0
+        return float(row.get("ht") or self._format("defaultRowHeight") or paper.row_height(1))
 
     def text_of(self, cell) -> str | None:
         kind = cell.get("t")
@@ -369,6 +398,19 @@ def set_formula(sheet: Sheet, address: str, formula: str, value) -> None:
     f = etree.SubElement(cell, sheet.q("f"))
     f.text = formula[1:] if formula.startswith("=") else formula
     _put_value(cell, value, sheet.q)
+    sheet.changed()
+
+
+def fit_row(sheet: Sheet, edit: wbk.FitRow) -> None:
+    """Grow a row to the height its text needs in the sheet's column widths; a row that is as
+    high already (the template's, or made higher by the user) or hidden stays as it is."""
+    need = edit.height(sheet.column_width)
+    current = sheet.row_height(edit.row)
+    if need is None or not current or current >= need:
+        return
+    row = sheet.rows()[edit.row]
+    row.set("ht", f"{need:g}")
+    row.set("customHeight", "1")  # what a height of its own says: Excel and LibreOffice keep it
     sheet.changed()
 
 
@@ -930,6 +972,8 @@ def apply(package: Package, edits: Iterable[wbk.Edit]) -> None:
             set_cached(sheet(e.sheet), e.address, e.value)
         elif isinstance(e, wbk.RestoreFormula) and sheet(e.sheet) is not None:
             set_formula(sheet(e.sheet), e.address, e.formula, e.value)
+        elif isinstance(e, wbk.FitRow) and sheet(e.sheet) is not None:
+            fit_row(sheet(e.sheet), e)
         elif isinstance(e, wbk.ChecksRows):
             fill_checks(package, e, styles)
             sheets.pop(e.sheet, None)

@@ -1,0 +1,229 @@
+"""Rows that grow when their text grows after the workbook was made.
+
+The calendar and the effect tracking copy action names by formula; neither Excel nor
+LibreOffice grows a row when a formula's text changes, nor a row the generator gave a
+height of its own when a longer text is typed into it. `xlplan recalc` grows such rows to
+the height their wrapped text needs (paper.fitted_height: the rule the generator uses, CJK
+counting double) in the workbook's own column widths, and changes nothing else: a row is
+never lowered, a row the user made taller or hid stays as it is.
+
+A clerk's longer text is typed here into the file's XML (as a program saving the file
+would leave it); test_row_heights_libreoffice.py types it in LibreOffice itself.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from lxml import etree
+from test_paper import _clipped
+
+from xlplan.template import generate, paper, spec
+from xlplan.workbook import recalculation as recalc
+from xlplan.workbook import writeback, writefile
+from xlplan.workbook.read import read_fast
+
+ROOT = Path(__file__).resolve().parents[1]
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+LONG_ACTION = {
+    "zh-Hans": "自动转账推广（续期缴费提醒时推荐自动转账，与银行柜台联合宣导，每月统计授权件数并回报总部）",
+    "en": "Auto-debit promotion (recommend automatic bank transfer in every renewal reminder, joint campaigns "
+          "at the bank counters, authorisations counted monthly and reported to HQ)",
+}
+LONG_EFFECT = {
+    "zh-Hans": "自动转账率（以银行自动转账缴费的续期件数占应缴件数的比例，按月统计）",
+    "en": "Auto-debit rate (renewals paid by automatic bank transfer as a share of all renewals due, monthly)",
+}
+
+
+def made(tmp_path: Path, lang: str, name: str = "support") -> Path:
+    """The support plan as issued, filled with the sample's short action names."""
+    cycle = generate.Cycle(unit={"en": "North branch"}.get(lang, "北区营业部"), year=2027, lang=lang)
+    data = json.loads((ROOT / "workbooks" / "samples" / "support_plan.json").read_text(encoding="utf-8"))
+    data.pop("params", None)
+    return generate.write(spec.load("support_plan", cycle.template_params()), cycle,
+                          tmp_path / f"{name}.{lang}.xlsx", data)
+
+
+def sheet_part(path: Path, sheet: str) -> str:
+    with zipfile.ZipFile(path) as zf:
+        return writefile.Package(zf, path.name).sheet_part[sheet]
+
+
+def edit_part(path: Path, part: str, edit) -> None:
+    """Rewrite one member of the package with `edit(bytes) -> bytes`, every other member as it was."""
+    with zipfile.ZipFile(path) as zf:
+        members = [(info, zf.read(info.filename)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in members:
+            zf.writestr(info, edit(data) if info.filename == part else data)
+
+
+def type_text(path: Path, sheet: str, address: str, text: str) -> None:
+    """A text typed into an input cell, saved as an inline string in the cell's own style."""
+    def edit(data: bytes) -> bytes:
+        pattern = rf'<c r="{address}"([^>]*?)(?: t="\w+")?(?:/>|>(?:<v>[^<]*</v>|<is>.*?</is>)?</c>)'
+        data, n = re.subn(pattern.encode(), rf'<c r="{address}"\1 t="inlineStr"><is><t>{text}</t></is></c>'.encode(),
+                          data)
+        assert n == 1, f"{sheet}!{address} not found"
+        return data
+    edit_part(path, sheet_part(path, sheet), edit)
+
+
+def set_row(path: Path, sheet: str, row: int, **attrs: str) -> None:
+    """A row's attributes as a user's program saves them (height, hidden)."""
+    def edit(data: bytes) -> bytes:
+        root = etree.fromstring(data)
+        [line] = [r for r in root.iter(f"{MAIN}row") if r.get("r") == str(row)]
+        for key, value in attrs.items():
+            line.set(key, value)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    edit_part(path, sheet_part(path, sheet), edit)
+
+
+def set_width(path: Path, sheet: str, col: int, width: float) -> None:
+    def edit(data: bytes) -> bytes:
+        root = etree.fromstring(data)
+        cols = root.find(f"{MAIN}cols")
+        for spec_ in cols:
+            lo, hi = int(spec_.get("min")), int(spec_.get("max"))
+            assert not (lo < col <= hi or lo <= col < hi), "a range of columns: not split by this test"
+            if lo == col:
+                spec_.set("width", str(width))
+                spec_.set("customWidth", "1")
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    edit_part(path, sheet_part(path, sheet), edit)
+
+
+def long_names_typed(path: Path, lang: str) -> dict[str, tuple[str, int]]:
+    """The second action's name and effect made long, as a clerk types them after the workbook
+    was issued; returns where the name and its copies sit: what → (sheet, row)."""
+    plan = read_fast(path)
+    action, effect = plan.cell("actions.action", 2), plan.cell("actions.effect", 2)
+    type_text(path, action.sheet, action.address, LONG_ACTION[lang])
+    type_text(path, effect.sheet, effect.address, LONG_EFFECT[lang])
+    track, cal = plan.cell("track_action", 2), plan.cell("cal_action", 2)
+    return {"typed": (action.sheet, int(action.address[1:])), "tracking": (track.sheet, int(track.address[1:])),
+            "calendar": (cal.sheet, int(cal.address[1:]))}
+
+
+def heights(path: Path) -> dict[tuple[str, int], float | None]:
+    wb = openpyxl.load_workbook(path)
+    return {(ws.title, r): d.height for ws in wb.worksheets for r, d in ws.row_dimensions.items() if d.height}
+
+
+def without_heights(data: bytes, rows: set[int]) -> bytes:
+    """A sheet's XML with the height attributes of `rows` taken out (to compare what else differs)."""
+    root = etree.fromstring(data)
+    for line in root.iter(f"{MAIN}row"):
+        if int(line.get("r")) in rows:
+            for key in ("ht", "customHeight"):
+                line.attrib.pop(key, None)
+    return etree.tostring(root)
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_rows_grow_for_a_longer_action_typed_after_the_workbook_was_made(tmp_path, lang):
+    path = made(tmp_path, lang)
+    where = long_names_typed(path, lang)
+    typed = heights(path)
+    plain = shutil.copy(path, tmp_path / "without_row_heights.xlsx")
+
+    recalc.recalc_file(path)
+    wb, shown = openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)  # the engine's values
+    for what, (sheet, row) in where.items():
+        texts = [c.value for c in shown[sheet][row] if isinstance(c.value, str)]
+        assert LONG_ACTION[lang] in texts, (what, texts)  # the copies show the long name now
+        assert not _clipped(wb[sheet], shown[sheet]), _clipped(wb[sheet], shown[sheet])
+        assert (wb[sheet].row_dimensions[row].height or 0) > (typed.get((sheet, row)) or paper.row_height(1))
+        assert wb[sheet].row_dimensions[row].customHeight
+
+    # what else the write-back changed: compared with the same write-back without its row heights
+    edits = writeback.edits(recalc.evaluate(read_fast(plain)))
+    writefile.rewrite(plain, [e for e in edits if not isinstance(e, writeback.FitRow)])
+    grown = {(s, r) for (s, r), h in heights(path).items() if h != heights(plain).get((s, r))}
+    assert grown == set(where.values())
+    with zipfile.ZipFile(path) as a, zipfile.ZipFile(plain) as b:
+        assert a.namelist() == b.namelist()
+        parts = {sheet: sheet_part(path, sheet) for sheet, _ in grown}
+        for name in a.namelist():
+            rows = {r for sheet, r in grown if parts[sheet] == name}
+            assert without_heights(a.read(name), rows) == without_heights(b.read(name), rows) if rows \
+                else a.read(name) == b.read(name), name
+
+
+def test_short_texts_change_no_row(tmp_path):
+    """A workbook recalculated as issued: its rows keep the generator's heights (none is frozen
+    at a height of its own that it did not have)."""
+    path = made(tmp_path, "zh-Hans")
+    before = heights(path)
+    recalc.recalc_file(path)
+    checks = "检查"
+    assert {k: h for k, h in heights(path).items() if k[0] != checks} == {k: h for k, h in before.items()
+                                                                         if k[0] != checks}
+
+
+def test_a_row_made_taller_or_hidden_by_the_user_stays_as_it_is(tmp_path):
+    path = made(tmp_path, "zh-Hans")
+    where = long_names_typed(path, "zh-Hans")
+    sheet, row = where["tracking"]
+    set_row(path, sheet, row, ht="120", customHeight="1")  # taller than the long name needs
+    hidden_sheet, hidden_row = where["calendar"]
+    set_row(path, hidden_sheet, hidden_row, hidden="1")
+    recalc.recalc_file(path)
+    wb = openpyxl.load_workbook(path)
+    assert wb[sheet].row_dimensions[row].height == 120
+    assert wb[hidden_sheet].row_dimensions[hidden_row].hidden
+    assert wb[hidden_sheet].row_dimensions[hidden_row].height is None
+    typed_sheet, typed_row = where["typed"]
+    assert wb[typed_sheet].row_dimensions[typed_row].height > paper.row_height(2)  # the others grow as before
+
+
+def test_heights_follow_the_columns_as_the_user_widened_them(tmp_path):
+    """The tracking sheet's name and effect columns widened by the user: the long name fits on
+    one line there, and that row keeps its height; the calendar's row (not widened) grows."""
+    path = made(tmp_path, "zh-Hans")
+    where = long_names_typed(path, "zh-Hans")
+    sheet, row = where["tracking"]
+    plan = read_fast(path)
+    wide = paper.text_width(LONG_ACTION["zh-Hans"]) + 4
+    for block in ("track_action", "track_effect"):
+        set_width(path, sheet, plan.areas[block].col, wide)
+    before = heights(path)
+    recalc.recalc_file(path)
+    after = heights(path)
+    assert after.get((sheet, row)) == before.get((sheet, row))
+    assert after[where["calendar"]] > paper.row_height(2)
+    # the same rule in a narrow column: the height the calendar's name needs there
+    width = openpyxl.load_workbook(path)[where["calendar"][0]].column_dimensions[
+        openpyxl.utils.get_column_letter(plan.areas["cal_action"].col)].width
+    assert after[where["calendar"]] == paper.fitted_height([(LONG_ACTION["zh-Hans"], width)])
+
+
+def test_a_second_recalc_changes_nothing(tmp_path):
+    path = made(tmp_path, "en")
+    long_names_typed(path, "en")
+    recalc.recalc_file(path)
+    with zipfile.ZipFile(path) as zf:
+        once = {n: zf.read(n) for n in zf.namelist()}
+    recalc.recalc_file(path)
+    with zipfile.ZipFile(path) as zf:
+        assert {n: zf.read(n) for n in zf.namelist()} == once
+
+
+def test_the_write_back_lists_the_rows_of_text_with_the_engines_values(tmp_path):
+    """Computed copies carry what the engine computes now (not the value cached in the file),
+    typed cells what was typed."""
+    path = made(tmp_path, "zh-Hans")
+    where = long_names_typed(path, "zh-Hans")
+    rows = {(e.sheet, e.row): dict(e.texts) for e in writeback.edits(recalc.evaluate(read_fast(path)))
+            if isinstance(e, writeback.FitRow)}
+    plan = read_fast(path)
+    for what in ("typed", "tracking", "calendar"):
+        assert LONG_ACTION["zh-Hans"] in rows[where[what]].values()
+    assert rows[where["tracking"]][plan.areas["track_effect"].col] == LONG_EFFECT["zh-Hans"]
