@@ -8,6 +8,7 @@ The usual files must take the fast path, or it would prove nothing.
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import zipfile
@@ -18,7 +19,7 @@ from plans import make
 
 from xlplan import libreoffice
 from xlplan.model import WorkbookError
-from xlplan.workbook import read, safety, scan
+from xlplan.workbook import ooxml, read, safety, scan
 from xlplan.workbook.plan import CalamineSource, NamedBytes
 
 CASES = Path(__file__).parent / "cases"
@@ -116,8 +117,7 @@ def test_formulas_compare_as_another_program_saves_them():
 
 
 def test_rows_naming_their_number_after_another_attribute_are_read_alike(tmp_path):
-    """Rows are found by one pattern when each names its number first (as every writer we know
-    puts it); a row written otherwise takes the row-by-row search, with the same result."""
+    """Cells are found by their own addresses, whatever their rows' attributes say first."""
     data = json.loads((SAMPLES / "annual_plan.json").read_text(encoding="utf-8"))
     made = make(tmp_path, "annual_plan", data, lang="zh", template_id="annual_plan")
     reordered = tmp_path / "rows_reordered.xlsx"
@@ -128,10 +128,6 @@ def test_rows_naming_their_number_after_another_attribute_are_read_alike(tmp_pat
                 part = re.sub(rb'<row r="(\d+)"', rb'<row spans="1:2" r="\1"', part)
             out.writestr(info, part)
     assert assert_same_or_declined([made, reordered]) == [made.name, reordered.name]
-    with zipfile.ZipFile(made) as a, zipfile.ZipFile(reordered) as b:
-        sheet = next(n for n in a.namelist() if n.startswith("xl/worksheets/sheet") and b"<f>" in a.read(n))
-        rows = [[number for number, _ in scan._row_starts(z.read(sheet))] for z in (a, b)]
-        assert rows[0] == rows[1] != []
 
 
 def test_a_sheets_formulas_normalised_once_are_normalised_alike():
@@ -141,3 +137,90 @@ def test_a_sheets_formulas_normalised_once_are_normalised_alike():
                                      (b"D5", b"IF(A1=&quot;&quot;,&quot;&quot;,1)")])
     assert scan.formulas(xml) == scan.formulas(xml) == expected
     assert scan.formulas(b"<sheetData/>") == scan.normal_formulas([]) == b""
+
+
+def test_an_input_cell_without_its_address_leaves_the_fast_path(tmp_path):
+    """calamine places a cell that does not name its address by its position; the fast path,
+    which finds cells by address, declines such a file rather than lose the value."""
+    data = json.loads((SAMPLES / "annual_plan.json").read_text(encoding="utf-8"))
+    made = make(tmp_path, "annual_plan", data, lang="zh", template_id="annual_plan")
+    plan = read.read_fast(made)
+    area = plan.areas["target"]
+    assert plan.values["target"][0][0] not in (None, "")
+    address = f'<c r="{ooxml.address(area.row, area.col)}"'.encode()
+    moved = tmp_path / "input_cell_without_address.xlsx"
+    with zipfile.ZipFile(made) as src, zipfile.ZipFile(moved, "w", zipfile.ZIP_DEFLATED) as out:
+        part = ooxml.sheet_parts(src)[area.sheet]
+        for info in src.infolist():
+            xml = src.read(info.filename)
+            if info.filename == part:
+                assert xml.count(address) == 1
+                xml = xml.replace(address, b"<c")
+            out.writestr(info, xml)
+    with safety.admit_bytes(moved.name, moved.read_bytes()) as zf:
+        with pytest.raises(scan.Unusual, match="without its address"):
+            read.read_scanned(moved.name, zf)
+    assert assert_same_or_declined([moved]) == []
+
+
+def test_shared_strings_split_as_the_pattern_finds_them():
+    head = b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    cases = [
+        b"<si><t>a</t></si><si/><si><r><t>b</t></r><r><t xml:space=\"preserve\"> c</t></r></si>",
+        b"<si><t>x</t><rPh sb=\"0\" eb=\"1\"><t>y</t></rPh></si>\n<si><t></t></si></sst>",
+        b"<si ><t>spaced</t></si><si><t>z</t></si>",  # not plainly split: the pattern reads it
+        b"<si><t>a</t></si><si><t>never closed</t>",
+        b"<si><t>a</t></si><sinew/><si><t>b</t></si>",
+    ]
+    for body in cases:
+        xml = head + body
+        assert scan._string_items(xml) == ooxml.SHARED_STRING.findall(xml), body
+    assert scan._string_items(head + cases[0]) == [b"<t>a</t>", b"",
+                                                  b'<r><t>b</t></r><r><t xml:space="preserve"> c</t></r>']
+
+
+def test_parts_inflated_from_memory_are_zipfiles_parts(tmp_path):
+    """ZipInMemory reads each part of every corpus file as zipfile does, and a damaged or unusual part
+    is read by zipfile itself, with its errors."""
+    corpus = sorted(p for p in CASES.iterdir() if p.is_file() and p.suffix in (".xlsx", ".xlsm"))
+    compared = 0
+    for path in corpus:
+        data = path.read_bytes()
+        try:
+            plain = zipfile.ZipFile(io.BytesIO(data))
+        except zipfile.BadZipFile:
+            continue
+        ours = ooxml.ZipInMemory(data)
+        for info in plain.infolist():
+            try:
+                expected = plain.read(info.filename)
+            except Exception as exc:  # a damaged part: the same error from ours
+                with pytest.raises(type(exc)):
+                    ours.read(info.filename)
+                continue
+            assert ours.inflated(info.filename) in (expected, None), (path.name, info.filename)
+            assert ours.read(info.filename) == expected
+            assert ooxml.read_part(ours, info.filename, 100) == ooxml.read_part(plain, info.filename, 100)
+            compared += 1
+    assert compared > 100
+    # a part stored, one with a wrong CRC, one whose local header names another part
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("stored.xml", b"<a/>" * 100, zipfile.ZIP_STORED)
+        zf.writestr("deflated.xml", b"<b/>" * 100, zipfile.ZIP_DEFLATED)
+    data = buffer.getvalue()
+    ours = ooxml.ZipInMemory(data)
+    assert ours.inflated("stored.xml") == b"<a/>" * 100 and ours.inflated("deflated.xml") == b"<b/>" * 100
+    assert ours.inflated("stored.xml", 8) == b"<a/><a/>" and ours.inflated("deflated.xml", 8) == b"<b/><b/>"
+    bad_crc = bytearray(data)
+    at = data.index(b"PK\x01\x02") + 16  # the central directory's CRC of the first part
+    bad_crc[at] ^= 0xFF
+    bad = ooxml.ZipInMemory(bytes(bad_crc))
+    assert bad.inflated("stored.xml") is None
+    with pytest.raises(zipfile.BadZipFile):
+        bad.read("stored.xml")
+    renamed = data.replace(b"stored.xml<a/>", b"stoRed.xml<a/>", 1)  # the local header's name
+    assert renamed != data
+    assert ooxml.ZipInMemory(renamed).inflated("stored.xml") is None
+    with pytest.raises(zipfile.BadZipFile):
+        ooxml.ZipInMemory(renamed).read("stored.xml")

@@ -93,24 +93,22 @@ def _read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
         raise scan.Unusual("another template version")  # the detailed reader says which
     if any(text(sheet.title, lang) not in book.parts for sheet in template.sheets):
         raise scan.Unusual("a sheet missing or renamed")
-    areas, wanted = _blocks_as_made(book, template, lang)
-    plan.areas.update(areas)
     found_tables = []
     for sheet in sorted({place.sheet for place in layout_for(template, lang).tables.values()}):
         found_tables += sorted(scan.tables(zf, sheet, book.parts[sheet]).items())
-    table_areas, table_wanted = _tables_as_made(template, lang, tuple((name, sheet, ref, tuple(headers))
-                                                                       for name, (sheet, ref, headers) in found_tables))
+    areas, table_areas, wanted = _as_made(book, template, lang, tuple((name, sheet, ref, tuple(headers))
+                                                                      for name, (sheet, ref, headers) in found_tables))
+    plan.areas.update(areas)
     plan.table_areas.update(table_areas)
     plan.sizes.update({table: area.nrows for table, area in table_areas.items()})
-    wanted = _joined(wanted, table_wanted)
     made = cellchecks.template_formulas(template, lang)
     values: dict[str, dict] = {}
-    for sheet in {a.sheet for a in plan.areas.values()} | {a.sheet for a in plan.table_areas.values()}:
+    for sheet, addresses in wanted.items():
         xml = zf.read(book.parts[sheet])
         scan.check_plain_sheet(xml)
         if scan.formulas(xml) != made.get(sheet, b""):
             raise scan.Unusual(f"the formulas of {sheet} are not the template's")
-        values[sheet] = scan.cells(xml, wanted.get(sheet, {}), strings, dates)
+        values[sheet] = scan.cells(xml, addresses, strings, dates) if addresses else {}
     for block_name, area in plan.areas.items():
         if template.blocks[block_name].role == "computed":
             continue
@@ -140,6 +138,17 @@ def _current_source(template_id: str, fresh_for: float = 5.0) -> str:
 
 
 _SOURCES: dict[str, tuple[str, float]] = {}
+
+
+@functools.lru_cache(maxsize=256)
+def _as_made(book: scan.Book, template: Template, lang: str, found_tables: tuple):
+    """Blocks' and tables' areas, if all sit where the template put them (else Unusual), and each
+    sheet they live on → its input cells (scan.addresses). Once per workbook part and table sizes."""
+    areas, wanted = _blocks_as_made(book, template, lang)
+    table_areas, table_wanted = _tables_as_made(template, lang, found_tables)
+    joined = _joined(wanted, table_wanted)
+    sheets = {a.sheet for a in areas.values()} | {a.sheet for a in table_areas.values()}
+    return areas, table_areas, {sheet: scan.addresses(joined.get(sheet, {})) for sheet in sorted(sheets)}
 
 
 def _joined(*maps: dict[str, dict[int, frozenset[int]]]) -> dict[str, dict[int, frozenset[int]]]:

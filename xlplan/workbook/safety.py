@@ -8,7 +8,6 @@ what to do; `check_size` refuses an oversized file before its bytes are read.
 """
 from __future__ import annotations
 
-import io
 import zipfile
 from dataclasses import dataclass
 
@@ -58,7 +57,7 @@ def admit_bytes(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> zipf
     check_size(name, len(data), limits)
     if not data.startswith(b"PK"):
         raise WorkbookError(_describe_non_zip(name, data[:4096], data[:4096 + 2**20]))
-    return _open_checked(name, io.BytesIO(data), limits)
+    return _open_checked(name, data, limits)
 
 
 def check_size(name: str, size: int, limits: Limits = DEFAULT_LIMITS) -> None:
@@ -70,9 +69,9 @@ def check_size(name: str, size: int, limits: Limits = DEFAULT_LIMITS) -> None:
 
 
 def _open_checked(name: str, file, limits: Limits) -> zipfile.ZipFile:
-    """The zip of a file (path or file object) whose directory is within the limits, open."""
+    """The zip of a file (path, file object, or its bytes) whose directory is within the limits, open."""
     try:
-        zf = zipfile.ZipFile(file)
+        zf = ooxml.ZipInMemory(file) if isinstance(file, bytes) else zipfile.ZipFile(file)
     except (zipfile.BadZipFile, NotImplementedError):  # NotImplementedError: a version or method no writer uses
         raise WorkbookError(_damaged(name)) from None
     try:
