@@ -80,8 +80,16 @@ def create_app(store: Store | str, password: str | None = None, lang: str = text
             raise HTTPException(403, "the form is out of date: reload the page")
         return s
 
+    names: dict[str, str] = {}
+
+    def template_name(template_id: str) -> str:
+        if template_id not in names:
+            names[template_id] = report.template_name(template_id, lang)
+        return names[template_id]
+
     def render(request: Request, view: str, s: Session | None, status_code: int = 200, **context) -> HTMLResponse:
         html = page.render(view=view, base=base(request), session=s, t=t, lang=lang, chart=svg.chart,
+                           template_name=template_name,
                            label=report.label, review_label=review_label, num=_num, shown=diff_module.shown,
                            quote=quote, **context)
         return HTMLResponse(html, status_code=status_code,
