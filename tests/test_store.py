@@ -83,6 +83,22 @@ def test_new_bytes_are_a_new_version_and_old_ones_stay(store):
     assert [v["text"] for v in old if v["block"] == "unit_name"] == ["=北区"]
 
 
+def test_value_rows_are_read_back_as_written(store):
+    """Every column of the long form, as the merge packs it (PostgreSQL takes them by COPY, SQLite unpacks
+    the JSON): numbers, a whole number, texts, blanks where a row or column has no label, each role."""
+    rows = (("target_month", 1, 3, "A区", "3月", 900.25, None, "input"),
+            ("target_month", 2, 3, "B区", "3月", 7, None, "input"),
+            ("actions.owner", 4, 1, None, None, None, "王经理", "input"),
+            ("unit_name", 1, 1, None, None, None, "=北区", "given"),
+            ("region_gap", 2, 12, "B区", "12月", -0.5, None, "computed"),
+            ("budget_total", 1, 1, None, None, None, "#DIV/0!", "computed"))
+    [sid] = store.add([(Item("v.xlsx", "d" * 64, day(1), values=store_module.pack_values(rows)), b"v")])
+    got = list(store.value_rows([sid], columns=store_module.VALUE_COLUMNS))
+    want = sorted(((sid, "北区", "2027", *row) for row in rows), key=lambda r: (r[3], r[4], r[5]))
+    assert got == want
+    assert all(type(r[8]) is float for r in got if r[8] is not None)
+
+
 def test_rejected_files_are_kept_with_findings_and_not_used(store):
     error = ("error", "REGIONS_NOT_MONTH", "regions add up to 901 but the month is 900", "计划进度", "D14",
              "region_total")
