@@ -24,7 +24,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from xlplan import demo, libreoffice, texts
 from xlplan.hq import consolidate, report
@@ -119,11 +119,27 @@ def _visible(wb):
     return [ws for ws in wb.worksheets if ws.sheet_state == "visible" and ws.title != META_SHEET]
 
 
+def _columns(ws) -> tuple[dict[int, float], set[int]]:
+    """Every column's width (a <col> may span several columns, as LibreOffice saves them; a column
+    no <col> names has the sheet's default width) and the hidden columns."""
+    default = ws.sheet_format.defaultColWidth or paper.DEFAULT_WIDTH
+    widths = {c: default for c in range(1, ws.max_column + 2)}
+    hidden = set()
+    for letter, dim in list(ws.column_dimensions.items()):
+        first = dim.min or column_index_from_string(letter)
+        for c in range(first, (dim.max or first) + 1):
+            if dim.width:
+                widths[c] = dim.width
+            if dim.hidden:
+                hidden.add(c)
+    return widths, hidden
+
+
 def _clipped(ws, computed=None) -> list[str]:
     """Cells whose text the printed sheet cuts off, judged from widths and heights (CJK double);
     a formula by what it shows in `computed` (the sheet as LibreOffice recalculated it)."""
     problems = []
-    widths = {c: ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, ws.max_column + 2)}
+    widths, hidden = _columns(ws)
     merged = {cell for rng in ws.merged_cells.ranges for row in rng.cells for cell in [row]}
     for row in ws.iter_rows():
         for cell in row:
@@ -135,7 +151,7 @@ def _clipped(ws, computed=None) -> list[str]:
             if value is None or cell.coordinate in merged:
                 continue
             width = widths[cell.column]
-            if ws.column_dimensions[cell.column_letter].hidden:
+            if cell.column in hidden:
                 continue
             shown = paper.shown(value, cell.number_format)
             wraps = cell.alignment is not None and cell.alignment.wrap_text

@@ -7,22 +7,26 @@ the height their wrapped text needs (paper.fitted_height: the rule the generator
 counting double) in the workbook's own column widths, and changes nothing else: a row is
 never lowered, a row the user made taller or hid stays as it is.
 
-A clerk's longer text is typed here into the file's XML (as a program saving the file
-would leave it); test_row_heights_libreoffice.py types it in LibreOffice itself.
+A clerk's longer text is typed into the file's XML (as a program saving the file would
+leave it), and in one test in LibreOffice itself (tests/lo_type.py, through its own API),
+then printed by LibreOffice to PDF: the long name is on the page whole.
 """
 from __future__ import annotations
 
 import json
 import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 from lxml import etree
-from test_paper import _clipped
+from test_keep_user_content import HERE, SYSTEM_PYTHON, needs_uno
+from test_paper import _clipped, _pages, _sheet_of
 
+from xlplan import libreoffice
 from xlplan.template import generate, paper, spec
 from xlplan.workbook import recalculation as recalc
 from xlplan.workbook import writeback, writefile
@@ -227,3 +231,62 @@ def test_the_write_back_lists_the_rows_of_text_with_the_engines_values(tmp_path)
     for what in ("typed", "tracking", "calendar"):
         assert LONG_ACTION["zh-Hans"] in rows[where[what]].values()
     assert rows[where["tracking"]][plan.areas["track_effect"].col] == LONG_EFFECT["zh-Hans"]
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def printed_in_column(pages: list[dict], text: str) -> str:
+    """The words printed in the column where `text` begins, top to bottom: the column's bounds are
+    those of the line that begins it (a wrapped first line spans the column)."""
+    for page in pages:
+        starts = [w for w in page["words"] if text.startswith(w[4])]
+        if not starts:
+            continue
+        first = min(starts, key=lambda w: (w[1], w[0]))
+        line = sorted((w for w in page["words"] if abs(w[1] - first[1]) < 1 and w[0] >= first[0]), key=lambda w: w[0])
+        right = first[2]
+        for w in line:
+            if w[0] - right > 6:
+                break  # the next column
+            right = w[2]
+        inside = [w for w in page["words"] if first[0] - 6 <= (w[0] + w[2]) / 2 <= right + 6 and w[1] >= first[1] - 1]
+        return " ".join(w[4] for w in sorted(inside, key=lambda w: (round(w[1]), w[0])))
+    return ""
+
+
+@needs_uno
+@pytest.mark.libreoffice
+def test_a_name_typed_in_libreoffice_prints_whole_after_recalc(tmp_path):
+    """The clerk types a long action name in LibreOffice and saves; LibreOffice recomputes the
+    copies but leaves their rows one line high. After `xlplan recalc` the tracking sheet and the
+    calendar print the whole name (every character on the page, in its column) and no cell of
+    theirs is cut."""
+    books = []
+    for lang in ("zh-Hans", "en"):
+        issued = made(tmp_path, lang)
+        plan = read_fast(issued)
+        action, effect = plan.cell("actions.action", 2), plan.cell("actions.effect", 2)
+        typed = tmp_path / f"typed.{lang}.xlsx"
+        done = subprocess.run([SYSTEM_PYTHON, str(HERE / "lo_type.py"), str(issued), str(typed), action.sheet,
+                               action.address, LONG_ACTION[lang], effect.address, LONG_EFFECT[lang]],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and typed.exists(), done.stderr
+        copies = [plan.cell("track_action", 2), plan.cell("cal_action", 2)]
+        saved = openpyxl.load_workbook(typed)
+        for cell in copies:  # as LibreOffice saved it: the copy's row one line high
+            assert (saved[cell.sheet].row_dimensions[int(cell.address[1:])].height or 0) < paper.row_height(2)
+        recalc.recalc_file(typed)
+        books.append((lang, typed, copies))
+    libreoffice._convert([p for _, p, _ in books], tmp_path / "pdf", "pdf", libreoffice.TIMEOUT)
+    for lang, typed, copies in books:
+        wb, shown = openpyxl.load_workbook(typed), openpyxl.load_workbook(typed, data_only=True)
+        pages = _pages(tmp_path / "pdf" / f"{typed.stem}.pdf")
+        sheets = [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
+        for cell in copies:
+            assert shown[cell.sheet][cell.address].value == LONG_ACTION[lang]
+            mine = [p for p in pages if _sheet_of(p, sheets) == cell.sheet]
+            printed = printed_in_column(mine, LONG_ACTION[lang])
+            assert _squeezed(LONG_ACTION[lang]) in _squeezed(printed), f"{lang} › {cell.sheet}: printed {printed!r}"
+            assert not _clipped(wb[cell.sheet], shown[cell.sheet]), _clipped(wb[cell.sheet], shown[cell.sheet])

@@ -64,6 +64,7 @@ MARK_FORMULA = f'ISTEXT("{MARK_TEXT}")'  # always true, and says whose rule it i
 NOTE_PREFIX = "xlplan › "
 NOTE_AUTHOR = "xlplan"
 TEXT_UNITS = ("text", "choice", "measure")  # the units the generator writes as wrapped text
+HEIGHT_SLACK = 1.0  # points: LibreOffice saves a row's height rounded down (29 → 28.5); not a row to grow
 COLOURS = {severity: fill.fgColor.rgb[-6:] for severity, fill in styles.FINDING_FILL.items()}  # "FFC7CE"
 
 
@@ -143,6 +144,14 @@ class FitRow:
     def height(self, width_of: Callable[[int], float]) -> float | None:
         """Points the row needs, given each column's width in Excel's unit; None for one line."""
         return paper.fitted_height((text, width_of(col)) for col, text in self.texts)
+
+    def grown(self, current: float | None, width_of: Callable[[int], float]) -> float | None:
+        """The height to give a row now `current` points high, or None where it stays as it is:
+        high enough already, hidden (0) or not there (None)."""
+        need = self.height(width_of)
+        if need is None or not current or current + HEIGHT_SLACK >= need:
+            return None
+        return need
 
 
 @dataclass(frozen=True)

@@ -404,9 +404,8 @@ def set_formula(sheet: Sheet, address: str, formula: str, value) -> None:
 def fit_row(sheet: Sheet, edit: wbk.FitRow) -> None:
     """Grow a row to the height its text needs in the sheet's column widths; a row that is as
     high already (the template's, or made higher by the user) or hidden stays as it is."""
-    need = edit.height(sheet.column_width)
-    current = sheet.row_height(edit.row)
-    if need is None or not current or current >= need:
+    need = edit.grown(sheet.row_height(edit.row), sheet.column_width)
+    if need is None:
         return
     row = sheet.rows()[edit.row]
     row.set("ht", f"{need:g}")
