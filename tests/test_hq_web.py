@@ -274,3 +274,24 @@ def test_a_reviewer_s_account_and_session_outlive_a_restart_of_the_server_in_a_b
             browser.close()
     finally:
         stop()
+
+
+def test_the_web_page_shows_times_in_the_zone_it_was_given(hq):
+    """`xlplan serve --tz Asia/Taipei`: the status and the review log in that zone, named beside the times."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    store, _, _, _, folder = hq
+    app = create_app(Settings(public_url="https://plan.example.com", tokens=folder / "tokens.json", db=store.url,
+                              hq_password=PASSWORD, hq_zone=ZoneInfo("Asia/Taipei")))
+    client = TestClient(app)
+    csrf = login(client)
+    sid = next(s["id"] for s in store.submissions() if s["unit"] == "南区营业部")
+    client.post(f"/hq/submission/{sid}/approve", data={"csrf": csrf, "note": "同意"})
+    assert "Asia/Taipei (UTC+08:00)" in client.get("/hq/").text
+    log = client.get(f"/hq/submission/{sid}").text.split('<table id="log">', 1)[1].split("</table>", 1)[0]
+    assert "时间（Asia/Taipei (UTC+08:00)）" in log
+    for event in store.review_events(sid):
+        at = event["at"].replace(tzinfo=dt.timezone.utc) if event["at"].tzinfo is None else event["at"]
+        assert at.astimezone(ZoneInfo("Asia/Taipei")).strftime("%Y-%m-%d %H:%M") in log
+        assert at.strftime("%Y-%m-%d %H:%M") not in log  # not UTC

@@ -110,3 +110,42 @@ def test_merge_summary_as_json(tmp_path):
     assert (summary["files"], summary["new"], summary["accepted"], summary["rejected"]) == (3, 3, 2, 1)
     assert summary["skipped"] == [{"file": str(folder / "~$客服一组.xlsx"), "why": "Excel's lock file"}]
     assert summary["roster"]["missing"] == 1 and summary["rejected_files"] == ["notes.xlsx"]
+
+
+def test_status_times_in_the_zone_given_with_tz(tmp_path):
+    """--tz shows the status page's and the status sheet's times in that zone, and names it."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import openpyxl
+
+    folder, roster = inbox(tmp_path)
+    out = tmp_path / "out"
+    with_zone = {}
+    for zone in ("Asia/Taipei", "UTC"):
+        args = ["merge", str(folder), "--roster", str(roster), "-o", str(out / f"{zone[:4]}.xlsx"),
+                "--report", str(out / f"{zone[:4]}.html"), "--workers", "0", "--db", f"sqlite:///{out / 'hq.db'}",
+                "--tz", zone]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        page = (out / f"{zone[:4]}.html").read_text(encoding="utf-8")
+        sheet = [str(c.value) for row in openpyxl.load_workbook(out / f"{zone[:4]}.xlsx")["状态"].iter_rows()
+                 for c in row if c.value is not None]
+        with_zone[zone] = page, " ".join(sheet)
+    with Store(f"sqlite:///{out / 'hq.db'}") as hq:
+        received = max(s["received_at"] for s in hq.submissions())
+    utc = received.replace(tzinfo=dt.timezone.utc) if received.tzinfo is None else received
+    taipei = utc.astimezone(ZoneInfo("Asia/Taipei")).strftime("%Y-%m-%d %H:%M")
+    page, sheet = with_zone["Asia/Taipei"]
+    assert "Asia/Taipei (UTC+08:00)" in page and "Asia/Taipei (UTC+08:00)" in sheet
+    assert taipei in page and taipei in sheet
+    page, sheet = with_zone["UTC"]
+    assert utc.strftime("%Y-%m-%d %H:%M") in page and taipei not in page and taipei not in sheet
+
+
+def test_an_unknown_time_zone_is_refused_naming_the_option(tmp_path):
+    folder, roster = inbox(tmp_path)
+    result = runner.invoke(app, ["merge", str(folder), "--db", f"sqlite:///{tmp_path / 'h.db'}", "--tz", "Asia/Taipe"])
+    assert result.exit_code == 2
+    assert "--tz" in said(result) and "'Asia/Taipe'" in said(result) and "Asia/Taipei" in said(result)
+    assert not (tmp_path / "h.db").exists()  # refused before anything was merged

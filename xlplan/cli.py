@@ -86,7 +86,19 @@ def _lang(lang: str) -> str:
         fail(f"--lang: {exc}")
 
 
+def _zone(name: str | None):
+    """A --tz value as a time zone (None: the machine's)."""
+    from .hq import report
+
+    try:
+        return report.time_zone(name)
+    except XlplanError as exc:
+        fail(f"--tz: {exc}")
+
+
 JSON_FLAG = typer.Option(False, "--json", help="print JSON (for programs)")
+TZ_OPTION = typer.Option(None, "--tz", metavar="ZONE", envvar="XLPLAN_TZ", show_envvar=True,
+                         help="show times in this zone, an IANA name such as Asia/Taipei (default: the machine's)")
 PARAM_OPTION = typer.Option([], "--param", metavar="KEY=VALUE",
                             help="a cycle parameter (see xlplan describe TEMPLATE), e.g. regions=A,B; repeatable")
 
@@ -335,6 +347,7 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., metavar="INPUT", help="wor
                                        "zh-Hans, zh-Hant or en"),
               use: str = typer.Option("approved", "--use", help="which plan of a unit to consolidate: approved "
                                       "(HQ's review) or accepted (the latest without errors)"),
+              tz: Optional[str] = TZ_OPTION,
               as_json: bool = JSON_FLAG):
     """Merge submissions into HQ's database and consolidate.
 
@@ -343,6 +356,7 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., metavar="INPUT", help="wor
     """
     if use not in ("approved", "accepted"):
         fail(f"--use {use!r}: choose approved or accepted")
+    zone = _zone(tz)
     from sqlalchemy.exc import OperationalError
 
     from .hq import merge, store
@@ -354,7 +368,7 @@ def merge_cmd(inputs: List[str] = typer.Argument(..., metavar="INPUT", help="wor
             with _progress(total) as advance:
                 outcome = merge.run(inputs, hq, roster=roster, output=output, report_path=report,
                                     scheduler=scheduler, workers=workers, progress=advance, lang=_lang(lang),
-                                    basis=use)
+                                    basis=use, zone=zone)
     except OperationalError as exc:  # a database locked or gone outside Store's own wrapped writes
         fail(f"{url}: cannot use the database ({exc.orig}); the input files are untouched")
     st = outcome.status
@@ -476,7 +490,8 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
           dev: bool = typer.Option(False, "--dev", help="use xlwings' free noncommercial key: development only"),
           hq_password_file: Optional[Path] = typer.Option(None, "--hq-password-file", metavar="FILE", dir_okay=False,
                                                           exists=True, help="HQ's web page at /hq (with --db): the "
-                                                          "password, first line of FILE (or XLPLAN_HQ_PASSWORD)")):
+                                                          "password, first line of FILE (or XLPLAN_HQ_PASSWORD)"),
+          tz: Optional[str] = TZ_OPTION):
     """Run the Excel add-in server (pip install 'xlplan[excel]').
 
     Serves the custom functions, the ribbon's scripts, the task pane, the manifest and
@@ -484,6 +499,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     """
     from .excel import LicenseMissing, require_license, use_development_license
 
+    zone = _zone(tz)
     if dev:
         use_development_license()
     try:
@@ -500,7 +516,8 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     if hq_password and not db:
         fail("HQ's web page needs HQ's database: give --db as well")
     application = create_app(Settings(public_url=public_url or f"https://{host}:{port}", tokens=tokens,
-                                      inbox=inbox, hq_url=hq_url, db=db, hq_password=hq_password or None))
+                                      inbox=inbox, hq_url=hq_url, db=db, hq_password=hq_password or None,
+                                      hq_zone=zone))
     uvicorn.run(application, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
                 ssl_keyfile=str(keyfile) if keyfile else None)
 

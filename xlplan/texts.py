@@ -455,7 +455,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "w_cell_comments_example": {"zh-Hans": "计划进度!C10: 一月目标偏高，请说明", "zh-Hant": "計劃進度!C10: 一月目標偏高，請說明", "en": "Schedule!C10: January looks high, please explain"},
     "w_download_returned": {"zh-Hans": "下载带审核意见的工作簿", "zh-Hant": "下載帶審核意見的工作簿", "en": "Download the workbook with the comments"},
     "w_log": {"zh-Hans": "审核记录（只增不改）", "zh-Hant": "審核記錄（只增不改）", "en": "Review log (appended, never edited)"},
-    "w_time": {"zh-Hans": "时间 (UTC)", "zh-Hant": "時間 (UTC)", "en": "Time (UTC)"},
+    "w_time": {"zh-Hans": "时间（{zone}）", "zh-Hant": "時間（{zone}）", "en": "Time ({zone})"},
     "w_by": {"zh-Hans": "经办人", "zh-Hant": "經辦人", "en": "By"},
     "w_from": {"zh-Hans": "从版本", "zh-Hant": "從版本", "en": "From version"},
     "w_to": {"zh-Hans": "到版本", "zh-Hant": "到版本", "en": "to version"},

@@ -19,6 +19,7 @@ calls, script runs, submissions: each needs a unit's token, `Authorization: Bear
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ class Settings:
     db: str | None = None  # SQLAlchemy URL of HQ's database: submissions go there (xlplan.store)
     receiver: Callable | None = field(default=None, repr=False)  # receive_submission(data, name, unit, submitter)
     hq_password: str | None = field(default=None, repr=False)  # HQ's web page at /hq (with db): its password
+    hq_zone: dt.tzinfo | None = None  # the time zone HQ's web page shows times in (None: the machine's)
 
 
 class LimitRequestSize:
@@ -249,7 +251,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.db:  # reviewers log in with their accounts (or, without any, HQ's shared password)
         from ..hq import web
 
-        app.mount("/hq", web.create_app(inbox.store, settings.hq_password))
+        app.mount("/hq", web.create_app(inbox.store, settings.hq_password, zone=settings.hq_zone))
 
     @app.exception_handler(XlplanError)
     async def xlplan_error(request: Request, exc: XlplanError):

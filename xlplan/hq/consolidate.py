@@ -591,7 +591,7 @@ def _chart(ws, shown: Chart, table: ViewTable, head: int, r: int) -> int:
 
 def status_sheet(ws, st: report.Status, lang: str):
     put(ws, 1, 1, f"{w('title', lang)} · {w('status', lang)}").font = styles.TITLE_FONT
-    put(ws, 2, 1, texts.t("c_times_local", lang).format(zone=report.zone_name())).font = styles.NOTE_FONT
+    put(ws, 2, 1, texts.t("c_times_local", lang).format(zone=report.zone_name(st.zone))).font = styles.NOTE_FONT
     names = {r.template: report.template_name(r.template, lang) for r in st.rows}
     cols = ["status_col", "unit", "template", "period", "due", "received", "version", "files", "errors",
             "warnings", "review", "first_finding", "submitter", "file", "sha"]
@@ -602,7 +602,7 @@ def status_sheet(ws, st: report.Status, lang: str):
         first = row.findings[0] if row.findings and row.findings[0]["severity"] == "error" else None
         values = [report.label(row.status, lang), row.unit, names.get(row.template, row.template), row.period,
                   row.due.isoformat() if row.due else None,
-                  report.local_time(latest["received_at"]) if latest else None,
+                  report.local_time(latest["received_at"], st.zone) if latest else None,
                   used_.get("version"), row.versions, latest.get("errors"), latest.get("warnings"),
                   report.review_label(row.review, lang) if row.review else None,
                   _finding_text(first), latest.get("submitter"), (used_ or latest).get("source"),
@@ -612,7 +612,7 @@ def status_sheet(ws, st: report.Status, lang: str):
         r += 1
     for s in st.unreadable:
         first = s["findings"][0] if s.get("findings") else None
-        values = [report.label("rejected", lang), None, None, None, None, report.local_time(s["received_at"]),
+        values = [report.label("rejected", lang), None, None, None, None, report.local_time(s["received_at"], st.zone),
                   None, 1, s["errors"], 0, None, _finding_text(first), s.get("submitter"), s["source"],
                   _short_sha(s["sha256"])]
         for c, v in enumerate(values, start=1):

@@ -711,18 +711,20 @@ class Outcome:
 
 def run(inputs, store: Store, *, roster: str | Path | None = None, output: str | Path | None = None,
         report_path: str | Path | None = None, scheduler=None, workers: int | None = None,
-        progress: Callable[[int], None] | None = None, lang: str = "zh-Hans", basis: str = "approved") -> Outcome:
+        progress: Callable[[int], None] | None = None, lang: str = "zh-Hans", basis: str = "approved",
+        zone=None) -> Outcome:
     """Roster in, files merged, status taken, consolidated workbook and status page written.
 
     `basis`: the consolidated plan uses each unit's latest approved version, or with
-    "accepted" its latest accepted one whether reviewed or not."""
+    "accepted" its latest accepted one whether reviewed or not. `zone`: the time zone the
+    status shows its times in (`report.time_zone(name)`; None: the machine's)."""
     from . import consolidate, report
 
     if roster:
         store.set_roster(read_roster(roster))
     own = [p for p in (output, report_path) if p]
     summary = merge(inputs, store, workers=workers, scheduler=scheduler, progress=progress, exclude=own)
-    st = report.status(store, basis=basis)
+    st = report.status(store, basis=basis, zone=zone)
     workbook = consolidate.write(store, output, lang=lang, st=st, basis=basis) if output else None
     page = report.write_html(st, report_path, lang=lang) if report_path else None
     return Outcome(summary, st, workbook, page)

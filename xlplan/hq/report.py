@@ -21,6 +21,7 @@ from pathlib import Path
 import jinja2
 
 from .. import texts
+from ..model import XlplanError
 from .store import ACCEPTED, REJECTED, RosterEntry, Store, utcnow
 
 HERE = Path(__file__).resolve().parent
@@ -70,6 +71,7 @@ class Status:
     rows: list[StatusRow]
     unreadable: list[dict]  # files that are not xlplan workbooks at all
     made_at: dt.datetime
+    zone: dt.tzinfo | None = None  # the zone its times are shown in (None: the machine's)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.rows if r.status == status)
@@ -83,8 +85,9 @@ def _late(sub: dict, due: dt.date | None) -> bool:
     return due is not None and sub["received_at"].date() > due
 
 
-def status(store: Store, max_findings: int = 5, basis: str = "approved") -> Status:
-    """The status table; `basis` says which plan consolidation uses (approved or latest accepted)."""
+def status(store: Store, max_findings: int = 5, basis: str = "approved", zone: dt.tzinfo | None = None) -> Status:
+    """The status table; `basis` says which plan consolidation uses (approved or latest accepted);
+    `zone` the time zone its times are shown in (`time_zone("Asia/Taipei")`; None: the machine's)."""
     subs = store.submissions()
     states = {sid: e["state"] for sid, e in store.states().items()}
     by_key: dict[tuple, list[dict]] = {}
@@ -116,7 +119,7 @@ def status(store: Store, max_findings: int = 5, basis: str = "approved") -> Stat
     rows.sort(key=lambda r: (order[r.status], r.template, r.period, r.unit))
     for s in unreadable:
         s["findings"] = findings.get(s["id"], [])[:max_findings]
-    return Status(rows, unreadable, utcnow())
+    return Status(rows, unreadable, utcnow(), zone)
 
 
 def _row(entry: RosterEntry, mine: list[dict], findings: dict, max_findings: int, states: dict | None = None,
@@ -146,8 +149,25 @@ def label(status_name: str, lang: str = texts.DEFAULT) -> str:
     return texts.t(f"st_{status_name}", lang)
 
 
+class UnknownTimeZone(XlplanError, ValueError):
+    """A time zone name that is not in the IANA database (the caller names the option it came from)."""
+
+
+def time_zone(name: str | None) -> dt.tzinfo | None:
+    """The zone of an IANA name ("Asia/Taipei", "UTC"); None for no name (the machine's zone)."""
+    if not name:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # ValueError: not a zone's name at all ("../x", "/etc")
+        raise UnknownTimeZone(f"unknown time zone {name!r}: give an IANA name such as Asia/Taipei, "
+                              f"Asia/Shanghai, Europe/London or UTC") from None
+
+
 def local_time(moment: dt.datetime | None, zone: dt.tzinfo | None = None) -> str:
-    """A stored (UTC) time as HQ's clock shows it: the machine's zone unless one is given (TZ=Asia/Taipei)."""
+    """A stored (UTC) time as HQ's clock shows it: in `zone`, or the machine's zone when none is given."""
     if moment is None:
         return ""
     if moment.tzinfo is None:
@@ -156,9 +176,11 @@ def local_time(moment: dt.datetime | None, zone: dt.tzinfo | None = None) -> str
 
 
 def zone_name(zone: dt.tzinfo | None = None) -> str:
+    """The zone as a reader recognises it: "Asia/Taipei (UTC+08:00)", "UTC"."""
     now = dt.datetime.now(dt.timezone.utc).astimezone(zone)
     offset = now.strftime("%z")
-    return f"{now.tzname()} (UTC{offset[:3]}:{offset[3:]})" if now.tzname() != "UTC" else "UTC"
+    name = getattr(zone, "key", None) or now.tzname()
+    return f"{name} (UTC{offset[:3]}:{offset[3:]})" if name != "UTC" else "UTC"
 
 
 def template_name(template_id: str, lang: str) -> str:
@@ -172,9 +194,9 @@ def template_name(template_id: str, lang: str) -> str:
         return template_id
 
 
-def render_html(st: Status, title: str | None = None, lang: str = texts.DEFAULT,
-                zone: dt.tzinfo | None = None) -> str:
+def render_html(st: Status, title: str | None = None, lang: str = texts.DEFAULT) -> str:
     lang = texts.language(lang)
+    zone = st.zone
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     template = env.get_template("status.html.j2")

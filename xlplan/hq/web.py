@@ -16,6 +16,7 @@ unit token opens nothing here and this login opens none of the add-in's API.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from pathlib import Path
@@ -41,9 +42,10 @@ def password_digest(password: str) -> str:
 
 
 def create_app(store: Store | str, password: str | None = None, lang: str = texts.DEFAULT,
-               basis: str = "approved") -> FastAPI:
+               basis: str = "approved", zone: dt.tzinfo | None = None) -> FastAPI:
     """The HQ app. Reviewers log in with their accounts; `password` is HQ's shared password,
-    used only while HQ has no accounts (only its digest is kept)."""
+    used only while HQ has no accounts (only its digest is kept). Times are shown in `zone`
+    (`report.time_zone("Asia/Taipei")`; None: the machine's), which the pages name."""
     store = Store(store) if isinstance(store, str) else store
     wanted = password_digest(password) if password else None
     lang = texts.language(lang)
@@ -89,7 +91,8 @@ def create_app(store: Store | str, password: str | None = None, lang: str = text
 
     def render(request: Request, view: str, s: Session | None, status_code: int = 200, **context) -> HTMLResponse:
         html = page.render(view=view, base=base(request), session=s, t=t, lang=lang, chart=svg.chart,
-                           template_name=template_name,
+                           template_name=template_name, zone=report.zone_name(zone),
+                           when=lambda moment: report.local_time(moment, zone),
                            label=report.label, review_label=review_label, num=_num, shown=diff_module.shown,
                            quote=quote, **context)
         return HTMLResponse(html, status_code=status_code,
@@ -140,7 +143,7 @@ def create_app(store: Store | str, password: str | None = None, lang: str = text
     @app.get("/", response_class=HTMLResponse)
     def status_page(request: Request):
         s = need(request)
-        st = report.status(store, basis=basis)
+        st = report.status(store, basis=basis, zone=zone)
         states = store.states()
         return render(request, "status", s, st=st, states=states)
 
