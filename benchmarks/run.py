@@ -214,7 +214,7 @@ def stages(name, data, clock):
     t3 = time.process_time()
     found = checks.run_all(plan, values, tables, notes)
     t4 = time.process_time()
-    pack_values(merge.long_form(recalc.Result(plan, values, tables, found)))
+    pack_values(merge.long_form(recalc.Result(plan, values, tables, found)))  # as merge.process
     t5 = time.process_time()
     for key, a, b in (("open", t0, t1), ("read", t1, t2), ("compute", t2, t3), ("check", t3, t4), ("long form", t4, t5)):
         clock.setdefault(key, []).append((b - a) * 1000)

@@ -116,9 +116,13 @@ def accepted_inputs(plan: Plan) -> tuple[dict, dict, list[Finding]]:
     for name, block in plan.template.blocks.items():
         if block.role == "computed":
             continue
+        kinds = _kinds(values, tables, name, block)
         if block.unit not in NUMERIC_UNITS:
-            _dates_as_text(plan, values, tables, name)
+            if any(issubclass(kind, DATE_TYPES) for kind in kinds):
+                _dates_as_text(plan, values, tables, name)
             continue
+        if not any(issubclass(kind, DATE_TYPES) or issubclass(kind, str) for kind in kinds):
+            continue  # numbers and blanks only: nothing below applies to any cell
         for (r, c), v in cells(plan, values, tables, name):
             if is_date(v):  # never a number to the engine; reported as the date it is
                 _put(values, tables, block, name, r, c, DateInNumberCell(_date_text(v)))
@@ -138,6 +142,17 @@ def accepted_inputs(plan: Plan) -> tuple[dict, dict, list[Finding]]:
                                                                        number=fmt(number, unit)),
                                  name, r, c, expected=number, actual=v))
     return values, tables, notes
+
+
+DATE_TYPES = (dt.date, dt.datetime, dt.time)  # plan.is_date
+PLAIN_NUMBER_TYPES = frozenset({int, float, type(None)})  # a number or a blank, no bool (plan.is_number)
+
+
+def _kinds(values, tables, name, block) -> set[type]:
+    """The types of the values in a block's cells."""
+    if block.table:
+        return set(map(type, tables.get(name, ())))
+    return {type(v) for row in values.get(name, ()) for v in row}
 
 
 class DateInNumberCell(str):
@@ -196,6 +211,15 @@ def _choices(plan, values, block) -> tuple[str, ...] | None:
 
 
 def _check_block_inputs(plan, values, tables, name, block: Block, used_rows) -> list[Finding]:
+    if block.unit in NUMERIC_UNITS and _kinds(values, tables, name, block) <= PLAIN_NUMBER_TYPES:
+        found = _check_plain_numbers(plan, values, tables, name, block, used_rows)
+        if found is not None:
+            return found
+    return _check_cells(plan, values, tables, name, block, used_rows)
+
+
+def _check_cells(plan, values, tables, name, block: Block, used_rows) -> list[Finding]:
+    """The input checks of a block, cell by cell."""
     lang = plan.lang
     label = text(block.label, lang)
     out = []
@@ -218,6 +242,52 @@ def _check_block_inputs(plan, values, tables, name, block: Block, used_rows) -> 
         out.append(finding(plan, "MISSING_INPUT", "error",
                            t("missing", lang).format(label=label, count=len(empty)), name, r, c))
     return out
+
+
+def _check_plain_numbers(plan, values, tables, name, block: Block, used_rows) -> list[Finding] | None:
+    """`_check_block_inputs` of a numeric block holding numbers and blanks only, when every number
+    passes `_bad_value` (judged at once, from the least and the greatest): the findings about
+    blanks alone. None where some number fails: the cell-by-cell check then says which and why."""
+    if block.table:
+        column = tables.get(name, ())
+        numbers = [v for v in column if v is not None]
+    else:
+        grid = values.get(name, ())
+        numbers = [v for row in grid for v in row if v is not None]
+    if numbers and not _numbers_pass(block, numbers):
+        return None
+    lang = plan.lang
+    if block.table:
+        used = used_rows.get(block.table, ())
+        if not block.required or not used or len(numbers) == len(column):
+            return []
+        label = text(block.label, lang)
+        return [finding(plan, "MISSING_INPUT", "error", t("missing_in_row", lang).format(label=label), name, i, 1)
+                for i, v in enumerate(column, start=1) if v is None and i in used]
+    if not block.required or len(numbers) == sum(map(len, grid)):
+        return []
+    r, c = next((r, c) for r, row in enumerate(grid, start=1) for c, v in enumerate(row, start=1) if v is None)
+    label = text(block.label, lang)
+    return [finding(plan, "MISSING_INPUT", "error",
+                    t("missing", lang).format(label=label, count=sum(map(len, grid)) - len(numbers)), name, r, c)]
+
+
+def _numbers_pass(block: Block, numbers: list) -> bool:
+    """True when `_bad_value` finds nothing wrong with any of these numbers (int or float, never bool)."""
+    if not all(-LARGEST < v < LARGEST for v in numbers):  # also false for NaN
+        return False
+    unit = block.unit
+    least, most = min(numbers), max(numbers)
+    lo = block.minimum if block.minimum is not None else 0
+    hi = block.maximum if block.maximum is not None else (1 if unit == "percent" else None)
+    if least < lo or (hi is not None and most > hi):
+        return False
+    if unit == "percent" and block.minimum is None and block.maximum is None and not (0 <= least and most <= 1):
+        return False
+    if unit == "month" and (least < 1 or most > 12):
+        return False
+    whole = unit in ("count", "month") or block.name.rsplit(".", 1)[-1] in WHOLE_NAMES
+    return not whole or all(v == int(v) for v in numbers)
 
 
 def _bad_value(block: Block, v, choices, lang, label):
