@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from xlplan.template import generate, spec
 from xlplan.workbook import recalculation as recalc
 
@@ -64,10 +66,12 @@ def test_personal_plan_monthly_targets_and_goals(tmp_path):
     result = made(tmp_path, "personal_plan", "王小明")
     assert result.value("team") == "北區一組"  # the team the plan rolls up to at HQ
     assert result.value("personal_achievement")[0][:3] == [1.05, 0.95, 1]  # March: the 1,000,000 set, done
-    assert result.value("actions.effect_status")[:4] == ["進行中", "未達成", "未達成", "達成"]
+    # the recruits (4 of 6 by March) are a goal for the year, due in December: in progress, no gap
+    assert result.value("actions.effect_status")[:4] == ["進行中", "進行中", "未達成", "達成"]
+    assert result.value("actions.effect_gap")[:2] == ["", ""]
+    assert result.value("actions.effect_gap")[2] == pytest.approx(-0.1)
     assert where(result) == {
-        ("EFFECT_MISSED", "工作目標", "X7"),
-        ("EFFECT_MISSED", "工作目標", "X8"),
+        ("EFFECT_MISSED", "工作目標", "X8"),  # the group's activity, 80 % in March against 90 %, judged monthly
         ("MONTHS_NOT_YEAR", "月度目標", "S9"),  # planted: the months add up to 12,100,000
     }
     assert sorted(f.code for f in result.findings) == planted("personal_plan")
