@@ -331,8 +331,10 @@ def _version_findings(plan: Plan) -> list[Finding]:
     the current one; a version with no definition is an error (read with the current one)."""
     found, expected = plan.meta["version"], plan.template.version
     where = Cell(plan.file, META_SHEET, meta_cell("version"))
-    current = spec.load(plan.template.id, {**plan.meta["params"], "lang": plan.lang}).version
-    if expected != current:
+    if plan.template.source != spec.current_source(plan.template.id):  # read with a kept earlier version
+        # the current version's number, from its definition as shipped: no value of the user's file
+        # goes into that rendering (template_for rendered the one this plan is read with)
+        current = spec.load(plan.template.id).version
         return [Finding("warning", "TEMPLATE_OLDER",
                         t("template_older", plan.lang).format(found=expected, current=current,
                                                               template=plan.template.id),
