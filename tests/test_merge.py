@@ -319,3 +319,53 @@ def test_a_dask_cluster_gets_exactly_the_local_results(corpus, tmp_path):
                        for v in store.values(list(subs))))
 
     assert snapshot(remote) == snapshot(local)
+
+
+def snapshot(store: Store):
+    """What a merge stored, independent of the order files were stored in (submission ids)."""
+    subs = {s["id"]: s for s in store.submissions()}
+    keep = ("sha256", "unit", "template", "template_version", "period", "version", "status", "errors", "warnings",
+            "source", "submitter", "received_at", "size")
+    return (sorted(tuple(s[k] for k in keep) for s in subs.values()),
+            sorted((subs[f["submission_id"]]["sha256"], f["severity"], f["code"], f["message"], f["sheet"] or "",
+                    f["cell"] or "") for sid in subs for f in store.findings_of(sid)),
+            sorted((subs[v["submission_id"]]["sha256"], v["unit"], v["period"], v["block"], v["row"], v["col"],
+                    v["row_key"] or "", v["col_key"] or "", v["number"] or 0.0, v["text"] or "", v["role"])
+                   for v in store.values(list(subs))))
+
+
+def test_dask_workers_write_to_postgresql_themselves(corpus, tmp_path, monkeypatch):
+    """On a cluster with PostgreSQL the workers store the files; the main process only schedules.
+
+    One file per task, so a unit's two versions and a file's copy under another name are
+    stored by two workers at once: versions must come out as one writer numbers them, the
+    copy once. A second merge, with the main process's check for stored bytes bypassed so
+    that every file reaches a worker again, adds nothing."""
+    try:
+        from dask.distributed import LocalCluster
+    except ImportError:
+        if IN_CI:
+            raise
+        pytest.skip("dask[distributed] is not installed (pip install xlplan[cluster])")
+    local = Store(fresh_url("sqlite", tmp_path))
+    alone = merge.merge([corpus.folder], local, workers=2)
+    remote = Store(fresh_url("postgres", tmp_path))
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the main process wrote to the database")
+
+    monkeypatch.setattr(merge, "Writer", refused)
+    monkeypatch.setattr(Store, "add", refused)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        first = merge.merge([corpus.folder], remote, scheduler=cluster.scheduler_address, chunk=1)
+        counts = remote.counts()
+        monkeypatch.setattr(Store, "known", lambda self, digests: set())
+        again = merge.merge([corpus.folder], remote, scheduler=cluster.scheduler_address, chunk=1)
+    assert (first.new, first.accepted, first.rejected, first.duplicates) == \
+        (alone.new, alone.accepted, alone.rejected, alone.duplicates)
+    assert sorted(first.rejected_files) == sorted(alone.rejected_files)
+    assert snapshot(remote) == snapshot(local)
+    assert again.new == 0 and again.duplicates == corpus.files
+    assert remote.counts() == counts
+    remote.close()
+    local.close()

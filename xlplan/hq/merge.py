@@ -259,6 +259,59 @@ def process_chunk(items: list[tuple[str, bytes, dt.datetime]]) -> list[Incoming]
     return [process(name, data, received) for name, data, received in items]
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What a worker that writes to the database itself sends back for a file: small, no rows."""
+
+    source: str
+    status: str
+    submission_id: int | None  # None: these bytes were stored before
+
+
+@dataclass(frozen=True)
+class WriteFailed:
+    """A worker could not write to the database (it cannot reach it, the database refused)."""
+
+    message: str
+
+
+_WORKER_STORES: dict[tuple[str, str], Store] = {}  # per worker process: opened (and migrated) once
+
+
+def process_and_store_chunk(url: str, options: dict, items: list[tuple[str, bytes, dt.datetime]]) \
+        -> list[Stored] | WriteFailed:
+    """`process` over a chunk, then the chunk stored by this worker itself, in one transaction.
+
+    For a cluster writing to PostgreSQL: the main process sends bytes and gets back a
+    few words per file. Idempotent as the main process's writing is: bytes stored before
+    (by another worker, another merge) are skipped by their SHA-256 inside the
+    transaction, and a unit's versions are recounted under a lock on that unit (see
+    Store.add), so workers storing versions of one unit at once number them as one
+    writer would.
+    """
+    from .distribute import GivenCheck  # here: the module is only needed where the work runs
+
+    results = process_chunk(items)
+    key = (url, repr(sorted(options.items())))
+    try:
+        if key not in _WORKER_STORES:
+            _WORKER_STORES[key] = Store(url, **options).for_appending()
+        store = _WORKER_STORES[key]
+        given_as_issued = GivenCheck(store)
+        checked = [given_as_issued(r) for r in results]
+        ids = store.add([(item, data) for item, (_, data, _) in zip(checked, items)])
+    except StoreError as exc:
+        _WORKER_STORES.pop(key, None)
+        return WriteFailed(str(exc))
+    return [Stored(item.source, item.status, sid) for item, sid in zip(checked, ids)]
+
+
+def workers_write(run, store: Store) -> bool:
+    """Do the workers write to the database themselves? On a cluster, to a database server (PostgreSQL):
+    an SQLite file lies on HQ's disk, which a cluster's workers do not share, and takes one writer."""
+    return isinstance(run, Cluster) and store.engine.dialect.name != "sqlite"
+
+
 # -- inputs -------------------------------------------------------------------------
 def expand(inputs: Iterable[str | Path], exclude: Iterable[str | Path] = (),
            skipped: list[tuple[str, str]] | None = None) -> Iterator[Path]:
@@ -568,9 +621,12 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
     """
     summary = Summary()
     run = runner(workers, scheduler)
+    stored_by_workers = workers_write(run, store)
     # the work elsewhere: the rows are written elsewhere too, if the database can be opened twice
-    writer = Writer(store, threads_running=isinstance(run, Cluster)) if not isinstance(run, Inline) and store.shared \
-        else None
+    writer = Writer(store, threads_running=isinstance(run, Cluster)) \
+        if not isinstance(run, Inline) and store.shared and not stored_by_workers else None
+    task = functools.partial(process_and_store_chunk, store.url, store.engine_options) if stored_by_workers \
+        else process_chunk
     written: deque = deque()  # per batch handed to the writer: (source, status) of each file
     inflight: deque = deque()  # (future, [(path, data, received)]) in input order
     # enough chunks in flight that the workers keep busy while this process writes a batch
@@ -589,6 +645,11 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
             except Exception:  # its worker died (out of memory, killed) or a cluster lost it
                 run.recover()
                 results = [process_alone(p.name, data, received) for p, data, received in items]
+            if isinstance(results, WriteFailed):
+                raise StoreError(f"a worker cannot write to {store.display_url}: {results.message}")
+            if results and isinstance(results[0], Stored):  # the worker stored them
+                count([(r.source, r.status) for r in results], [r.submission_id for r in results])
+                results = []
             for processed, (_, data, _) in zip(results, items):
                 pending.append((given_as_issued(processed), data))
             if progress:
@@ -645,7 +706,7 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
             for i in range(0, len(fresh), chunk):
                 items = fresh[i:i + chunk]
                 work = [(p.name, data, received) for p, data, received in items]
-                inflight.append((run.submit(process_chunk, work), items))
+                inflight.append((run.submit(task, work), items))
                 collect(block=False)
         collect(block=True)
         if pending:

@@ -22,6 +22,7 @@ file in place on first use with no separate command.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
 from dataclasses import dataclass, replace
@@ -472,6 +473,28 @@ def _copy_values(conn: Connection, packed: list[tuple[int, str, str, str]]) -> N
                     write((sid, unit, period, *row))
 
 
+def _lock_units(conn: Connection, items: list["Incoming"]) -> None:
+    """PostgreSQL, where several processes may store at once (a cluster's workers): lock each unit's
+    versions (unit, template, period) for this transaction, before anything is inserted.
+
+    The versions are recounted from the rows the transaction sees; two transactions storing
+    versions of one unit at once would each see only their own and both number theirs 1.
+    Under the lock the second waits for the first to commit, then sees its rows. Locks are
+    taken in one order (sorted) so that two transactions never wait for each other; two
+    transactions inserting the same bytes hold the same key (same bytes, same unit), so the
+    second waits for the lock, not inside an insert. A file without a unit is keyed by its bytes.
+    """
+    keys = sorted({_lock_key(item) for item in items})
+    if keys:
+        conn.exec_driver_sql("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%(keys)s::bigint[]) AS k",
+                             {"keys": keys})
+
+
+def _lock_key(item: "Incoming") -> int:
+    what = f"{item.unit}\x1f{item.template}\x1f{item.period}" if item.unit is not None else item.sha256
+    return int.from_bytes(hashlib.sha256(what.encode()).digest()[:8], "big", signed=True)
+
+
 def _sqlite_settings(dbapi_connection, _record) -> None:
     # WAL lets the status page read while a merge writes, and with synchronous=NORMAL a
     # commit does not wait for the disk: a power cut can lose the last batches, never
@@ -648,6 +671,8 @@ class Store:
             if not fresh:
                 return [None] * len(batch)
             fresh = [(fit(item), data) for item, data in fresh]  # the database's limits never abort a merge
+            if conn.dialect.name == "postgresql":
+                _lock_units(conn, [item for item, _ in fresh])
             _insert_many(conn, blobs, ("sha256", "size", "data"),
                          [(item.sha256, len(data), data) for item, data in fresh])
             counts = {item.sha256: severity_counts(f[0] for f in item.findings) for item, _ in fresh}
