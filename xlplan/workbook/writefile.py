@@ -26,7 +26,7 @@ import tempfile
 import zipfile
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Literal, overload
+from typing import Any, Callable, Iterable, Iterator
 
 from lxml import etree
 
@@ -621,16 +621,9 @@ class Notes:
             rid = next((v for k, v in legacy.attrib.items() if local(k) == "id"), None)
         self.vml = rels[rid][1] if rid in rels and rels[rid][1] in package.names else None
 
-    @overload
-    def _comments(self, create: Literal[True]) -> tuple[str, Any]: ...
-    @overload
-    def _comments(self, create: bool) -> tuple[str, Any] | None: ...
-
-    def _comments(self, create: bool) -> tuple[str, Any] | None:
-        """The comments part and its tree; None when there is none and `create` is false."""
+    def _made_comments(self) -> str:
+        """The comments part, made (empty) and related to the sheet if it has none."""
         if self.comments is None:
-            if not create:
-                return None
             main = self.package.main
             root = etree.Element(f"{{{main}}}comments", nsmap={None: main})
             etree.SubElement(root, f"{{{main}}}authors")
@@ -639,18 +632,11 @@ class Notes:
             self.package.new_tree(self.comments, root)
             self.package.add_rel(self.sheet.part, self.package.rel_type(REL_COMMENTS), self.comments)
             self.package.content_type(self.comments, None, CT_COMMENTS)
-        return self.comments, self.package.tree(self.comments)
+        return self.comments
 
-    @overload
-    def _vml(self, create: Literal[True]) -> tuple[str, str]: ...
-    @overload
-    def _vml(self, create: bool) -> tuple[str, str] | None: ...
-
-    def _vml(self, create: bool) -> tuple[str, str] | None:
-        """The VML drawing's part and its text; None when there is none and `create` is false."""
+    def _made_vml(self) -> str:
+        """The VML drawing part, made (empty) and linked from the sheet if it has none."""
         if self.vml is None:
-            if not create:
-                return None
             texts = [self.package.read(p).decode("utf-8", "replace") for p in self.package.zf.namelist()
                      if p.endswith(".vml") and p not in self.package.texts] + list(self.package.texts.values())
             used = [int(m) for text in texts for m in re.findall(r'idmap[^>]*data="(\d+)', text)]
@@ -665,23 +651,28 @@ class Notes:
             insert_in_order(self.sheet.root, legacy, WORKSHEET_ORDER)
             self.sheet.changed()
             self.package.content_type(None, "vml", CT_VML)
-        if self.vml not in self.package.texts:
-            self.package.texts[self.vml] = self.package.read(self.vml).decode("utf-8", "replace")
-        return self.vml, self.package.texts[self.vml]
+        return self.vml
+
+    def _vml_text(self, part: str) -> str:
+        """A VML drawing's text, read once and then edited in place (package.texts)."""
+        if part not in self.package.texts:
+            self.package.texts[part] = self.package.read(part).decode("utf-8", "replace")
+        return self.package.texts[part]
+
+    def _each(self) -> Iterator[tuple[Any, str, str, str]]:
+        """(comment element, cell, author, text) of every note on the sheet."""
+        if self.comments is None:
+            return
+        root = self.package.tree(self.comments)
+        authors = [a.text or "" for a in root.iter("{*}author")]
+        for c in list(root.iter("{*}comment")):
+            aid = c.get("authorId") or "0"
+            author = authors[int(aid)] if aid.isdigit() and int(aid) < len(authors) else ""
+            yield c, c.get("ref"), author, _comment_text(c)
 
     def by_cell(self) -> dict[str, tuple[str, str]]:
         """cell → (author, text) of every note on the sheet."""
-        found = self._comments(create=False)
-        if found is None:
-            return {}
-        root = found[1]
-        authors = [a.text or "" for a in root.iter("{*}author")]
-        out = {}
-        for c in root.iter("{*}comment"):
-            aid = c.get("authorId") or "0"
-            author = authors[int(aid)] if aid.isdigit() and int(aid) < len(authors) else ""
-            out[c.get("ref")] = (author, _comment_text(c))
-        return out
+        return {ref: (author, text) for _, ref, author, text in self._each()}
 
     def foreign(self) -> set[str]:
         """Cells with someone else's note: xlplan puts no note there."""
@@ -692,25 +683,17 @@ class Notes:
 
     def remove_where(self, drop_note: Callable[[str, str, str], bool]) -> None:
         """Remove the notes for which drop_note(cell, author, text) holds, with their VML shapes."""
-        found = self._comments(create=False)
-        if found is None:
-            return
-        part, root = found
-        authors = [a.text or "" for a in root.iter("{*}author")]
         gone = []
-        for c in list(root.iter("{*}comment")):
-            aid = c.get("authorId") or "0"
-            author = authors[int(aid)] if aid.isdigit() and int(aid) < len(authors) else ""
-            if drop_note(c.get("ref"), author, _comment_text(c)):
+        for c, ref, author, text in self._each():
+            if drop_note(ref, author, text):
                 c.getparent().remove(c)
-                gone.append(ooxml.row_col(c.get("ref")))
-        if not gone:
+                gone.append(ooxml.row_col(ref))
+        if not gone or self.comments is None:
             return
-        self.package.touch(part)
-        vml = self._vml(create=False)
-        if vml is None:
+        self.package.touch(self.comments)
+        if self.vml is None:
             return
-        vml_part, text = vml
+        vml = self._vml_text(self.vml)
         cells = {(r - 1, c - 1) for r, c in gone}
 
         def drop(m):
@@ -723,11 +706,12 @@ class Notes:
                 return ""
             return shape
 
-        self.package.texts[vml_part] = VML_SHAPE.sub(drop, text)
-        self.package.changed.add(vml_part)
+        self.package.texts[self.vml] = VML_SHAPE.sub(drop, vml)
+        self.package.changed.add(self.vml)
 
     def add(self, address: str, note: str, author: str = wbk.NOTE_AUTHOR) -> None:
-        part, root = self._comments(create=True)
+        part = self._made_comments()
+        root = self.package.tree(part)
         main = etree.QName(root).namespace
         authors = root.find(f"{{{main}}}authors")
         names = [a.text for a in authors]
@@ -746,7 +730,8 @@ class Notes:
         t.text = clean_text(note)
         t.set(ooxml.XML_SPACE, "preserve")
         self.package.touch(part)
-        vml_part, text = self._vml(create=True)
+        vml = self._made_vml()
+        text = self._vml_text(vml)
         if 'id="_x0000_t202"' not in text:
             text = text.replace("</xml>", VML_NOTE_SHAPETYPE + "</xml>")
         ids = [int(n) for n in re.findall(r"_x0000_s(\d+)", text)]
@@ -763,8 +748,8 @@ class Notes:
                  f'<x:Anchor>{c}, 15, {max(r - 2, 0)}, 2, {c + 4}, 15, {r + 4}, 16</x:Anchor>'
                  f'<x:AutoFill>False</x:AutoFill><x:Row>{r - 1}</x:Row><x:Column>{c - 1}</x:Column>'
                  f'</x:ClientData></v:shape>')
-        self.package.texts[vml_part] = text.replace("</xml>", shape + "</xml>")
-        self.package.changed.add(vml_part)
+        self.package.texts[vml] = text.replace("</xml>", shape + "</xml>")
+        self.package.changed.add(vml)
 
 
 def _comment_text(comment) -> str:
