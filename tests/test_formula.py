@@ -162,8 +162,14 @@ def test_a_table_column_formula_reads_its_own_row():
 @pytest.mark.parametrize("source, expected", [
     ("a + b * c", "add(V['a'][0][0],mul(V['b'][0][0],V['c'][0][0]))"),
     ("-a ** 2", "neg(power(V['a'][0][0],2))"),
-    ("blank if a == 0 else b / a", "('' if truth(eq(V['a'][0][0],0)) else div(V['b'][0][0],V['a'][0][0]))"),
+    ("blank if a == 0 else b / a", "('' if eq(V['a'][0][0],0) else div(V['b'][0][0],V['a'][0][0]))"),
+    ("blank if a else b", "('' if truth(V['a'][0][0]) else V['b'][0][0])"),
     ("a and not b", "AND(V['a'][0][0],NOT(V['b'][0][0]))"),
+    # conditions of known kinds in plain Python: both sides of & and | are evaluated, as AND and OR do
+    ("a > 1 or not b == blank", "(gt(V['a'][0][0],1) | (not is_blank(V['b'][0][0])))"),
+    ("blank if rows(t.x) < 3 and a > 0 else 1", "('' if ((ROWS(T['t.x'])<3) & gt(V['a'][0][0],0)) else 1)"),
+    ("2 > rows(t.x) or a", "OR((2>ROWS(T['t.x'])),V['a'][0][0])"),
+    ("index(t.x, 2)", "INDEX(T['t.x'],2)"),
     ("sum(r, a, 1)", "SUM(Rng((V['r'][0][0],V['r'][0][1],V['r'][0][2],)),Rng((V['a'][0][0],)),1)"),
     ("r", "Rng((V['r'][0][0],V['r'][0][1],V['r'][0][2],))"),
     ("abs(a)", "ABS(V['a'][0][0])"),

@@ -466,11 +466,28 @@ class ExcelRenderer(Compiler[tuple[str, int]]):
         return function.excel_call([text for text, _ in args]), ATOM
 
 
+class Logical(str):
+    """Python code whose value is a bool (or that raises an Excel error): a comparison, is_blank, AND, OR, NOT."""
+
+
+class Whole(str):
+    """Python code whose value is a small int (|n| < 2**31): an integer literal, or ROWS(...)."""
+
+
+PYTHON_COMPARISON = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
 class PythonRenderer(Compiler[str]):
     """Spells a formula as a Python expression over V (blocks) and T (tables), calling xlfuncs.
 
     Fixed blocks are V[name][r][c] (0-based); a table column is T[name], a list; inside
     a table's loop the current row is `i` (0-based). A range is `Rng(cells)`.
+
+    Where the kinds of values are known when the formula is compiled, the code says so
+    with plain Python, as the calendar needs 450 times a plan: a comparison of two small
+    integers (a row's position and ROWS(...)) is Python's, AND / OR of conditions is & / |
+    (both sides evaluated, as Excel's functions evaluate every argument), and IF tests such
+    a condition without truth(). The values are those of the xlfuncs calls they stand for.
     """
 
     def text(self, out):
@@ -502,7 +519,7 @@ class PythonRenderer(Compiler[str]):
         return f"Rng((T[{ref.block!r}][i],))" if ref.same_row else f"Rng({self.cells(ref)})"
 
     def number(self, value):
-        return repr(value)
+        return Whole(repr(value)) if type(value) is int and abs(value) < 2**31 else repr(value)
 
     def string(self, value):
         return repr(value)
@@ -524,14 +541,22 @@ class PythonRenderer(Compiler[str]):
 
     def compare(self, op, left, right):
         if right == self.blank() and op.python in ("eq", "ne"):  # x == blank: the calendar's every cell
-            return f"{'is_blank' if op.python == 'eq' else 'not_blank'}({left})"
-        return f"{op.python}({left},{right})"
+            return Logical(f"{'is_blank' if op.python == 'eq' else 'not_blank'}({left})")
+        if isinstance(left, Whole) and isinstance(right, Whole):  # integers this small compare exactly
+            return Logical(f"({left}{PYTHON_COMPARISON[op.python]}{right})")
+        return Logical(f"{op.python}({left},{right})")
 
     def logical(self, name, operands):
-        return f"{name}({','.join(operands)})"
+        if name in ("AND", "OR") and all(isinstance(o, Logical) for o in operands):
+            return Logical("(" + (" & " if name == "AND" else " | ").join(operands) + ")")
+        if name == "NOT" and isinstance(operands[0], Logical):
+            return Logical(f"(not {operands[0]})")
+        return Logical(f"{name}({','.join(operands)})")
 
     def condition(self, test, body, orelse):
-        return f"({body} if truth({test}) else {orelse})"
+        return f"({body} if {test} else {orelse})" if isinstance(test, Logical) else \
+            f"({body} if truth({test}) else {orelse})"
 
     def function(self, function, args):
-        return function.python_call(args)
+        code = function.python_call(args)
+        return Whole(code) if function.python == "ROWS" else code

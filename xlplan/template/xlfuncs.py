@@ -437,7 +437,8 @@ def RANK(x, rng):
 
 
 def INDEX(rng, n):
-    n = int(num(n))
+    if type(n) is not int:  # the engine's own positions are ints already
+        n = int(num(n))
     if n < 1 or n > len(rng):
         raise XlErr(REF)
     # INDEX returns a reference: an empty cell stays empty, so INDEX(...)="" is TRUE as
