@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 
 from ..model import XlplanError, text
+from ..template import styles
 from ..template.layout import Layout, key_columns
 from .store import Store
 
@@ -88,22 +89,8 @@ class Diff:
 
 
 def shown(value, unit: str = "number") -> str:
-    """A value as the workbook shows it: 64,000 (not 64000.0), 11.0% for a share, text as it is."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if unit == "percent":
-        return f"{value:.1%}"
-    if unit == "wan":
-        return f"{value:,.2f}"
-    if unit in ("score", "seconds"):
-        return f"{value:,.1f}"
-    if float(value).is_integer() and abs(value) < 1e15:
-        return f"{int(value):,}"
-    if unit in ("yuan", "count", "month"):
-        return f"{round(value):,}"
-    return f"{value:,.4f}".rstrip("0").rstrip(".")
+    """A value as the workbook shows it in its block's unit: 64,000 (not 64000.0), 11.0% for a share."""
+    return styles.shown(value, styles.NUMBER_FORMATS.get(unit, "General"))
 
 
 def _value(row: dict):
@@ -160,17 +147,6 @@ def compare(store: Store, old: dict, new: dict) -> Diff:
     a, b = rows[old["id"]], rows[new["id"]]
     out = Diff(new["unit"], new["template"], new["period"], old["version"], new["version"])
 
-    def block_of(name):
-        return template.blocks.get(name) if template else None
-
-    def label_of(name):
-        block = block_of(name)
-        return text(block.label, lang) if block else name
-
-    def unit_of(name):
-        block = block_of(name)
-        return block.unit if block else "number"
-
     def add(block, r_old, r_new, c, row_key=None):
         ra, rb = a.get((block, r_old, c)) if r_old else None, b.get((block, r_new, c)) if r_new else None
         va = _value(ra) if ra else None
@@ -179,8 +155,9 @@ def compare(store: Store, old: dict, new: dict) -> Diff:
             return
         ref = rb or ra
         sheet, cell = _cell(layout, block, r_new or r_old, c)
-        change = Change(block, label_of(block), sheet, cell, row_key if row_key is not None else ref["row_key"],
-                        ref["col_key"], va, vb, unit_of(block))
+        change = Change(block, _label(template, block, lang), sheet, cell,
+                        row_key if row_key is not None else ref["row_key"], ref["col_key"], va, vb,
+                        _unit(template, block))
         if ref["role"] in ("input", "given"):
             changes.append(((block, r_new or r_old, c), change))
         elif ref["role"] == "computed" and _is_total(template, block):
@@ -208,6 +185,18 @@ def compare(store: Store, old: dict, new: dict) -> Diff:
     out.inputs = [change for _, change in sorted(changes, key=lambda item: item[0])]
     out.rows.sort(key=lambda r: (r.table, r.kind != REMOVED, r.sheet or "", r.cell or ""))
     return out
+
+
+def _label(template, name: str, lang: str) -> str:
+    """A block's label in the plan's language; its name where the template is unknown or lacks it."""
+    block = template.blocks.get(name) if template else None
+    return text(block.label, lang) if block else name
+
+
+def _unit(template, name: str) -> str:
+    """A block's unit (how its values print); a plain number where the template is unknown or lacks it."""
+    block = template.blocks.get(name) if template else None
+    return block.unit if block else "number"
 
 
 def _table_of(template, block: str) -> str | None:
@@ -263,9 +252,7 @@ def _row_change(template, layout, lang, table: str, kind: str, r: int, row: dict
     values = []
     for name in order:
         if name in row and row[name]["role"] in ("input", "given"):
-            block = template.blocks.get(name) if template else None
-            values.append((text(block.label, lang) if block else name, _value(row[name]),
-                           block.unit if block else "number"))
+            values.append((_label(template, name, lang), _value(row[name]), _unit(template, name)))
     first = next((name for name in order if layout is not None and name in layout.places), None)
     sheet, cell = _cell(layout, first, r, 1) if first else (None, None)
     title = text(section.title, lang) if section and section.title else table

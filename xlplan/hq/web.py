@@ -28,6 +28,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import texts
 from ..model import XlplanError
+from ..template import styles
 from . import accounts, consolidate, diff as diff_module, report, review, svg
 from .accounts import Session
 from .store import Store
@@ -93,7 +94,7 @@ def create_app(store: Store | str, password: str | None = None, lang: str = text
         html = page.render(view=view, base=base(request), session=s, t=t, lang=lang, chart=svg.chart,
                            template_name=template_name, zone=report.zone_name(zone),
                            when=lambda moment: report.local_time(moment, zone),
-                           label=report.label, review_label=review_label, num=_num, shown=diff_module.shown,
+                           label=report.label, review_label=review_label, num=styles.shown, shown=diff_module.shown,
                            quote=quote, **context)
         return HTMLResponse(html, status_code=status_code,
                             headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
@@ -226,15 +227,3 @@ def create_app(store: Store | str, password: str | None = None, lang: str = text
 
 class _Login(Exception):
     """No session: the browser is sent to the login form."""
-
-
-def _num(v, fmt: str = "") -> str:
-    if v is None or v == "":
-        return ""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return str(v)
-    if "%" in fmt:
-        return f"{v:.1%}"
-    if v == int(v) and abs(v) < 1e15:
-        return f"{int(v):,}"
-    return f"{v:,.2f}"

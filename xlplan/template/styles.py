@@ -20,6 +20,9 @@ every style: no serif next to sans.
 """
 from __future__ import annotations
 
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.writer.theme import theme_xml
 
@@ -97,6 +100,37 @@ DXF_FORMAT_IDS = {code: 300 + k for k, code in
                   enumerate(dict.fromkeys([*NUMBER_FORMATS.values(), *COMPUTED_FORMATS.values()]))}
 LARGEST = {"yuan": 9_999_999, "wan": 99_999.99, "count": 99_999, "number": 99_999, "score": 100.0,
            "seconds": 999.9, "month": 12, "percent": 1.0}
+
+
+def shown(value, number_format: str = "General") -> str:
+    """A value as a cell in `number_format` shows it, for pages and lists beside the workbooks
+    (HQ's web page, `xlplan diff`): 64,000 in #,##0; 11.0% in 0.0%; 1.5 in #,##0.## (without
+    the point Excel leaves after a whole number); General as 64,000 or 1.2345 (grouped, at
+    most four decimals). Halves round away from zero, as Excel does. Text shows as it is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if not math.isfinite(value):
+        return str(value)
+    code = number_format.split(";")[0]
+    if code in ("General", "@"):
+        if float(value).is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    percent = "%" in code
+    whole, _, decimals = code.replace("%", "").partition(".")
+    places = decimals.count("0") + decimals.count("#")
+    number = Decimal(repr(value)) * (100 if percent else 1)
+    number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    out = f"{number:{',' if ',' in whole else ''}.{places}f}"
+    optional = decimals.count("#")
+    if optional:
+        out = out[:len(out) - optional] + out[len(out) - optional:].rstrip("0")
+        out = out.rstrip(".")
+    if out.lstrip("-").replace(",", "").replace(".", "").strip("0") == "":
+        out = out.lstrip("-")  # -0.4 in #,##0 shows 0
+    return out + ("%" if percent else "")
 
 
 def theme(lang: str) -> bytes:
