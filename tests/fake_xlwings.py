@@ -224,6 +224,27 @@ class Range:
         for cell in self.cells():
             self.sheet.colours[cell] = colour
 
+    @property
+    def row_height(self):
+        """Points; None where the range's rows differ (as xlwings answers); 0 for a hidden row."""
+        heights = {self.sheet.row_height(r) for r in range(self.area[0], self.area[2] + 1)}
+        return heights.pop() if len(heights) == 1 else None
+
+    @row_height.setter
+    def row_height(self, points):
+        if self.sheet.protected and not self.sheet.options.get("AllowFormattingRows"):
+            self.sheet.refuse_if_protected("set the height of a row")
+        if not 0 <= points <= 409:
+            raise ComError(f"a row is 0 to 409 points high, not {points}")
+        for r in range(self.area[0], self.area[2] + 1):
+            self.sheet.heights[r] = points
+            self.sheet.hidden_rows.discard(r)
+
+    @property
+    def width(self):
+        """Points (read only, as in xlwings)."""
+        return sum(self.sheet.widths.get(c, self.sheet.default_width) for c in range(self.area[1], self.area[3] + 1))
+
     def add_hyperlink(self, address, text_to_display=None, screen_tip=None):
         self.sheet.refuse_locked(self.cells(), "insert a hyperlink")
         for cell in self.cells():
@@ -274,6 +295,15 @@ class Sheet:
             self.rules.setdefault((r0, c0), []).append(Rule(self, (r0, c0), mark["formula"]))
         self.colours, self.links = {}, {}
         self.tables = [Table(self, t) for t in spec.get("tables") or []]
+        # rows and columns in points, as Excel holds them: {"7": 29.0}, hidden rows, {"3": 120.0}
+        self.heights = {int(r): h for r, h in (spec.get("rowHeights") or {}).items()}
+        self.hidden_rows = set(spec.get("hiddenRows") or ())
+        self.default_height = spec.get("defaultRowHeight") or 15.0
+        self.widths = {int(c): w for c, w in (spec.get("columnWidths") or {}).items()}
+        self.default_width = spec.get("defaultColumnWidth") or 48.0
+
+    def row_height(self, r):
+        return 0.0 if r in self.hidden_rows else self.heights.get(r, self.default_height)
 
     @property
     def api(self):

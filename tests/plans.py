@@ -7,9 +7,12 @@ workbook named after the defect it carries.
 from __future__ import annotations
 
 import copy
+import re
+import zipfile
 from pathlib import Path
 
 from xlplan.template import generate, spec
+from xlplan.workbook import writefile
 
 MONTHS = [900, 600, 650, 700, 650, 650, 600, 600, 600, 650, 650, 750]  # 8,000 in all
 SPLIT = (0.5, 0.3, 0.2)  # regions A, B, C of every month but January
@@ -76,3 +79,30 @@ def make(folder: Path, name: str, data: dict, lang: str = "zh", template_id: str
     cycle = generate.Cycle(unit=unit, year=2027, lang=lang, period=period)
     template = spec.load(template_id, cycle.template_params(), version=version)
     return generate.write(template, cycle, Path(folder) / f"{name}.xlsx", data)
+
+
+def sheet_part(path: Path, sheet: str) -> str:
+    """The package member holding `sheet`."""
+    with zipfile.ZipFile(path) as zf:
+        return writefile.Package(zf, path.name).sheet_part[sheet]
+
+
+def edit_part(path: Path, part: str, edit) -> None:
+    """Rewrite one member of the package with `edit(bytes) -> bytes`, every other member as it was."""
+    with zipfile.ZipFile(path) as zf:
+        members = [(info, zf.read(info.filename)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in members:
+            zf.writestr(info, edit(data) if info.filename == part else data)
+
+
+def type_text(path: Path, sheet: str, address: str, text: str) -> None:
+    """A text typed into a cell after the workbook was made, saved as an inline string in the
+    cell's own style (every other part and cell as it was)."""
+    def edit(data: bytes) -> bytes:
+        pattern = rf'<c r="{address}"([^>]*?)(?: t="\w+")?(?:/>|>(?:<v>[^<]*</v>|<is>.*?</is>)?</c>)'
+        data, n = re.subn(pattern.encode(), rf'<c r="{address}"\1 t="inlineStr"><is><t>{text}</t></is></c>'.encode(),
+                          data)
+        assert n == 1, f"{sheet}!{address} not found"
+        return data
+    edit_part(path, sheet_part(path, sheet), edit)

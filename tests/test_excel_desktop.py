@@ -9,6 +9,7 @@ earlier `xlplan recalc`, error cells. Each must end as `xlplan recalc` leaves th
 """
 from __future__ import annotations
 
+import json
 import math
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ from xlplan.excel import desktop, livebook  # noqa: E402
 from xlplan.template.layout import CHECK_COLUMNS  # noqa: E402
 from xlplan.workbook import writeback  # noqa: E402
 
-CASES = ["slips", "clean_en", "no_checks", "total_row", "marked", "errors", "many_slips"]
+CASES = ["slips", "clean_en", "no_checks", "total_row", "marked", "errors", "many_slips", "long_action"]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,16 @@ def same(shown, expected) -> bool:
     return shown == expected
 
 
-def assert_like_file_recalc(book, expected):
+def heights(book, checks_title) -> dict:
+    return {(s.name, r): s.row_height(r) for s in book.sheets if s.name != checks_title
+            for r in range(1, s.used_range.area[2] + 1)}
+
+
+def assert_like_file_recalc(book, expected, heights_before=None):
+    if heights_before is not None:  # the rows xlplan recalc grows, grown to the same height; no other row
+        grown = {(sheet, r): h for sheet, r, h in expected["grown"]}
+        now = heights(book, expected["checks_title"])
+        assert {k: h for k, h in now.items() if k in heights_before and h != heights_before[k]} == grown
     compared = 0
     for sheet, cells in expected["computed"].items():
         values = book.sheets[sheet].values
@@ -68,10 +78,11 @@ def test_desktop_recalculate_leaves_the_book_as_xlplan_recalc_leaves_the_file(pl
     protected = book.protected()
     options = {s.name: dict(s.options) for s in book.sheets}
     assert len(protected) >= 6
+    before = heights(book, case["expected"]["checks_title"])
     desktop.recalculate(book)
     assert book.protected() == protected, "the sheets' protection was not restored"
     assert {s.name: s.options for s in book.sheets if s.name in options} == options
-    assert_like_file_recalc(book, case["expected"])
+    assert_like_file_recalc(book, case["expected"], before)
     notes = book.notes()
     for sheet, address in case["expected"]["marks"]:
         author, text = notes[f"{sheet}!{address}"]
@@ -128,3 +139,44 @@ def test_off_windows_the_desktop_add_in_says_so_instead_of_failing_on_a_write(pl
     with pytest.raises(desktop.AddinError, match="Windows"):
         desktop.recalculate(book)
     assert book.protected() == sorted(s["name"] for s in plans["slips"]["book"]["sheets"] if s["protected"])
+
+
+def test_a_long_action_name_grows_its_rows_as_xlplan_recalc_grows_them(plans):
+    """The calendar copies a name typed long after the plan was issued: the desktop add-in grows
+    that row (and the typed one) to the height `xlplan recalc` writes into the file."""
+    case = plans["long_action"]
+    assert {sheet for sheet, _, _ in case["expected"]["grown"]} >= {"行事历"}
+    book = fake_xlwings.Book(case["book"])
+    before = heights(book, case["expected"]["checks_title"])
+    desktop.recalculate(book)
+    assert_like_file_recalc(book, case["expected"], before)
+    for sheet, row, points in case["expected"]["grown"]:
+        assert book.sheets[sheet].row_height(row) == points > before[(sheet, row)]
+
+
+def test_a_row_the_clerk_made_higher_or_hid_stays_as_it_is(plans):
+    case = plans["long_action"]
+    spec = json.loads(json.dumps(case["book"]))
+    (tall_sheet, tall_row, points), = [g for g in case["expected"]["grown"] if g[0] == "行事历"]
+    (typed_sheet, typed_row, _), = [g for g in case["expected"]["grown"] if g[0] != "行事历"]
+    for sheet in spec["sheets"]:
+        if sheet["name"] == tall_sheet:
+            sheet["rowHeights"][str(tall_row)] = points + 40
+        if sheet["name"] == typed_sheet:
+            sheet["hiddenRows"].append(typed_row)
+    book = fake_xlwings.Book(spec)
+    desktop.recalculate(book)
+    assert book.sheets[tall_sheet].row_height(tall_row) == points + 40
+    assert book.sheets[typed_sheet].row_height(typed_row) == 0  # still hidden
+
+
+def test_protected_rows_refuse_a_height_as_excel_does(plans):
+    """The fake refuses a row height on a protected sheet that does not allow formatting rows:
+    the add-in's writes pass only because it lifts the protection while it writes."""
+    book = fake_xlwings.Book(plans["long_action"]["book"])
+    sheet = book.sheets["行事历"]
+    sheet.options["AllowFormattingRows"] = False
+    with pytest.raises(fake_xlwings.ComError):
+        sheet.range("A6").row_height = 60
+    desktop.recalculate(book)
+    assert sheet.row_height(6) > 60 and sheet.protected and not sheet.options["AllowFormattingRows"]

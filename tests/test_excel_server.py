@@ -456,3 +456,38 @@ def test_a_unit_cannot_overwrite_another_unit_s_plan_with_the_same_bytes(server)
     assert again.status_code == 403
     assert server.get("/api/submissions", headers=auth(server, SOUTH)).json() == []
     assert [r["unit"] for r in server.get("/api/submissions", headers=auth(server)).json()] == [NORTH]
+
+
+# -- rows that grow ----------------------------------------------------------------------------------
+LONG_ACTION = "新人培训（岗前三周：产品、条款、销售流程与合规，结业考试合格者方可上岗，由组训负责跟踪辅导）"
+
+
+def test_a_long_action_name_typed_in_excel_grows_the_calendar_row(server):
+    """The client sends its rows' heights and columns' widths; the calendar copies a name typed
+    long after the plan was issued, and Recalculate answers with xlwings' setRowHeight for that
+    row (and the typed one): the height of paper.fitted_height in the book's own column width.
+    Applied, a second run grows nothing; a client that sends no sizes gets no row heights."""
+    from xlplan.template import paper
+
+    data = book(clean_annual_plan())
+    plan = plan_from_book(data)
+    typed, copy_ = plan.cell("actions.action", 1), plan.cell("cal_action", 1)
+    r, c = _split(typed.address)
+    sheet_values(data, typed.sheet)[r - 1][c - 1] = LONG_ACTION
+    sheets = [s["name"] for s in data["sheets"]]
+    other = apply_actions(copy.deepcopy(data), run_script(server, "recalculate", copy.deepcopy(data)))
+    grown = {(sheets[a["sheet_position"]], a["start_row"] + 1): a["args"][0] for a in other["setRowHeight"]}
+    row, col = _split(copy_.address)
+    width = paper.width_of_points(data["sheets"][sheets.index(copy_.sheet)]["column_widths"][col - 1])
+    assert grown[(copy_.sheet, row)] == paper.fitted_height([(LONG_ACTION, width)]) > paper.row_height(2)
+    assert (typed.sheet, r) in grown and len(grown) == 2
+
+    for (sheet, r_), points in grown.items():
+        data["sheets"][sheets.index(sheet)]["row_heights"][r_ - 1] = points
+    again = apply_actions(copy.deepcopy(data), run_script(server, "recalculate", copy.deepcopy(data)))
+    assert "setRowHeight" not in again
+
+    for sheet in data["sheets"]:
+        del sheet["row_heights"], sheet["column_widths"]
+    unsized = apply_actions(copy.deepcopy(data), run_script(server, "recalculate", copy.deepcopy(data)))
+    assert "setRowHeight" not in unsized and "xlplanMarks" in unsized

@@ -23,6 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from lxml import etree
+from plans import edit_part, sheet_part, type_text
 from test_keep_user_content import HERE, SYSTEM_PYTHON, needs_uno
 from test_paper import _clipped, _pages, _sheet_of
 
@@ -52,31 +53,6 @@ def made(tmp_path: Path, lang: str, name: str = "support") -> Path:
     data.pop("params", None)
     return generate.write(spec.load("support_plan", cycle.template_params()), cycle,
                           tmp_path / f"{name}.{lang}.xlsx", data)
-
-
-def sheet_part(path: Path, sheet: str) -> str:
-    with zipfile.ZipFile(path) as zf:
-        return writefile.Package(zf, path.name).sheet_part[sheet]
-
-
-def edit_part(path: Path, part: str, edit) -> None:
-    """Rewrite one member of the package with `edit(bytes) -> bytes`, every other member as it was."""
-    with zipfile.ZipFile(path) as zf:
-        members = [(info, zf.read(info.filename)) for info in zf.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info, data in members:
-            zf.writestr(info, edit(data) if info.filename == part else data)
-
-
-def type_text(path: Path, sheet: str, address: str, text: str) -> None:
-    """A text typed into an input cell, saved as an inline string in the cell's own style."""
-    def edit(data: bytes) -> bytes:
-        pattern = rf'<c r="{address}"([^>]*?)(?: t="\w+")?(?:/>|>(?:<v>[^<]*</v>|<is>.*?</is>)?</c>)'
-        data, n = re.subn(pattern.encode(), rf'<c r="{address}"\1 t="inlineStr"><is><t>{text}</t></is></c>'.encode(),
-                          data)
-        assert n == 1, f"{sheet}!{address} not found"
-        return data
-    edit_part(path, sheet_part(path, sheet), edit)
 
 
 def set_row(path: Path, sheet: str, row: int, **attrs: str) -> None:

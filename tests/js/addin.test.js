@@ -144,6 +144,47 @@ test("a second Recalculate writes nothing new and keeps one note per marked cell
   assert.match(lastMessage(addin).text, /已更新 0 个计算格/);
 });
 
+function grownRows(before, after, checksTitle) { // [[sheet, row, points]] of the rows made higher
+  return Object.keys(after).filter((k) => k in before && after[k] !== before[k] && !k.startsWith(checksTitle + "!"))
+    .map((k) => { const i = k.lastIndexOf("!"); return [k.slice(0, i), Number(k.slice(i + 1)), after[k]]; }).sort();
+}
+
+test("Recalculate grows the rows of a long action name as xlplan recalc grows them, with the writes", async () => {
+  const expected = server.cases.long_action.expected;
+  assert.ok(expected.grown.some(([sheet]) => sheet === "行事历"), "the calendar's copy of the name grows");
+  const addin = await opened("long_action");
+  const protectedBefore = h.protectedSheets(addin.book);
+  assert.ok(expected.grown.every(([sheet]) => protectedBefore.includes(sheet)));
+  for (const s of addin.book.sheets) s.options.allowFormatRows = false; // only the lifted protection lets it write
+  const before = h.rowHeights(addin.book);
+  const syncs = addin.excel.syncs;
+  await addin.office.press("recalculate");
+  assertClean(addin, protectedBefore);
+  assertLikeFileRecalc(addin, expected);
+  assert.deepEqual(grownRows(before, h.rowHeights(addin.book), expected.checks_title), expected.grown.sort());
+
+  // no round trip of its own: the same number of syncs as a book whose rows need nothing
+  const plain = await opened("slips");
+  const plainSyncs = plain.excel.syncs;
+  await plain.office.press("recalculate");
+  assert.equal(addin.excel.syncs - syncs, plain.excel.syncs - plainSyncs);
+
+  // a second run grows nothing more
+  const after = h.rowHeights(addin.book);
+  await addin.office.press("recalculate");
+  assert.deepEqual(h.rowHeights(addin.book), after);
+});
+
+test("Excel without ExcelApi 1.9 sends no sizes: the rows stay, the rest is as xlplan recalc leaves it", async () => {
+  const addin = await opened("long_action", { requirements: { ExcelApi: "1.8" } });
+  const protectedBefore = h.protectedSheets(addin.book);
+  const before = h.rowHeights(addin.book);
+  await addin.office.press("recalculate");
+  assertClean(addin, protectedBefore);
+  assert.deepEqual(grownRows(before, h.rowHeights(addin.book), server.cases.long_action.expected.checks_title), []);
+  assert.ok(h.cellValue(addin.book, "行事历", "D6").length > 20);
+});
+
 test("unmarking takes the same number of round trips for 3 marked cells as for 12", async () => {
   async function secondRunSyncs(name) {
     const addin = await opened(name);

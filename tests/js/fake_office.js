@@ -9,8 +9,12 @@
 //   snapshot taken at that sync (a sheet added later is not in it until it is reloaded);
 // - an error surfaces at sync: the failing operation and everything queued after it in
 //   that batch are dropped, what ran before it stays done;
-// - a protected sheet refuses writes to its locked cells, formats (unless allowed),
-//   conditional formats, notes and hyperlinks; protecting a protected sheet is an error;
+// - a protected sheet refuses writes to its locked cells, formats (unless allowed; a row's
+//   height needs allowFormatRows), conditional formats, notes and hyperlinks; protecting a
+//   protected sheet is an error;
+// - a row is 0 to 409 points high; setting a height shows a hidden row; rows' heights and
+//   columns' widths are read through getRowProperties / getColumnProperties (ExcelApi 1.9),
+//   whose result is a ClientResult, readable after the sync;
 // - one note per cell: adding a note where one exists is an error;
 // - a hidden sheet cannot be activated; getItemOrNullObject gives a null object for a
 //   missing sheet, getItem an error at sync;
@@ -75,8 +79,14 @@ class SheetState {
     this.unlocked = new Set(); // "r,c" of unlocked cells (all others are locked, as in Excel)
     this.protected = !!spec.protected;
     this.visibility = spec.visibility || "Visible"; // "Visible" | "Hidden" | "VeryHidden"
-    this.options = { allowFormatCells: false, allowInsertRows: true, allowDeleteRows: true, allowEditObjects: false,
-                     ...(spec.options || {}) };
+    this.options = { allowFormatCells: false, allowFormatRows: false, allowFormatColumns: false, allowInsertRows: true,
+                     allowDeleteRows: true, allowEditObjects: false, ...(spec.options || {}) };
+    // rows and columns in points, 1-based in the spec: {"7": 29}, hidden rows [12], {"3": 120}
+    this.rowHeights = new Map(Object.entries(spec.rowHeights || {}).map(([r, h]) => [Number(r) - 1, h]));
+    this.hiddenRows = new Set((spec.hiddenRows || []).map((r) => r - 1));
+    this.defaultRowHeight = spec.defaultRowHeight || 15;
+    this.columnWidths = new Map(Object.entries(spec.columnWidths || {}).map(([c, w]) => [Number(c) - 1, w]));
+    this.defaultColumnWidth = spec.defaultColumnWidth || 48;
     this.notes = new Map(); // "r,c" → {content, authorName}
     this.cfs = []; // {area, type, formula, fill}
     this.tables = []; // {name, area, showHeaders, showTotals}
@@ -124,6 +134,14 @@ class SheetState {
   }
 
   locked(r, c) { return !this.unlocked.has(key(r, c)); }
+
+  rowHeight(r) { // 0-based row; what Excel answers for it
+    return this.rowHeights.has(r) ? this.rowHeights.get(r) : this.defaultRowHeight;
+  }
+
+  columnWidth(c) {
+    return this.columnWidths.has(c) ? this.columnWidths.get(c) : this.defaultColumnWidth;
+  }
 
   refuseIfProtected(what, area, lockedOnly) {
     if (!this.protected) return;
@@ -224,6 +242,23 @@ function loadable(cls, names) {
   for (const n of names) {
     if (Object.getOwnPropertyDescriptor(cls.prototype, n)) continue;
     Object.defineProperty(cls.prototype, n, { get() { return this._get(n); }, configurable: true });
+  }
+}
+
+class ClientResult { // what a method returns that Excel computes: its value is there after the sync
+  constructor() { this._done = false; }
+
+  _set(value) {
+    this._value = value;
+    this._done = true;
+  }
+
+  get value() {
+    if (!this._done) {
+      throw new OfficeError("PropertyNotLoaded", "The value of the result object has not been loaded yet. " +
+                            "Before reading the value property, call \"context.sync()\" on the associated request context.");
+    }
+    return this._value;
   }
 }
 
@@ -401,10 +436,64 @@ class Range extends ClientObject {
         });
       },
     });
+    Object.defineProperty(this.format, "rowHeight", {
+      get() {
+        throw new OfficeError("PropertyNotLoaded", "format.rowHeight is not loaded (this fake reads heights " +
+                              "through getRowProperties only).");
+      },
+      set(points) {
+        self._queue(() => {
+          const { sheet, area } = self._target();
+          if (sheet.protected && !sheet.options.allowFormatRows) sheet.refuseIfProtected("Row height", area, false);
+          if (typeof points !== "number" || !(points >= 0 && points <= 409)) {
+            throw new OfficeError("InvalidArgument", `The argument is invalid or missing: rowHeight ${points}.`);
+          }
+          for (let r = area.r0; r <= area.r1; r++) {
+            sheet.rowHeights.set(r, points);
+            sheet.hiddenRows.delete(r);
+          }
+        });
+      },
+    });
     this.conditionalFormats = new ConditionalFormatCollection(context, () => this._target());
   }
 
   _resolve() { return this._where(); }
+
+  // Range.getRowProperties({rowIndex, rowHidden, format: {rowHeight}}): one entry per row, with
+  // what was asked for; getColumnProperties likewise (columnIndex, format: {columnWidth}).
+  getRowProperties(options) {
+    const result = new ClientResult();
+    this._queue(() => {
+      const { sheet, area } = this._target();
+      const rows = [];
+      for (let r = area.r0; r <= area.r1; r++) {
+        const p = {};
+        if (options.rowIndex) p.rowIndex = r;
+        if (options.rowHidden) p.rowHidden = sheet.hiddenRows.has(r);
+        if (options.format && options.format.rowHeight) p.format = { rowHeight: sheet.rowHeight(r) };
+        rows.push(p);
+      }
+      result._set(rows);
+    });
+    return result;
+  }
+
+  getColumnProperties(options) {
+    const result = new ClientResult();
+    this._queue(() => {
+      const { sheet, area } = this._target();
+      const cols = [];
+      for (let c = area.c0; c <= area.c1; c++) {
+        const p = {};
+        if (options.columnIndex) p.columnIndex = c;
+        if (options.format && options.format.columnWidth) p.format = { columnWidth: sheet.columnWidth(c) };
+        cols.push(p);
+      }
+      result._set(cols);
+    });
+    return result;
+  }
 
   _target() {
     const t = this._where();
@@ -783,7 +872,12 @@ function createOffice(bookSpec, { partitionKey = undefined, requirements = { Exc
   function isSetSupported(name, version) {
     const have = requirements[name];
     if (!have) return name === "CustomFunctionsRuntime" && version === "1.1";
-    return Number(version) <= Number(have);
+    // "1.9" comes before "1.18": versions compare part by part, as numbers
+    const [want, got] = [version, have].map((v) => String(v).split(".").map(Number));
+    for (let i = 0; i < Math.max(want.length, got.length); i++) {
+      if ((want[i] || 0) !== (got[i] || 0)) return (want[i] || 0) < (got[i] || 0);
+    }
+    return true;
   }
 
   const Office = {

@@ -126,3 +126,32 @@ test("a hidden sheet cannot be activated, select() needs the active sheet, a mis
   });
   assert.equal(excel.book.active.name, "Open");
 });
+
+test("a row's height is set at sync, needs allowFormatRows on a protected sheet, and is read after the sync", async () => {
+  const spec = book();
+  spec.sheets[0].rowHeights = { 2: 29 };
+  spec.sheets[0].hiddenRows = [1];
+  const { Excel, excel } = ready(spec);
+  await assert.rejects(Excel.run(async (context) => {
+    context.workbook.worksheets.getItem("Plan").getRange("A2").format.rowHeight = 60;
+    await context.sync();
+  }), /AccessDenied|protected/);
+  assert.equal(excel.book.sheet("Plan").rowHeight(1), 29);
+  excel.book.sheet("Plan").options.allowFormatRows = true;
+  await Excel.run(async (context) => {
+    const range = context.workbook.worksheets.getItem("Plan").getRange("A1:B2");
+    const rows = range.getRowProperties({ rowHidden: true, format: { rowHeight: true } });
+    const cols = range.getColumnProperties({ format: { columnWidth: true } });
+    assert.throws(() => rows.value, /PropertyNotLoaded|not been loaded/);
+    context.workbook.worksheets.getItem("Plan").getRange("A2").format.rowHeight = 60;
+    assert.equal(excel.book.sheet("Plan").rowHeight(1), 29, "applied before the sync");
+    await context.sync();
+    assert.deepEqual(rows.value, [{ rowHidden: true, format: { rowHeight: 15 } }, { rowHidden: false, format: { rowHeight: 29 } }]);
+    assert.deepEqual(cols.value.map((p) => p.format.columnWidth), [48, 48]);
+  });
+  assert.equal(excel.book.sheet("Plan").rowHeight(1), 60);
+  await assert.rejects(Excel.run(async (context) => {
+    context.workbook.worksheets.getItem("Open").getRange("A1").format.rowHeight = 500;
+    await context.sync();
+  }), /invalid or missing/);
+});

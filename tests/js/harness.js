@@ -147,9 +147,18 @@ function notesOf(book) { // {"sheet!A1": {content, authorName}}
   return out;
 }
 
+function rowHeights(book) { // {"sheet!row": points} of every row up to the last one used (1-based rows)
+  const out = {};
+  for (const s of book.sheets) {
+    const used = s.used();
+    for (let r = 0; r <= (used ? used.r1 : 0); r++) out[`${s.name}!${r + 1}`] = s.hiddenRows.has(r) ? 0 : s.rowHeight(r);
+  }
+  return out;
+}
+
 function protectedSheets(book) {
   return book.sheets.filter((s) => s.protected).map((s) => s.name).sort();
 }
 
 module.exports = { startServer, openAddin, FakeStorage, cellValue, sameValue, checksRows, markedCells, notesOf,
-                   protectedSheets, ROOT };
+                   protectedSheets, rowHeights, ROOT };

@@ -25,8 +25,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests/: plans.py, loopback.py
 
 from loopback import run_in_thread  # noqa: E402
-from plans import clean_annual_plan, make  # noqa: E402
+from plans import clean_annual_plan, make, type_text  # noqa: E402
 
+from xlplan.excel.bookjson import sizes_in_points  # noqa: E402
 from xlplan.workbook import recalculation as recalc  # noqa: E402
 from xlplan.workbook import writeback  # noqa: E402
 from xlplan.excel import use_development_license  # noqa: E402
@@ -34,6 +35,7 @@ from xlplan.template.layout import CHECK_COLUMNS, FIRST_CHECK_ROW, META_SHEET, c
 from xlplan.template.xlfuncs import XlErr  # noqa: E402
 
 UNIT = "北区营业部"
+LONG_ACTION = "新人培训（岗前三周：产品、条款、销售流程与合规，结业考试合格者方可上岗，由组训负责跟踪辅导）"
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 VISIBILITY = {"visible": "Visible", "hidden": "Hidden", "veryHidden": "VeryHidden"}  # openpyxl → Office.js
 
@@ -61,6 +63,14 @@ def with_error_cells() -> dict:
     data["recruits"][5] = "#DIV/0!"
     data["actions"][1]["unit_cost"] = "#REF!"
     return data
+
+
+def with_long_action(path: Path) -> Path:
+    """The first action's name made long after the plan was issued, as a clerk types it: the
+    calendar copies it by formula into a row generated one line high."""
+    cell = recalc.check_file(path).plan.cell("actions.action", 1)
+    type_text(path, cell.sheet, cell.address, LONG_ACTION)
+    return path
 
 
 def without_checks_sheet(path: Path) -> None:
@@ -157,9 +167,17 @@ def fake_book(path: Path) -> dict:
                     marks.append({"address": str(rng.sqref), "formula": "=" + rule.formula[0], "fill": "#FFC7CE"})
         tables = [{"name": t.displayName, "ref": t.ref, "showTotals": bool(t.totalsRowCount)}
                   for t in ws.tables.values()]
+        sizes = sizes_in_points(ws, ws.max_row, ws.max_column)
         sheets.append({"name": ws.title, "values": values, "unlocked": unlocked, "protected": bool(ws.protection.sheet),
                        "notes": notes, "marks": marks, "tables": tables, "categories": categories,
-                       "visibility": VISIBILITY[ws.sheet_state]})
+                       "visibility": VISIBILITY[ws.sheet_state],
+                       # what the protection lets a user do (openpyxl: True = refused)
+                       "options": {"allowFormatRows": not ws.protection.formatRows,
+                                   "allowFormatColumns": not ws.protection.formatColumns},
+                       "rowHeights": {str(r): h for r, h in enumerate(sizes["row_heights"], start=1) if h},
+                       "hiddenRows": [r for r, h in enumerate(sizes["row_heights"], start=1) if not h],
+                       "defaultRowHeight": ws.sheet_format.defaultRowHeight,
+                       "columnWidths": {str(c): w for c, w in enumerate(sizes["column_widths"], start=1)}})
     names = []
     for name, dn in wb.defined_names.items():
         for title, ref in dn.destinations:
@@ -185,7 +203,21 @@ def file_recalc(path: Path, tmp: Path) -> dict:
     computed = {sheet: {a: plain(v) for a, v in cells.items()}
                 for sheet, cells in recalc.computed_cells(result).items()}
     return {"computed": computed, "checks_title": title, "checks": checks, "marks": marks,
-            "codes": [f.code for f in result.findings], "file": str(out)}
+            "codes": [f.code for f in result.findings], "file": str(out), "grown": grown_rows(path, out, title)}
+
+
+def grown_rows(before: Path, after: Path, checks_title: str) -> list:
+    """[sheet, row, points] of every row `xlplan recalc` made higher (the Checks rows aside)."""
+    old, new = openpyxl.load_workbook(before), openpyxl.load_workbook(after)
+    out = []
+    for ws in new.worksheets:
+        if ws.title == checks_title or ws.title not in old.sheetnames:
+            continue
+        for r, dim in ws.row_dimensions.items():
+            was = old[ws.title].row_dimensions[r].height if r in old[ws.title].row_dimensions else None
+            if dim.height and dim.height != was:
+                out.append([ws.title, r, dim.height])
+    return sorted(out)
 
 
 def show_totals(book: dict, computed_file: Path) -> dict:
@@ -231,6 +263,7 @@ def cases(tmp: Path, only: set[str] | None = None) -> dict:
         "marked": lambda: add("marked", marked_earlier(make(tmp, "marked_source", with_slips()), tmp)),
         "errors": lambda: add("errors", make(tmp, "errors", with_error_cells())),
         "many_slips": lambda: add("many_slips", make(tmp, "many_slips", with_many_slips())),
+        "long_action": lambda: add("long_action", with_long_action(make(tmp, "long_action", clean_annual_plan()))),
     }
     for name, made in makers.items():
         if only is None or name in only:

@@ -8,7 +8,10 @@ for every script call:
      "sheets": [{"name", "values": [[...], ...], "tables": [{"name", "range_address", ...}]}]}
 
 `values` is a rectangle anchored at A1; empty cells are "" and cells formatted as
-dates arrive as ISO strings. Addresses carry no sheet name ("$C$5:$N$5").
+dates arrive as ISO strings. Addresses carry no sheet name ("$C$5:$N$5"). Our client
+also sends, per sheet, `row_heights` and `column_widths` in points for the rows and
+columns of that rectangle (0 for a hidden row), where Excel can say them (ExcelApi 1.9):
+a recalculation grows a row whose text needs more room (writeback.FitRow).
 
 `book_json(wb)` goes the other way, from an openpyxl workbook to the JSON the client
 would send for it: tests and benchmarks drive the server with real layouts through it.
@@ -18,6 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from openpyxl.utils import column_index_from_string
+
+from ..template import paper
 from ..template.layout import quote
 from ..workbook.ooxml import parse_ref
 from ..workbook.plan import Plan, area_of
@@ -89,6 +95,19 @@ class BookJsonSource:
         row = grid[area.row - 1] if area.row - 1 < len(grid) else []
         return [row[c - 1] if c - 1 < len(row) else "" for c in range(area.col, area.col + area.ncols)]
 
+    def row_height(self, sheet: str, r: int) -> float | None:
+        """Row `r`'s height in points (0: hidden), None where the client did not say."""
+        heights = self._sheets[sheet].get("row_heights") or ()
+        return float(heights[r - 1]) if 0 < r <= len(heights) and heights[r - 1] is not None else None
+
+    def column_width(self, sheet: str, c: int) -> float:
+        """Column `c`'s width in Excel's unit (the client sends points); a column it did not
+        size, the default width."""
+        widths = self._sheets[sheet].get("column_widths") or ()
+        if 0 < c <= len(widths) and widths[c - 1] is not None:
+            return paper.width_of_points(float(widths[c - 1]))
+        return paper.DEFAULT_WIDTH
+
     def grid(self, sheet):
         if sheet not in self._grids:
             self._grids[sheet] = [[_cell(v) for v in row] for row in self._sheets[sheet].get("values") or ()]
@@ -147,7 +166,8 @@ def book_json(wb, name: str, cached_wb=None, version: str = "0.0.0") -> dict:
             totals = bool(table.totalsRowCount)
             tables.append({"name": table_name, "range_address": table.ref,
                            "header_row_range_address": header, "show_headers": True, "show_totals": totals})
-        sheets.append({"name": ws.title, "values": rows or [[""]], "pictures": [], "tables": tables})
+        sheets.append({"name": ws.title, "values": rows or [[""]], "pictures": [], "tables": tables,
+                       **sizes_in_points(ws, len(rows or [[""]]), len((rows or [[""]])[0]))})
     names = []
     for dn_name, dn in wb.defined_names.items():
         parsed = parse_ref(dn.attr_text)
@@ -159,6 +179,23 @@ def book_json(wb, name: str, cached_wb=None, version: str = "0.0.0") -> dict:
     return {"client": CLIENT, "version": version,
             "book": {"name": name, "active_sheet_index": 0, "selection": "A1"},
             "names": names, "sheets": sheets}
+
+
+def sizes_in_points(ws, nrows: int, ncols: int) -> dict:
+    """What our client sends of an openpyxl sheet's rows and columns: heights and widths in
+    points (a <col> may span columns; a hidden row is 0 high)."""
+    default_row = ws.sheet_format.defaultRowHeight or paper.row_height(1)
+    widths = [paper.DEFAULT_WIDTH] * ncols
+    for letter, dim in list(ws.column_dimensions.items()):
+        first = dim.min or column_index_from_string(letter)
+        for c in range(first, min(dim.max or first, ncols) + 1):
+            widths[c - 1] = dim.width or widths[c - 1]
+    heights = []
+    for r in range(1, nrows + 1):
+        dim = ws.row_dimensions[r] if r in ws.row_dimensions else None
+        heights.append(0.0 if dim is not None and dim.hidden else (dim.height if dim is not None and dim.height
+                                                                   else default_row))
+    return {"row_heights": heights, "column_widths": [paper.column_points(w) for w in widths]}
 
 
 def _absolute(ref: str) -> str:

@@ -12,6 +12,11 @@ list to a live book, through xlwings' Book API:
 - a book in Excel desktop through COM (desktop.py, the classic add-in): the same
   edits as xlwings calls, the marks through the COM object model.
 
+A row whose text needs more room (`FitRow`) is grown by xlwings' `Range.row_height`
+(the client's `setRowHeight`: Office.js `format.rowHeight`), to the height the rule of
+`FitRow.grown` gives in the book's own row heights and column widths (sent with the book
+JSON); a book whose client sent none keeps its rows.
+
 Marks are found as `writefile` finds them in a file: every conditional-format rule whose
 formula holds `writeback.MARK_TEXT` and every note that starts with `writeback.NOTE_PREFIX`
 (or whose author is `writeback.NOTE_AUTHOR`) is xlplan's, wherever it sits; the cells
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import math
 import sys
+from functools import partial
 
 from ..template.layout import META_SHEET
 from ..template.xlfuncs import XlErr
@@ -60,6 +66,7 @@ def apply(book, source: BookJsonSource, edits: list) -> int:
         elif isinstance(e, wbk.RestoreFormula) and e.sheet in source.sheet_names():
             cells.setdefault(e.sheet, {})[row_col(e.address)] = e.formula  # Excel reads "=..." as a formula
     written = write_cells(book, cells)
+    grow_rows(book, source, [e for e in edits if isinstance(e, wbk.FitRow) and e.sheet in source.sheet_names()])
     for e in edits:
         if isinstance(e, wbk.ChecksRows):
             fill_checks(book, source, e)
@@ -102,6 +109,14 @@ def _write_run(book, ws, run, found):
                                      start_column=c - 1, row_count=1, column_count=len(run))
     else:
         ws.range((r, c), (r, c + len(run) - 1)).value = values
+
+
+def grow_rows(book, source: BookJsonSource, rows: list[wbk.FitRow]) -> None:
+    """Rows whose text needs more room than they have, grown (never lowered, hidden ones left)."""
+    for e in rows:
+        height = e.grown(source.row_height(e.sheet, e.row), partial(source.column_width, e.sheet))
+        if height is not None:
+            book.sheets[e.sheet].range(f"A{e.row}").row_height = height
 
 
 def _position(book, sheet: str) -> int:

@@ -148,8 +148,10 @@ class FitRow:
     def grown(self, current: float | None, width_of: Callable[[int], float]) -> float | None:
         """The height to give a row now `current` points high, or None where it stays as it is:
         high enough already, hidden (0) or not there (None)."""
+        if not current:
+            return None
         need = self.height(width_of)
-        if need is None or not current or current + HEIGHT_SLACK >= need:
+        if need is None or current + HEIGHT_SLACK >= need:
             return None
         return need
 

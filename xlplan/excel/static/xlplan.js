@@ -16,7 +16,11 @@
 // - a cell holds one note: a note is added only where none is or xlplan's was, and only
 //   xlplan's notes are removed (the server says how to know them: livebook.mark_remote);
 // - the marks of a run (sweep the last run's, mark this run's) take a fixed number of
-//   round trips, however many cells are marked.
+//   round trips, however many cells are marked;
+// - the book is read with its rows' heights and columns' widths (ExcelApi 1.9, in the same
+//   round trip as the values), so that the server can grow a row whose text needs more room
+//   (setRowHeight: format.rowHeight, queued with the other writes, on a sheet whose
+//   protection is lifted like that of the cells written).
 // HQ's review (GET /api/review with the unit's token) is shown in the task pane: the latest
 // decision on each of the unit's plans, each cell comment a link that selects its cell.
 /* global Office, Excel */
@@ -82,6 +86,7 @@ const xlplan = (function () {
       await context.sync();
 
       const withCategories = Office.context.requirements.isSetSupported("ExcelApi", "1.12");
+      const withSizes = Office.context.requirements.isSetSupported("ExcelApi", "1.9");
       const parts = sheets.items.map((ws) => {
         const used = ws.getUsedRangeOrNullObject(true);
         used.load("rowIndex,columnIndex,rowCount,columnCount");
@@ -100,6 +105,10 @@ const xlplan = (function () {
           const cols = part.used.columnIndex + part.used.columnCount;
           part.range = part.ws.getRangeByIndexes(0, 0, rows, cols);
           part.range.load(withCategories ? "values,numberFormatCategories" : "values");
+          if (withSizes) {
+            part.rowSizes = part.range.getRowProperties({ rowHidden: true, format: { rowHeight: true } });
+            part.columnSizes = part.range.getColumnProperties({ format: { columnWidth: true } });
+          }
         }
         part.tableInfo = part.tables.items.map((t) => {
           const r = t.getRange();
@@ -140,9 +149,15 @@ const xlplan = (function () {
                 typeof v === "number" && ISO_DATE_CATEGORIES.includes(cats[i][j]) ? serialToIso(v) : v));
           }
         }
+        // points; a hidden row is 0 high (the server never grows it)
+        const sizes = part.rowSizes ? {
+          row_heights: part.rowSizes.value.map((p) => (p.rowHidden ? 0 : p.format.rowHeight)),
+          column_widths: part.columnSizes.value.map((p) => p.format.columnWidth),
+        } : {};
         return {
           name: part.ws.name,
           values: values,
+          ...sizes,
           pictures: [],
           tables: part.tableInfo.map(({ t, r, h, total }) => ({
             name: t.name,
@@ -187,6 +202,7 @@ const xlplan = (function () {
     rangeClearFormats: (ctx, sheets, a) => { rangeOf(sheets, a).clear("Formats"); },
     setRangeColor: (ctx, sheets, a) => { rangeOf(sheets, a).format.fill.color = a.args[0]; },
     setNumberFormat: (ctx, sheets, a) => { rangeOf(sheets, a).numberFormat = [[a.args[0]]]; },
+    setRowHeight: (ctx, sheets, a) => { rangeOf(sheets, a).format.rowHeight = a.args[0]; },
     addHyperlink: (ctx, sheets, a) => {
       const [address, text, tip] = a.args;
       const link = address.startsWith("#")
