@@ -1,5 +1,5 @@
-"""The input checks judge a block of plain numbers at once (checks._check_plain_numbers); their
-findings are exactly those of the cell-by-cell check, whatever the numbers and blanks."""
+"""The input checks judge a block of plain numbers, or of plain texts, at once (checks._check_at_once);
+their findings are exactly those of the cell-by-cell check, whatever the values and blanks."""
 from __future__ import annotations
 
 import json
@@ -35,16 +35,48 @@ def numeric_blocks(plan):
             if block.role in ("input", "given") and block.unit in checks.NUMERIC_UNITS]
 
 
+def text_blocks(plan):
+    return [(name, block) for name, block in plan.template.blocks.items()
+            if block.role in ("input", "given") and block.unit not in checks.NUMERIC_UNITS]
+
+
+def texts_for(plan, values, block):
+    choices = checks._choices(plan, values, block) or ("甲",)
+    return st.one_of(st.none(), st.sampled_from([*choices, "#REF!", " #n/a ", "other", "", " "]), st.text(max_size=3))
+
+
 def test_every_numeric_input_block_of_the_samples_is_judged_at_once(plans):
     judged = 0
     for plan in plans:
         values, tables, _ = checks.accepted_inputs(plan)
         used = checks._used_table_rows(plan, tables)
-        for name, block in numeric_blocks(plan):
-            at_once = checks._check_plain_numbers(plan, values, tables, name, block, used)
+        for name, block in numeric_blocks(plan) + text_blocks(plan):
+            at_once = checks._check_at_once(plan, values, tables, name, block, used)
             assert at_once == checks._check_cells(plan, values, tables, name, block, used), name
             judged += at_once is not None
-    assert judged > 20
+    assert judged > 40
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_texts_and_blanks_anywhere_give_the_cell_by_cell_findings(plans, data):
+    plan = data.draw(st.sampled_from(plans))
+    values, tables, _ = checks.accepted_inputs(plan)
+    judged = 0
+    for name, block in text_blocks(plan):
+        draw = texts_for(plan, values, block)
+        if block.table:
+            tables[name] = [data.draw(draw) for _ in tables.get(name, ())]
+        else:
+            values[name] = [[data.draw(draw) for _ in row] for row in values.get(name, ())]
+    used = checks._used_table_rows(plan, tables)
+    for name, block in text_blocks(plan):
+        expected = checks._check_cells(plan, values, tables, name, block, used)
+        assert checks._check_block_inputs(plan, values, tables, name, block, used) == expected, name
+        at_once = checks._check_at_once(plan, values, tables, name, block, used)
+        assert at_once is None or at_once == expected, name
+        judged += at_once is not None
+    assert judged > 0
 
 
 def test_blank_blocks_are_judged_at_once_with_the_same_findings(plans):
@@ -58,7 +90,7 @@ def test_blank_blocks_are_judged_at_once_with_the_same_findings(plans):
                 values[name] = [[None] * len(row) for row in values.get(name, ())]
         used = checks._used_table_rows(plan, tables)
         for name, block in numeric_blocks(plan):
-            at_once = checks._check_plain_numbers(plan, values, tables, name, block, used)
+            at_once = checks._check_at_once(plan, values, tables, name, block, used)
             assert at_once is not None and at_once == checks._check_cells(plan, values, tables, name, block, used)
             missing += len(at_once)
     assert missing >= 4  # the required blocks and table columns of the two samples
@@ -79,5 +111,5 @@ def test_numbers_and_blanks_anywhere_give_the_cell_by_cell_findings(plans, data)
     for name, block in numeric_blocks(plan):
         expected = checks._check_cells(plan, values, tables, name, block, used)
         assert checks._check_block_inputs(plan, values, tables, name, block, used) == expected, name
-        at_once = checks._check_plain_numbers(plan, values, tables, name, block, used)
+        at_once = checks._check_at_once(plan, values, tables, name, block, used)
         assert at_once is None or at_once == expected, name

@@ -146,6 +146,7 @@ def accepted_inputs(plan: Plan) -> tuple[dict, dict, list[Finding]]:
 
 DATE_TYPES = (dt.date, dt.datetime, dt.time)  # plan.is_date
 PLAIN_NUMBER_TYPES = frozenset({int, float, type(None)})  # a number or a blank, no bool (plan.is_number)
+PLAIN_TEXT_TYPES = frozenset({str, type(None)})  # a text (not a date typed in a number cell) or a blank
 
 
 def _kinds(values, tables, name, block) -> set[type]:
@@ -211,11 +212,8 @@ def _choices(plan, values, block) -> tuple[str, ...] | None:
 
 
 def _check_block_inputs(plan, values, tables, name, block: Block, used_rows) -> list[Finding]:
-    if block.unit in NUMERIC_UNITS and _kinds(values, tables, name, block) <= PLAIN_NUMBER_TYPES:
-        found = _check_plain_numbers(plan, values, tables, name, block, used_rows)
-        if found is not None:
-            return found
-    return _check_cells(plan, values, tables, name, block, used_rows)
+    found = _check_at_once(plan, values, tables, name, block, used_rows)
+    return found if found is not None else _check_cells(plan, values, tables, name, block, used_rows)
 
 
 def _check_cells(plan, values, tables, name, block: Block, used_rows) -> list[Finding]:
@@ -244,17 +242,23 @@ def _check_cells(plan, values, tables, name, block: Block, used_rows) -> list[Fi
     return out
 
 
-def _check_plain_numbers(plan, values, tables, name, block: Block, used_rows) -> list[Finding] | None:
-    """`_check_block_inputs` of a numeric block holding numbers and blanks only, when every number
-    passes `_bad_value` (judged at once, from the least and the greatest): the findings about
-    blanks alone. None where some number fails: the cell-by-cell check then says which and why."""
+def _check_at_once(plan, values, tables, name, block: Block, used_rows) -> list[Finding] | None:
+    """`_check_block_inputs` of a numeric block holding numbers and blanks only (or another block
+    holding texts and blanks only), when every value passes `_bad_value`, judged at once (numbers
+    from the least and the greatest, texts once each): the findings about blanks alone. None
+    where some value fails, or the block holds other values: the cell-by-cell check then says
+    which and why."""
+    if not _kinds(values, tables, name, block) <= (PLAIN_NUMBER_TYPES if block.unit in NUMERIC_UNITS
+                                                     else PLAIN_TEXT_TYPES):
+        return None
     if block.table:
         column = tables.get(name, ())
         numbers = [v for v in column if v is not None]
     else:
         grid = values.get(name, ())
         numbers = [v for row in grid for v in row if v is not None]
-    if numbers and not _numbers_pass(block, numbers):
+    if numbers and not (_numbers_pass(block, numbers) if block.unit in NUMERIC_UNITS
+                        else _texts_pass(plan, values, block, numbers)):
         return None
     lang = plan.lang
     if block.table:
@@ -270,6 +274,17 @@ def _check_plain_numbers(plan, values, tables, name, block: Block, used_rows) ->
     label = text(block.label, lang)
     return [finding(plan, "MISSING_INPUT", "error",
                     t("missing", lang).format(label=label, count=sum(map(len, grid)) - len(numbers)), name, r, c)]
+
+
+def _texts_pass(plan, values, block: Block, texts: list) -> bool:
+    """True when `_bad_value` finds nothing wrong with any of these texts, in a block that is not numeric."""
+    distinct = set(texts)
+    if any(v.strip().upper() in ERROR_CODES for v in distinct):
+        return False
+    if block.unit not in ("choice", "measure"):
+        return True
+    choices = _choices(plan, values, block) if block.unit != "measure" else tuple(measure_words(plan.lang))
+    return choices is None or distinct <= set(choices)
 
 
 def _numbers_pass(block: Block, numbers: list) -> bool:

@@ -46,9 +46,10 @@ class Plan:
 
     @property
     def lang(self) -> str:
-        from ..texts import language
+        from ..texts import LANGUAGES, language
 
-        return language(self.meta.get("lang"))
+        found = self.meta.get("lang")  # as read_meta leaves it: one of LANGUAGES, asked for at every finding
+        return found if type(found) is str and found in LANGUAGES else language(found)
 
     def __repr__(self) -> str:
         # every value of a plan runs to tens of thousands of characters: a REPL shows what it is
