@@ -15,6 +15,7 @@ import re
 import zipfile
 import zlib
 from itertools import chain
+from typing import Callable
 
 import python_calamine
 from defusedxml import DefusedXmlException
@@ -218,19 +219,27 @@ def is_strict(zf: zipfile.ZipFile) -> bool:
     return MAIN[1].encode() in read_part(zf, WORKBOOK, 4096)
 
 
-def as_transitional(zf: zipfile.ZipFile) -> bytes:
-    """A Strict Open XML workbook's bytes with the transitional namespaces."""
+def rewritten(zf: zipfile.ZipFile, rewrite: Callable[[str, bytes], bytes]) -> bytes:
+    """A copy of a package, each part as `rewrite(name, bytes)` makes it; names, order and each
+    entry's settings kept."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
         for info in zf.infolist():
-            data = read_part(zf, info.filename)
-            if info.filename.endswith((".xml", ".rels")):
-                for strict, transitional in STRICT_TO_TRANSITIONAL:
-                    data = data.replace(strict, transitional)
-                if info.filename == WORKBOOK:
-                    data = data.replace(b' conformance="strict"', b"", 1)
-            copy.writestr(info, data)
+            copy.writestr(info, rewrite(info.filename, read_part(zf, info.filename)))
     return out.getvalue()
+
+
+def as_transitional(zf: zipfile.ZipFile) -> bytes:
+    """A Strict Open XML workbook's bytes with the transitional namespaces."""
+    def transitional(name: str, data: bytes) -> bytes:
+        if name.endswith((".xml", ".rels")):
+            for strict, transitional in STRICT_TO_TRANSITIONAL:
+                data = data.replace(strict, transitional)
+            if name == WORKBOOK:
+                data = data.replace(b' conformance="strict"', b"", 1)
+        return data
+
+    return rewritten(zf, transitional)
 
 
 # -- cell addresses --------------------------------------------------------------------

@@ -210,17 +210,15 @@ class CalamineSource:
         #N/A; the cell checks read the true code from the XML and report it where it matters."""
         import python_calamine
 
+        def classic_errors_only(name: str, part: bytes) -> bytes:
+            if name.startswith(ooxml.WORKSHEETS) and name.endswith(".xml"):
+                return ooxml.NEWER_ERROR_VALUE.sub(rb"\1#N/A\3", part)
+            return part
+
         self._sanitised = True
-        data = self.path.getvalue()
-        out = io.BytesIO()
-        with zipfile.ZipFile(io.BytesIO(data)) as zf, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
-            for info in zf.infolist():
-                part = zf.read(info.filename)
-                if info.filename.startswith(ooxml.WORKSHEETS) and info.filename.endswith(".xml"):
-                    part = ooxml.NEWER_ERROR_VALUE.sub(rb"\1#N/A\3", part)
-                copy.writestr(info, part)
-        self.book = python_calamine.CalamineWorkbook.from_filelike(NamedBytes(out.getvalue(), self.path.name),
-                                                                   load_tables=True)
+        with zipfile.ZipFile(io.BytesIO(self.path.getvalue())) as zf:
+            copy = ooxml.rewritten(zf, classic_errors_only)
+        self.book = python_calamine.CalamineWorkbook.from_filelike(NamedBytes(copy, self.path.name), load_tables=True)
 
 
 def area_of(sheet: str, ref: str) -> Area | None:
