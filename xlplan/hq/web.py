@@ -113,9 +113,9 @@ def create_app(store: Store | str, password: str | None = None, lang: str = text
     def login_form(request: Request):
         return render(request, "login", None, error=None)
 
-    def authenticated(reviewer: str, password: str) -> str | None:
+    def authenticated(reviewer: str, password: str, have_accounts: bool) -> str | None:
         """The reviewer's name as the log will record it, or None."""
-        if accounts.any_accounts(store):
+        if have_accounts:
             return accounts.check(store, reviewer, password)
         if wanted and reviewer.strip() and hmac.compare_digest(password_digest(password), wanted):
             return reviewer.strip()[:accounts.MAX_NAME]
@@ -123,9 +123,10 @@ def create_app(store: Store | str, password: str | None = None, lang: str = text
 
     @app.post("/login")
     def login(request: Request, reviewer: str = Form(""), password: str = Form("")):
-        name = authenticated(reviewer, password)
+        have_accounts = accounts.any_accounts(store)  # asked once: it decides the check and the message
+        name = authenticated(reviewer, password, have_accounts)
         if name is None:
-            error = t("w_login_failed") if wanted or accounts.any_accounts(store) else t("w_no_accounts")
+            error = t("w_login_failed") if wanted or have_accounts else t("w_no_accounts")
             return render(request, "login", None, status_code=401, error=error)
         s = accounts.start_session(store, name)
         response = RedirectResponse(f"{base(request)}/", status_code=303)
