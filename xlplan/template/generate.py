@@ -76,10 +76,7 @@ def computed_texts(template: Template, layout: Layout, data: dict) -> dict[str, 
                     tables.setdefault(f"{key}.{column}", [None] * sizes[key])[i] = v
         elif key in template.blocks and template.blocks[key].role != "computed" and not template.blocks[key].table:
             p = layout.places[key]
-            grid = [[None] * p.ncols for _ in range(p.nrows)]
-            for r, row in enumerate(_as_grid(value, p.nrows, p.ncols, key)):
-                grid[r][:len(row)] = row
-            values[key] = grid
+            values[key] = _full_grid(value, p.nrows, p.ncols, key)
     values, tables = compute.compute_into(template, values, tables, sizes)
     out: dict[str, dict[tuple[int, int], str]] = {}
     for name, block in template.blocks.items():
@@ -112,12 +109,7 @@ def _given(template: Template, layout: Layout, values: dict) -> dict:
     for name, block in template.blocks.items():
         if block.role == "given" and not block.table:
             p = layout.places[name]
-            grid = [[None] * p.ncols for _ in range(p.nrows)]
-            if name in values:
-                for r, row in enumerate(_as_grid(values[name], p.nrows, p.ncols, name)):
-                    for c, v in enumerate(row):
-                        grid[r][c] = v
-            out[name] = grid
+            out[name] = _full_grid(values.get(name), p.nrows, p.ncols, name)
     return out
 
 
@@ -293,14 +285,13 @@ def _is_total(template, block) -> bool:
     return any(block in s.totals for sh in template.sheets for s in sh.sections)
 
 
-def _style_cell(cell, template, block, r, lang):
-    """Inputs yellow and unlocked, HQ's figures grey, computed cells white (totals blue), locked.
+def _style_cell(cell, template, block, r, total: bool):
+    """Inputs yellow and unlocked, HQ's figures grey, computed cells white (`total`: blue), locked.
 
     A workbook has a handful of distinct cell styles; each is built once and copied,
     since openpyxl's per-attribute assignment costs most of the generation time.
     """
     unit = _unit_of(template, block, r)
-    total = block.role == "computed" and _is_total(template, block)
     key = (unit, block.role, total)
     cache = cell.parent.parent.__dict__.setdefault("_xlplan_styles", {})
     if key in cache:
@@ -334,10 +325,11 @@ def _fill_block(ws, template, layout, block, lang):
     """Write the formulas (computed) or leave the cells blank (inputs), styled."""
     place = layout.places[block.name]
     formulas = excel_formulas(template, lang).get(block.name)
+    total = block.role == "computed" and _is_total(template, block)  # once a block, not once a cell
     for r in range(1, place.nrows + 1):
         for c in range(1, place.ncols + 1):
             cell = ws.cell(place.row + r - 1, place.col + c - 1)
-            _style_cell(cell, template, block, r, lang)
+            _style_cell(cell, template, block, r, total)
             if formulas is not None:
                 cell.value = formulas[r - 1][c - 1]
     if block.highlight_nonzero:
@@ -786,6 +778,15 @@ def _as_grid(value, nrows, ncols, where):
     if len(grid) > nrows or any(len(row) > ncols for row in grid):
         raise TemplateError(f"{where}: {len(grid)}×{max(len(r) for r in grid)} values do not fit "
                             f"a block of {nrows}×{ncols}")
+    return grid
+
+
+def _full_grid(value, nrows, ncols, where) -> list[list]:
+    """A block's values as its whole nrows × ncols grid, None in the cells they leave out."""
+    grid: list[list] = [[None] * ncols for _ in range(nrows)]
+    if value is not None:
+        for r, row in enumerate(_as_grid(value, nrows, ncols, where)):
+            grid[r][:len(row)] = row
     return grid
 
 
