@@ -296,6 +296,20 @@ def test_status_page(merged):
     assert "<script" not in html
 
 
+def test_long_form_rows_come_in_the_order_of_the_store_s_index(corpus):
+    """(block, row, col), blocks as the database sorts text: the writer appends to its index instead of
+    inserting among its entries. Each cell once; every grid's non-blank cells are there."""
+    for folder in ("annual", "kpi"):
+        path = sorted((corpus.folder / folder).glob("*.xlsx"))[0]
+        result = recalc.evaluate(merge.read_plan(path.name, path.read_bytes()))
+        rows = merge.long_form(result)
+        keys = [(row[0].encode(), row[1], row[2]) for row in rows]
+        assert keys == sorted(set(keys))
+        grid_cells = {(name, r, c) for name, grid in result.values.items() for r, line in enumerate(grid, start=1)
+                      for c, v in enumerate(line, start=1) if v is not None and v != ""}
+        assert grid_cells == {row[:3] for row in rows if "." not in row[0]}
+
+
 # -- Dask ---------------------------------------------------------------------------
 def test_a_dask_cluster_gets_exactly_the_local_results(corpus, tmp_path):
     try:
