@@ -212,6 +212,7 @@ class Range:
             self.sheet.values.pop(cell, None)
             self.sheet.colours.pop(cell, None)
             self.sheet.links.pop(cell, None)
+            self.sheet.wraps.pop(cell, None)
 
     @property
     def color(self):
@@ -239,6 +240,18 @@ class Range:
         for r in range(self.area[0], self.area[2] + 1):
             self.sheet.heights[r] = points
             self.sheet.hidden_rows.discard(r)
+
+    @property
+    def wrap_text(self):
+        wraps = {self.sheet.wraps.get(cell, False) for cell in self.cells()}
+        return wraps.pop() if len(wraps) == 1 else None
+
+    @wrap_text.setter
+    def wrap_text(self, wrap):
+        if self.sheet.protected and not self.sheet.options.get("AllowFormattingCells"):
+            self.sheet.refuse_if_protected("format cells")
+        for cell in self.cells():
+            self.sheet.wraps[cell] = bool(wrap)
 
     @property
     def width(self):
@@ -293,7 +306,7 @@ class Sheet:
         for mark in spec.get("marks") or []:
             r0, c0, _, _ = area_of(mark["address"])
             self.rules.setdefault((r0, c0), []).append(Rule(self, (r0, c0), mark["formula"]))
-        self.colours, self.links = {}, {}
+        self.colours, self.links, self.wraps = {}, {}, {}
         self.tables = [Table(self, t) for t in spec.get("tables") or []]
         # rows and columns in points, as Excel holds them: {"7": 29.0}, hidden rows, {"3": 120.0}
         self.heights = {int(r): h for r, h in (spec.get("rowHeights") or {}).items()}

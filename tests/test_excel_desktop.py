@@ -68,6 +68,9 @@ def assert_like_file_recalc(book, expected, heights_before=None):
     n = len(CHECK_COLUMNS)
     rows = [[(row + [""] * n)[i] for i in range(n)] for row in grid[4:]]
     assert [r for r in rows if any(v != "" for v in r)] == [r for r in expected["checks"] if any(v != "" for v in r)]
+    checks = book.sheets[expected["checks_title"]]  # wrapped and as high as in the file
+    assert [checks.row_height(5 + i) for i in range(len(expected["checks_heights"]))] == expected["checks_heights"]
+    assert all(checks.range(f"A{5 + i}").wrap_text for i in range(len(expected["checks_heights"])))
     assert book.marks() == sorted(expected["marks"])
 
 
@@ -180,3 +183,23 @@ def test_protected_rows_refuse_a_height_as_excel_does(plans):
         sheet.range("A6").row_height = 60
     desktop.recalculate(book)
     assert sheet.row_height(6) > 60 and sheet.protected and not sheet.options["AllowFormattingRows"]
+
+
+def test_checks_rows_an_earlier_run_made_high_are_one_line_again_when_emptied(plans):
+    """A longer list of findings from an earlier run (tall rows) is replaced by this run's: its
+    rows are as high as their text, the emptied ones one line high (a file loses them)."""
+    from xlplan.template import paper
+
+    case = plans["slips"]
+    spec = json.loads(json.dumps(case["book"]))
+    checks = next(s for s in spec["sheets"] if s["name"] == case["expected"]["checks_title"])
+    width = max(len(row) for row in checks["values"])
+    checks["values"] = checks["values"][:4] + [["an earlier finding"] + [""] * (width - 1) for _ in range(30)]
+    checks["rowHeights"].update({str(r): 80 for r in range(5, 35)})
+    book = fake_xlwings.Book(spec)
+    desktop.recalculate(book)
+    n = len(case["expected"]["checks_heights"])
+    ws = book.sheets[checks["name"]]
+    assert [ws.row_height(r) for r in range(5, 5 + n)] == case["expected"]["checks_heights"]
+    assert {ws.row_height(r) for r in range(5 + n, 35)} == {paper.row_height(1)}
+    assert not any(ws.values.get((r, 1)) for r in range(5 + n, 35))

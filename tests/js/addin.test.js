@@ -32,6 +32,13 @@ function assertLikeFileRecalc(addin, expected) {
   assert.ok(compared > 100, `only ${compared} computed cells compared`);
   const rows = h.checksRows(book, expected.checks_title, expected.checks[0].length);
   assert.deepEqual(rows, expected.checks.filter((row) => row.some((v) => v !== "")));
+  // the Checks rows wrapped and as high as in the file: a long message is read whole
+  const heights = h.rowHeights(book);
+  const sheet = book.sheet(expected.checks_title);
+  expected.checks_heights.forEach((points, i) => {
+    assert.equal(heights[`${expected.checks_title}!${5 + i}`], points, `Checks row ${5 + i}`);
+    assert.equal(sheet.cell(4 + i, 0).wrapText, true, `Checks row ${5 + i}'s message wraps`);
+  });
   assert.deepEqual(h.markedCells(book), expected.marks.map(([s, a]) => [s, a]).sort());
 }
 

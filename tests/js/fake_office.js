@@ -455,6 +455,15 @@ class Range extends ClientObject {
         });
       },
     });
+    Object.defineProperty(this.format, "wrapText", {
+      set(wrap) {
+        self._queue(() => {
+          const { sheet, area } = self._target();
+          if (sheet.protected && !sheet.options.allowFormatCells) sheet.refuseIfProtected("Wrap text", area, false);
+          self._each(area, (r, c) => { sheet.cell(r, c).wrapText = !!wrap; });
+        });
+      },
+    });
     this.conditionalFormats = new ConditionalFormatCollection(context, () => this._target());
   }
 
@@ -586,7 +595,12 @@ class Range extends ClientObject {
         const cell = sheet.cells.get(key(r, c));
         if (!cell) return;
         if (applyTo !== "Formats") cell.value = "";
-        if (applyTo !== "Contents") { delete cell.fill; delete cell.hyperlink; delete cell.numberFormat; }
+        if (applyTo !== "Contents") {
+          delete cell.fill;
+          delete cell.hyperlink;
+          delete cell.numberFormat;
+          delete cell.wrapText;
+        }
         if (applyTo === undefined || applyTo === "All" || applyTo === "Contents") delete cell.hyperlink;
       });
     });

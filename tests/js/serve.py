@@ -196,14 +196,17 @@ def file_recalc(path: Path, tmp: Path) -> dict:
         ws = book[title]
         checks = [[plain(ws.cell(r, c).value) for c in range(1, len(CHECK_COLUMNS) + 1)]
                   for r in range(FIRST_CHECK_ROW, ws.max_row + 1)]
+        heights = [ws.row_dimensions[r].height for r in range(FIRST_CHECK_ROW, ws.max_row + 1)]
     else:  # a deleted Checks sheet stays deleted in a file; a live book gets one with these rows
         checks = [list(row.values) for row in writeback.checks_rows(result).rows]
+        heights = [row.height for row in writeback.checks_rows(result).rows]
     meta = openpyxl.load_workbook(out)[META_SHEET]
     marks = next(json.loads(row[1]) for row in meta.iter_rows(values_only=True) if row[0] == recalc.MARKS_KEY)
     computed = {sheet: {a: plain(v) for a, v in cells.items()}
                 for sheet, cells in recalc.computed_cells(result).items()}
     return {"computed": computed, "checks_title": title, "checks": checks, "marks": marks,
-            "codes": [f.code for f in result.findings], "file": str(out), "grown": grown_rows(path, out, title)}
+            "codes": [f.code for f in result.findings], "file": str(out), "grown": grown_rows(path, out, title),
+            "checks_heights": heights}
 
 
 def grown_rows(before: Path, after: Path, checks_title: str) -> list:

@@ -33,7 +33,8 @@ import math
 import sys
 from functools import partial
 
-from ..template.layout import META_SHEET
+from ..template import paper
+from ..template.layout import CHECK_COLUMNS, META_SHEET
 from ..template.xlfuncs import XlErr
 from ..workbook import writeback as wbk
 from ..workbook.ooxml import column_letters, row_col
@@ -42,6 +43,7 @@ from .bookjson import BookJsonSource
 DESKTOP_COM = sys.platform == "win32"  # Excel for Mac through AppleScript has no FormatConditions
 LEGACY_MARK = "=TRUE"  # the formula of marks made before writeback.MARK_FORMULA
 XL_EXPRESSION = 2  # Excel's XlFormatConditionType.xlExpression
+WRAPPED_CHECK_COLUMNS = {c.key for c in CHECK_COLUMNS if c.wraps}  # as the generator draws the Checks sheet
 
 
 def cell_value(value):
@@ -150,6 +152,7 @@ def fill_checks(book, source: BookJsonSource, edit: wbk.ChecksRows) -> None:
     if last >= first:
         ws.range(f"A{first}:{last_column}{last}").clear()
     ws.range(f"A{first}").value = [list(row.values) for row in edit.rows]
+    size_checks(ws, edit, last)
     start = 0
     rows = edit.rows
     sev = column_letters(edit.columns.index("severity") + 1)
@@ -165,6 +168,22 @@ def fill_checks(book, source: BookJsonSource, edit: wbk.ChecksRows) -> None:
             text = row.values[edit.columns.index("cell")]
             tip = f"{row.values[edit.columns.index('code')]}: {row.values[edit.columns.index('message')]}"[:250]
             ws.range(f"{link_column}{first + i}").add_hyperlink(f"#{row.link}", text, tip)
+
+
+def size_checks(ws, edit: wbk.ChecksRows, last: int) -> None:
+    """The Checks rows as the file writer draws them: the message and cell columns wrapped, each
+    row as high as its longest text (CheckRow.height); the rows an earlier run left below them
+    one line high again (in a file they are removed)."""
+    first, end = edit.first_row, edit.first_row + len(edit.rows) - 1
+    for k, name in enumerate(edit.columns, start=1):
+        if name in WRAPPED_CHECK_COLUMNS:
+            letter = column_letters(k)
+            ws.range(f"{letter}{first}:{letter}{end}").wrap_text = True
+    for i, row in enumerate(edit.rows):
+        if row.height:
+            ws.range(f"A{first + i}").row_height = row.height
+    if last > end:
+        ws.range(f"A{end + 1}:A{last}").row_height = paper.row_height(1)
 
 
 # -- marks: Office.js ---------------------------------------------------------------------------

@@ -203,6 +203,7 @@ const xlplan = (function () {
     setRangeColor: (ctx, sheets, a) => { rangeOf(sheets, a).format.fill.color = a.args[0]; },
     setNumberFormat: (ctx, sheets, a) => { rangeOf(sheets, a).numberFormat = [[a.args[0]]]; },
     setRowHeight: (ctx, sheets, a) => { rangeOf(sheets, a).format.rowHeight = a.args[0]; },
+    setWrapText: (ctx, sheets, a) => { rangeOf(sheets, a).format.wrapText = a.args[0]; },
     addHyperlink: (ctx, sheets, a) => {
       const [address, text, tip] = a.args;
       const link = address.startsWith("#")
