@@ -348,6 +348,15 @@ def snapshot(store: Store):
                    for v in store.values(list(subs))))
 
 
+def test_a_worker_that_cannot_reach_the_database_says_so(corpus):
+    """The worker's answer names the database and why; the merging process raises it as a StoreError."""
+    path = sorted((corpus.folder / "kpi").glob("*.xlsx"))[0]
+    got = merge.process_and_store_chunk("postgresql+psycopg://xlplan@127.0.0.1:9/gone", {},
+                                        [(path.name, path.read_bytes(), dt.datetime(2027, 1, 4))])
+    assert isinstance(got, merge.WriteFailed)
+    assert "127.0.0.1:9/gone" in got.message and "cannot open the database" in got.message
+
+
 def test_dask_workers_write_to_postgresql_themselves(corpus, tmp_path, monkeypatch):
     """On a cluster with PostgreSQL the workers store the files; the main process only schedules.
 
