@@ -137,11 +137,7 @@ def book_json_of(book) -> dict:
                            "header_row_range_address": table.header_row_range.address,
                            "show_totals": totals,
                            "total_row_range_address": table.totals_row_range.address if totals else None})
-        # heights and widths in points, as the Office.js client sends them (a hidden row is 0 high)
-        heights = [sheet.range((r, 1)).row_height for r in range(1, last.row + 1)]
-        widths = [sheet.range((1, c)).width for c in range(1, last.column + 1)]
-        sheets.append({"name": sheet.name, "values": rows, "tables": tables, "row_heights": heights,
-                       "column_widths": widths})
+        sheets.append({"name": sheet.name, "values": rows, "tables": tables})
     for name in book.names:
         try:
             rng = name.refers_to_range

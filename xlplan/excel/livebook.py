@@ -14,8 +14,9 @@ list to a live book, through xlwings' Book API:
 
 A row whose text needs more room (`FitRow`) is grown by xlwings' `Range.row_height`
 (the client's `setRowHeight`: Office.js `format.rowHeight`), to the height the rule of
-`FitRow.grown` gives in the book's own row heights and column widths (sent with the book
-JSON); a book whose client sent none keeps its rows.
+`FitRow.grown` gives in the book's own row heights and column widths (an Office.js client
+sends them with the book JSON; a desktop book is asked); an Office.js client that sent
+none (before ExcelApi 1.9) keeps its rows.
 
 Marks are found as `writefile` finds them in a file: every conditional-format rule whose
 formula holds `writeback.MARK_TEXT` and every note that starts with `writeback.NOTE_PREFIX`
@@ -114,11 +115,25 @@ def _write_run(book, ws, run, found):
 
 
 def grow_rows(book, source: BookJsonSource, rows: list[wbk.FitRow]) -> None:
-    """Rows whose text needs more room than they have, grown (never lowered, hidden ones left)."""
+    """Rows whose text needs more room than they have, grown (never lowered, hidden ones left).
+    An Office.js book says its sizes in the book JSON; a desktop book is asked for the rows and
+    columns concerned only (a call through COM each)."""
+    widths: dict[tuple[str, int], float] = {}
+
+    def desktop_width(sheet: str, c: int) -> float:
+        if (sheet, c) not in widths:
+            widths[sheet, c] = paper.width_of_points(book.sheets[sheet].range((1, c)).width)
+        return widths[sheet, c]
+
+    remote = is_remote(book)
     for e in rows:
-        height = e.grown(source.row_height(e.sheet, e.row), partial(source.column_width, e.sheet))
+        ws = book.sheets[e.sheet]
+        if remote:
+            height = e.grown(source.row_height(e.sheet, e.row), partial(source.column_width, e.sheet))
+        else:
+            height = e.grown(ws.range(f"A{e.row}").row_height, partial(desktop_width, e.sheet))
         if height is not None:
-            book.sheets[e.sheet].range(f"A{e.row}").row_height = height
+            ws.range(f"A{e.row}").row_height = height
 
 
 def _position(book, sheet: str) -> int:
