@@ -1,7 +1,8 @@
 """On paper: every sheet of every template in every language, and the consolidated workbook,
 printed by LibreOffice to PDF (A4), then measured.
 
-For each sheet: every page is A4; the printed text is at least 8 pt (the sheet's scale × its
+For each sheet: every page is A4 and carries the sheet's title whole in its header (none cut
+at the edge of the repeated columns); the printed text is at least 8 pt (the sheet's scale × its
 smallest font, and the glyph boxes LibreOffice drew); no cell shows ###; no text is cut
 (a word wider than its column, text running into a filled neighbour, more lines than a
 fixed row holds: CJK counts double), typed text and what formulas show (as LibreOffice
@@ -182,6 +183,30 @@ def _clipped(ws, computed=None) -> list[str]:
     return problems
 
 
+HEADER_ZONE = 40  # pt from the top: the page header (at 0.3 in) above the body (from 0.6 in)
+
+
+def _headed(page: dict, title: str, where: str) -> list[str]:
+    """A page says what it is: the sheet's title, whole, in its header; and its body does not
+    begin with a piece of that title (a title cell cut at the edge of the repeated columns)."""
+    header = _squeezed(" ".join(w[4] for w in page["words"] if w[1] < HEADER_ZONE))
+    body = [w for w in page["words"] if w[1] >= HEADER_ZONE]
+    problems = []
+    if _squeezed(title) not in header:
+        problems.append(f"{where}: a page without the title {title!r} in its header")
+    top = sorted((w for w in page["words"] if w[1] < HEADER_ZONE), key=lambda w: w[0])
+    for a, b in zip(top, top[1:]):
+        if b[0] < a[2] - 1 and b[1] < a[3] and a[1] < b[3]:
+            problems.append(f"{where}: the header's {a[4]!r} and {b[4]!r} print over each other")
+            break
+    if body:
+        top = min(w[1] for w in body)
+        first = _squeezed(" ".join(w[4] for w in sorted(body) if abs(w[1] - top) < 2))
+        if len(first) >= 4 and _squeezed(title).startswith(first) and first != _squeezed(title):
+            problems.append(f"{where}: a page begins with the title cut: {first!r}")
+    return problems
+
+
 def _smallest_font(ws) -> float:
     sizes = [cell.font.sz or 11 for row in ws.iter_rows() for cell in row if cell.value is not None and cell.font]
     return min(sizes or [paper.BODY_PT])
@@ -220,6 +245,7 @@ def test_every_sheet_prints_on_a4_readable_and_whole(rendered):
                     problems.append(f"{where}: a page of {w:.0f} × {h:.0f} pt, not A4 landscape")
                 if "###" in page["text"]:
                     problems.append(f"{where}: a cell shows ###")
+                problems += _headed(page, str(ws["A1"].value), where)
             scale = ws.page_setup.scale or 100
             if ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage:
                 problems.append(f"{where}: fit to page (its printed size is not known)")

@@ -640,7 +640,8 @@ def finish(ws, unit: str, lang: str) -> None:
     heights = generate.fit_rows(ws)
     widths = [generate.column_width(ws, get_column_letter(c)) for c in range(1, ws.max_column + 1)]
     paper.set_up(ws, unit=unit, lang=lang, widths=widths, title_cols=ident,
-                 title_rows=f"{header_row}:{header_row}" if ws.max_row > header_row + 1 else None, heights=heights)
+                 title_rows=f"{header_row}:{header_row}" if ws.max_row > header_row + 1 else None, heights=heights,
+                 heading=generate.heading_of(ws))
 
 
 def _finding_text(f: dict | None) -> str | None:

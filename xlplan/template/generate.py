@@ -154,7 +154,17 @@ def finish_sheet(ws, design: Design, unit: str, lang: str, shown: dict[tuple[int
                     widths[c - 1] = 0.0
     paper.set_up(ws, unit=unit, lang=lang, widths=widths, title_cols=design.ident_cols,
                  title_rows=design.title_rows, allowed=design.breaks_after, heights=heights,
-                 sections=design.sections)
+                 sections=design.sections, heading=heading_of(ws))
+
+
+SUBTITLE_NOTE = "  —  "  # between the unit and period and a sheet's note, in the line under its title
+
+
+def heading_of(ws) -> tuple[str, list[str]]:
+    """The sheet's title (A1) and the line under it (A2): whole, and without the sheet's note."""
+    note = ws.cell(2, 1).value
+    notes = [str(note), str(note).split(SUBTITLE_NOTE)[0]] if note is not None else []
+    return str(ws.cell(1, 1).value or ws.title), notes
 
 
 def column_width(ws, letter: str, default: float = paper.DEFAULT_WIDTH) -> float:
@@ -202,7 +212,7 @@ def _write_sheet(wb, template, layout, sheet, cycle, designs):
     ws.cell(1, 1, f"{text(template.title, lang)} · {text(sheet.title, lang)}").font = styles.TITLE_FONT
     subtitle = f"{cycle.unit} · {cycle.period or cycle.year}"
     if sheet.note:
-        subtitle += f"  —  {text(sheet.note, lang)}"
+        subtitle += f"{SUBTITLE_NOTE}{text(sheet.note, lang)}"
     ws.cell(2, 1, subtitle).font = styles.NOTE_FONT
     design = Design()
     places = [p for p in layout.sections if p.sheet == ws.title]

@@ -21,6 +21,7 @@ from openpyxl.worksheet.pagebreak import Break
 from ..texts import t
 
 BODY_PT = 10  # every style's size but the title: 10 pt × the smallest scale (85 %) prints at 8.5 pt
+HEADING_PT = 12  # the sheet's title in the page header
 TITLE_PT = 14
 LINE_PT = 13.5  # a line of 10 pt text, CJK glyphs included (their line gap is larger than Arial's)
 ROW_PAD_PT = 2
@@ -165,11 +166,17 @@ def row_breaks(heights: list[float], sections: list[tuple[int, int]], scale: int
 
 def set_up(ws, *, unit: str, lang: str, widths: list[float], title_cols: int, title_rows: str | None,
            allowed: set[int] | None = None, heights: list[float] | None = None,
-           sections: list[tuple[int, int]] | None = None) -> Page:
+           sections: list[tuple[int, int]] | None = None, heading: tuple[str, list[str]] | None = None) -> Page:
     """A4 landscape at a readable scale, split across pages where wide, titles repeated, footers.
 
     The scale is the largest of those that print the sheet on the fewest pages in all (across
-    × down): a smaller scale that saves a page across may still cost a page down."""
+    × down): a smaller scale that saves a page across may still cost a page down.
+
+    `heading`: the sheet's title and the line under it (rows 1 and 2; the line's forms, longest
+    first). They print in the page header of every page instead of in their cells (the print
+    area starts at row 3): a title
+    written in A1 runs across many columns and would be cut on the pages across, where only
+    the repeated columns are left of it, and missing from the pages down."""
     first_title = int(title_rows.split(":")[0]) if title_rows else 0
     last_title = int(title_rows.split(":")[1]) if title_rows else -1
     title_height = sum(heights[first_title - 1:last_title]) if title_rows and heights else 0.0
@@ -200,7 +207,39 @@ def set_up(ws, *, unit: str, lang: str, widths: list[float], title_cols: int, ti
     for row in rows:
         ws.row_breaks.append(Break(id=row))
     footer(ws, unit, lang)
+    if heading:
+        page_header(ws, heading[0], heading[1], PAGE_WIDTH_PT * 100 / page.scale)
+        # down to the sheet's last row: a row a user adds under a table prints too (Excel and
+        # LibreOffice print only the used part of such an area)
+        ws.print_area = f"A{HEADING_ROWS + 1}:{get_column_letter(max(ws.max_column, 1))}{LAST_ROW}"
     return page
+
+
+HEADING_ROWS = 2  # the title row and the line under it, printed in the page header
+LAST_ROW = 1048576  # a sheet's last row (Excel's and LibreOffice's)
+
+
+def header_points(text: str, size: float) -> float:
+    """About how wide `text` prints at `size` pt in the page header (bold: the wider)."""
+    return column_points(text_width(text)) * size / BODY_PT * 1.1
+
+
+def page_header(ws, title: str, notes: list[str], room: float) -> None:
+    """The page header: the sheet's title on the left (bold, as the title cell) and on the right the
+    longest of `notes` (the line under the title, then shorter forms of it) that leaves a gap
+    beside the title in `room` points; none where none does."""
+    note = next((n for n in notes if header_points(title, HEADING_PT) + header_points(n, BODY_PT) + 36 <= room),
+                None)
+    for part in (ws.oddHeader, ws.evenHeader):
+        part.left.text = title.replace("&", "&&")
+        part.left.font = "Arial,Bold"
+        part.left.size = HEADING_PT
+        part.left.color = "1F4E78"
+        if note:
+            part.right.text = note.replace("&", "&&")
+            part.right.font = "Arial,Italic"
+            part.right.size = BODY_PT
+            part.right.color = "595959"
 
 
 def footer(ws, unit: str, lang: str) -> None:
@@ -214,7 +253,7 @@ def footer(ws, unit: str, lang: str) -> None:
         part.right.size = BODY_PT
 
 
-__all__ = ["Break", "Page", "column_points", "fitted_height", "footer", "longest_word", "plan_page",
+__all__ = ["Break", "Page", "column_points", "fitted_height", "footer", "longest_word", "page_header", "plan_page",
            "row_breaks", "row_height", "set_up", "text_width", "width_of_points", "wrapped_lines"]
 
 
