@@ -1,6 +1,8 @@
 """Template → a workbook a clerk can fill in: styled, validated, protected, with live formulas."""
 from __future__ import annotations
 
+import re
+
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -432,11 +434,27 @@ def _value_width(template, block, header: str = "") -> float:
     unit = block.unit
     if unit in ("text", "choice", "measure"):
         base = block.width or 14.0
+        # a computed text shows one of its formula's words ("in progress"): none wider than the column
+        base = max([base] + [paper.longest_word(w) + 1.5 for w in _formula_words(template, block)])
     else:
         base = max(_number_width(u) for u in _units_shown(template, block))
     # a short heading stays on one line; a long one wraps between words, never inside one
     heading = min(paper.text_width(header) + 2, max(paper.longest_word(header) + 2, 14))
     return max(block.width or 0, base, heading, paper.longest_word(header) + 2)
+
+
+def _formula_words(template, block, seen: frozenset = frozenset()) -> set[str]:
+    """The texts a computed block may show: its formula's quoted words, and those of the computed
+    text blocks it copies (the tracking sheet's copy of an effect's status)."""
+    if not block.formula or block.name in seen:
+        return set()
+    words = set(re.findall(r'"([^"]*)"', block.formula))
+    for name in formula.referenced_blocks(formula.parse(block.formula, block.name), block.table,
+                                          set(template.blocks)):
+        other = template.blocks[name]
+        if other.unit in ("text", "choice"):
+            words |= _formula_words(template, other, seen | {block.name})
+    return words
 
 
 def _units_shown(template, block) -> set[str]:
