@@ -170,6 +170,10 @@ def test_a_table_column_formula_reads_its_own_row():
     ("blank if rows(t.x) < 3 and a > 0 else 1", "('' if ((ROWS(T['t.x'])<3) & gt(V['a'][0][0],0)) else 1)"),
     ("2 > rows(t.x) or a", "OR((2>ROWS(T['t.x'])),V['a'][0][0])"),
     ("index(t.x, 2)", "INDEX(T['t.x'],2)"),
+    # integers of known bounds: Python's arithmetic, which xlfuncs' add, sub and mul give for them
+    ("(0 if a == blank else 1) + 2 * rows(t.x) - 3", "(((0 if is_blank(V['a'][0][0]) else 1)+(2*ROWS(T['t.x'])))-3)"),
+    ("(0 if a == blank else 1) + a", "add((0 if is_blank(V['a'][0][0]) else 1),V['a'][0][0])"),
+    ("100000000 * 100000000 + 1", "add((100000000*100000000),1)"),  # past 2**47: add() again
     ("sum(r, a, 1)", "SUM(Rng((V['r'][0][0],V['r'][0][1],V['r'][0][2],)),Rng((V['a'][0][0],)),1)"),
     ("r", "Rng((V['r'][0][0],V['r'][0][1],V['r'][0][2],))"),
     ("abs(a)", "ABS(V['a'][0][0])"),

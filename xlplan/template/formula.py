@@ -471,10 +471,27 @@ class Logical(str):
 
 
 class Whole(str):
-    """Python code whose value is a small int (|n| < 2**31): an integer literal, or ROWS(...)."""
+    """Python code whose value is an int of at most `bound` (below 2**47): an integer literal, ROWS(...),
+    a condition choosing between such, their sums, differences and products. xlfuncs computes with
+    such ints exactly as Python does: add, sub and the comparisons treat two numbers as equal for
+    rounding noise only when they differ by less than 2**-48 of each, which two such ints never do."""
+
+    bound: int
 
 
+WHOLE_LIMIT = 2**47
+ROWS_BOUND = 2**31  # a table's rows: far fewer (the reader's limits)
 PYTHON_COMPARISON = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+PYTHON_ARITHMETIC = {"add": "+", "sub": "-", "mul": "*"}
+
+
+def whole(code: str, bound: int) -> str:
+    """`code` marked Whole where its bound allows, else plain code."""
+    if bound >= WHOLE_LIMIT:
+        return code
+    out = Whole(code)
+    out.bound = bound
+    return out
 
 
 class PythonRenderer(Compiler[str]):
@@ -519,7 +536,7 @@ class PythonRenderer(Compiler[str]):
         return f"Rng((T[{ref.block!r}][i],))" if ref.same_row else f"Rng({self.cells(ref)})"
 
     def number(self, value):
-        return Whole(repr(value)) if type(value) is int and abs(value) < 2**31 else repr(value)
+        return whole(repr(value), abs(value)) if type(value) is int else repr(value)
 
     def string(self, value):
         return repr(value)
@@ -537,6 +554,9 @@ class PythonRenderer(Compiler[str]):
         return f"neg({operand})"
 
     def binary(self, op, left, right):
+        if isinstance(left, Whole) and isinstance(right, Whole) and op.python in PYTHON_ARITHMETIC:
+            bound = left.bound * right.bound if op.python == "mul" else left.bound + right.bound
+            return whole(f"({left}{PYTHON_ARITHMETIC[op.python]}{right})", bound)
         return f"{op.python}({left},{right})"
 
     def compare(self, op, left, right):
@@ -554,9 +574,12 @@ class PythonRenderer(Compiler[str]):
         return Logical(f"{name}({','.join(operands)})")
 
     def condition(self, test, body, orelse):
-        return f"({body} if {test} else {orelse})" if isinstance(test, Logical) else \
+        code = f"({body} if {test} else {orelse})" if isinstance(test, Logical) else \
             f"({body} if truth({test}) else {orelse})"
+        if isinstance(body, Whole) and isinstance(orelse, Whole):
+            return whole(code, max(body.bound, orelse.bound))
+        return code
 
     def function(self, function, args):
         code = function.python_call(args)
-        return Whole(code) if function.python == "ROWS" else code
+        return whole(code, ROWS_BOUND) if function.python == "ROWS" else code

@@ -96,32 +96,30 @@ def _read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
     found_tables = []
     for sheet in sorted({place.sheet for place in layout_for(template, lang).tables.values()}):
         found_tables += sorted(scan.tables(zf, sheet, book.parts[sheet]).items())
-    areas, table_areas, wanted = _as_made(book, template, lang, tuple((name, sheet, ref, tuple(headers))
-                                                                      for name, (sheet, ref, headers) in found_tables))
+    areas, table_areas, wanted, shapes, column_sizes = _as_made(
+        book, template, lang, tuple((name, sheet, ref, tuple(headers)) for name, (sheet, ref, headers) in found_tables))
     plan.areas.update(areas)
     plan.table_areas.update(table_areas)
     plan.sizes.update({table: area.nrows for table, area in table_areas.items()})
     made = cellchecks.template_formulas(template, lang)
-    values: dict[str, dict] = {}
+    found: dict[tuple[str, int, int], object] = {}
     for sheet, addresses in wanted.items():
         xml = zf.read(book.parts[sheet])
         scan.check_plain_sheet(xml)
         if scan.formulas(xml) != made.get(sheet, b""):
             raise scan.Unusual(f"the formulas of {sheet} are not the template's")
-        values[sheet] = scan.cells(xml, addresses, strings, dates) if addresses else {}
-    for block_name, area in plan.areas.items():
-        if template.blocks[block_name].role == "computed":
-            continue
-        found = values[area.sheet]
-        plan.values[block_name] = [[found.get((r, c)) for c in range(area.col, area.col + area.ncols)]
-                                   for r in range(area.row, area.row + area.nrows)]
-    for table, section in template.tables.items():
-        tarea = plan.table_areas[table]
-        found = values[tarea.sheet]
-        for block in section.blocks:
-            if block.role != "computed":
-                col = tarea.columns[block.name]
-                plan.tables[block.name] = [found.get((tarea.header_row + i, col)) for i in range(1, tarea.nrows + 1)]
+        if addresses:
+            found.update(scan.cells(xml, addresses, strings, dates))
+    grids, columns = plan.values, plan.tables
+    for block_name, nrows, ncols in shapes:
+        grids[block_name] = [[None] * ncols for _ in range(nrows)]
+    for block_name, nrows in column_sizes:
+        columns[block_name] = [None] * nrows
+    for (block_name, i, j), value in found.items():
+        if j < 0:
+            columns[block_name][i] = value
+        else:
+            grids[block_name][i][j] = value
     plan.findings += metadata.check_record(plan) + issued.verify(plan)
     return plan
 
@@ -142,32 +140,46 @@ _SOURCES: dict[str, tuple[str, float]] = {}
 
 @functools.lru_cache(maxsize=256)
 def _as_made(book: scan.Book, template: Template, lang: str, found_tables: tuple):
-    """Blocks' and tables' areas, if all sit where the template put them (else Unusual), and each
-    sheet they live on → its input cells (scan.addresses). Once per workbook part and table sizes."""
-    areas, wanted = _blocks_as_made(book, template, lang)
-    table_areas, table_wanted = _tables_as_made(template, lang, found_tables)
-    joined = _joined(wanted, table_wanted)
-    sheets = {a.sheet for a in areas.values()} | {a.sheet for a in table_areas.values()}
-    return areas, table_areas, {sheet: scan.addresses(joined.get(sheet, {})) for sheet in sorted(sheets)}
+    """Blocks' and tables' areas, if all sit where the template put them (else Unusual); each sheet
+    they live on → its input cells, address as in the XML → (block, row, column) in the plan's
+    values (column -1 for a table column's rows); the input blocks' shapes and the input
+    columns' lengths, in the template's order. Once per workbook part and table sizes."""
+    areas = _blocks_as_made(book, template, lang)
+    table_areas = _tables_as_made(template, lang, found_tables)
+    wanted: dict[str, dict[bytes, tuple[str, int, int]]] = {}
+    shapes, column_sizes = [], []
 
+    def want(sheet: str, r: int, c: int, where: tuple[str, int, int]) -> None:
+        address = f"{ooxml.column_letters(c)}{r}".encode()
+        if address in wanted[sheet]:
+            raise scan.Unusual(f"{sheet}!{address.decode()} in two blocks")
+        wanted[sheet][address] = where
 
-def _joined(*maps: dict[str, dict[int, frozenset[int]]]) -> dict[str, dict[int, frozenset[int]]]:
-    out: dict[str, dict[int, frozenset[int]]] = {}
-    for found in maps:
-        for sheet, rows in found.items():
-            mine = out.setdefault(sheet, {})
-            for r, cols in rows.items():
-                mine[r] = mine[r] | cols if r in mine else cols
-    return out
+    for sheet in sorted({a.sheet for a in areas.values()} | {a.sheet for a in table_areas.values()}):
+        wanted[sheet] = {}
+    for name, area in areas.items():
+        if template.blocks[name].role == "computed":
+            continue
+        shapes.append((name, area.nrows, area.ncols))
+        for i in range(area.nrows):
+            for j in range(area.ncols):
+                want(area.sheet, area.row + i, area.col + j, (name, i, j))
+    for table, section in template.tables.items():
+        tarea = table_areas[table]
+        for block in section.blocks:
+            if block.role != "computed":
+                column_sizes.append((block.name, tarea.nrows))
+                for i in range(tarea.nrows):
+                    want(tarea.sheet, tarea.header_row + 1 + i, tarea.columns[block.name], (block.name, i, -1))
+    return areas, table_areas, wanted, tuple(shapes), tuple(column_sizes)
 
 
 @functools.lru_cache(maxsize=64)
 def _blocks_as_made(book: scan.Book, template: Template, lang: str):
-    """Each block's area, if every block's name points where the template put it (else Unusual),
-    and sheet → row → columns of the input cells. Once per template and workbook part."""
+    """Each block's area, if every block's name points where the template put it (else Unusual).
+    Once per template and workbook part."""
     layout = layout_for(template, lang)
     areas: dict[str, Area] = {}
-    wanted: dict[str, dict[int, set[int]]] = {}
     for name, block in template.blocks.items():
         if block.table:
             continue
@@ -178,20 +190,16 @@ def _blocks_as_made(book: scan.Book, template: Template, lang: str):
         if area is None or area != place:
             raise scan.Unusual(f"block {name} not where the template put it")
         areas[name] = area
-        if block.role != "computed":
-            for r in range(area.row, area.row + area.nrows):
-                wanted.setdefault(area.sheet, {}).setdefault(r, set()).update(range(area.col, area.col + area.ncols))
-    return areas, {sheet: {r: frozenset(cols) for r, cols in rows.items()} for sheet, rows in wanted.items()}
+    return areas
 
 
 @functools.lru_cache(maxsize=256)
 def _tables_as_made(template: Template, lang: str, found: tuple[tuple[str, str, str, tuple[str, ...]], ...]):
     """Each table's area, if each sits where the template put it with its columns named as made
-    (else Unusual), and sheet → row → columns of its input cells. Once per table size."""
+    (else Unusual). Once per table size."""
     layout = layout_for(template, lang)
     by_name = {name: (sheet, ref, headers) for name, sheet, ref, headers in found}
     areas: dict[str, TableArea] = {}
-    wanted: dict[str, dict[int, frozenset[int]]] = {}
     for table, section in template.tables.items():
         place = layout.tables.get(table)
         sheet, ref, headers = by_name.get(table, (None, "", ()))
@@ -206,11 +214,7 @@ def _tables_as_made(template: Template, lang: str, found: tuple[tuple[str, str, 
         nrows = max(0, area.nrows - 1)
         columns = {block.name: area.col + by_header[label] for block, label in zip(section.blocks, labels)}
         areas[table] = TableArea(area.sheet, area.row, area.col, nrows, columns)
-        inputs = frozenset(columns[block.name] for block in section.blocks if block.role != "computed")
-        rows = wanted.setdefault(area.sheet, {})
-        for r in range(area.row + 1, area.row + 1 + nrows):
-            rows[r] = rows.get(r, frozenset()) | inputs
-    return areas, wanted
+    return areas
 
 
 class _Grids:

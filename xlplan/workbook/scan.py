@@ -24,7 +24,7 @@ from itertools import chain
 from .ooxml import (
     CELL_FORMAT, CELL_FORMATS, CELL_STYLE, CELL_TYPE, DATE_CODE, DATE_FORMAT_IDS, DEFINED_NAME, NUMBER_FORMAT,
     PHONETIC, PLAIN_CELL, PLAIN_FORMULA, PLAIN_MAIN, PLAIN_VALUE, RELATIONSHIP, SHARED_STRING, SHEET_ENTRY,
-    TABLE_COLUMN, TEXT_RUN, VALUE_CELL, attributes, column_letters, column_number, normal_formulas, part_path,
+    TABLE_COLUMN, TEXT_RUN, VALUE_CELL, attributes, column_number, normal_formulas, part_path,
     unescape,
 )
 
@@ -167,10 +167,9 @@ def _normal(found: bytes) -> bytes:
     return normal_formulas([(found,)])
 
 
-def cells(xml: bytes, wanted: dict[bytes, tuple[int, int]], strings: "SharedStrings",
-          dates: frozenset[int]) -> dict:
-    """(row, col) → value of the wanted cells (address as in the XML → (row, col)) that hold one,
-    read as calamine reads them and then as `plan.cell_value` gives it.
+def cells(xml: bytes, wanted: dict[bytes, tuple], strings: "SharedStrings", dates: frozenset[int]) -> dict:
+    """Where each wanted cell that holds a value goes (wanted: address as in the XML → where) →
+    its value, read as calamine reads it and then as `plan.cell_value` gives it.
 
     One pass over the sheet finds every cell holding a value and no formula; a cell without
     its address, which calamine would place by its position, leaves the fast path.
@@ -218,11 +217,6 @@ def _kind(raw_attrs: bytes, dates: frozenset[int]) -> bytes:
 
 
 _KINDS: dict[tuple[bytes, frozenset[int]], bytes] = {}
-
-
-def addresses(wanted: dict[int, frozenset[int]]) -> dict[bytes, tuple[int, int]]:
-    """Rows → columns of wanted cells, as `cells` looks them up: address as in the XML → (row, col)."""
-    return {f"{column_letters(c)}{r}".encode(): (r, c) for r, cols in wanted.items() for c in cols}
 
 
 def as_read(v):
