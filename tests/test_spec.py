@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import copy
 import inspect
+import os
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,20 @@ def test_every_template_reads_alike_with_libyaml_and_pure_python(monkeypatch):
     assert len(texts) >= len(spec.available())
     for text in texts:
         assert yaml.load(text, Loader=spec.SAFE_LOADER) == yaml.safe_load(text)
+
+
+def test_the_template_folders_are_listed_again_only_when_they_change(tmp_path, monkeypatch):
+    monkeypatch.setenv("XLPLAN_TEMPLATES", str(tmp_path))
+    shipped = spec.available()["annual_plan"]
+    (tmp_path / "mine.yaml").write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    assert "mine" in spec.available()  # added a moment ago: seen at once
+    past = tmp_path.stat().st_mtime - 60
+    os.utime(tmp_path, (past, past))
+    listed = []
+    glob = Path.glob
+    monkeypatch.setattr(Path, "glob", lambda self, pattern: listed.append(self) or glob(self, pattern))
+    assert spec.available() == spec.available() and "mine" in spec.available()
+    assert listed.count(tmp_path) <= 1  # unchanged folders: listed once for the three calls
+    (tmp_path / "mine.yaml").rename(tmp_path / "yours.yaml")  # the folder changes
+    found = spec.available()
+    assert "yours" in found and "mine" not in found

@@ -10,6 +10,7 @@ import functools
 import json
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,13 +128,33 @@ def template_dirs() -> list[Path]:
 
 
 def available() -> dict[str, Path]:
-    """Template id -> definition file, first found wins."""
+    """Template id -> definition file, first found wins.
+
+    Each folder is listed again only when it changed (its modification time: a definition
+    added, removed or renamed), or lately, as a folder's time is kept in steps of some
+    milliseconds: a merge asks for every file it reads."""
+    folders = tuple(template_dirs())
+    modified = tuple(_modified(folder) for folder in folders)
+    if any(m is not None and time.time_ns() - m < 2_000_000_000 for m in modified):
+        return dict(_available.__wrapped__(folders, modified))
+    return dict(_available(folders, modified))
+
+
+def _modified(folder: Path) -> int | None:
+    try:
+        return folder.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=16)
+def _available(folders: tuple[Path, ...], modified: tuple[int | None, ...]) -> tuple[tuple[str, Path], ...]:
     found: dict[str, Path] = {}
-    for folder in template_dirs():
+    for folder in folders:
         for path in sorted(folder.glob("*.yaml")):
             if not path.name.startswith("_"):  # _name.yaml: a part other definitions include
                 found.setdefault(path.stem, path)
-    return found
+    return tuple(found.items())
 
 
 def load(template_id: str, params: dict | None = None, version: str | None = None) -> Template:
