@@ -249,9 +249,14 @@ def _numbers(args):
     for a in args:
         if isinstance(a, Rng):
             for v in a:
-                if isinstance(v, XlErr):
+                kind = type(v)
+                if kind is float or kind is int:  # the usual cells first: a number, a blank, a text
+                    out.append(v)
+                elif v is None or kind is str:
+                    continue
+                elif isinstance(v, XlErr):
                     raise v
-                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                elif isinstance(v, (int, float)) and not isinstance(v, bool):
                     out.append(v)
         else:
             out.append(num(a))

@@ -196,9 +196,9 @@ def _used_table_rows(plan, tables) -> dict[str, set[int]]:
     used: dict[str, set[int]] = {}
     for name, block in plan.template.blocks.items():
         if block.table and block.role == "input":
-            for i, v in enumerate(tables.get(name, ())):
-                if v not in (None, ""):
-                    used.setdefault(block.table, set()).add(i + 1)
+            rows = {i for i, v in enumerate(tables.get(name, ()), start=1) if v is not None and v != ""}
+            if rows:
+                used.setdefault(block.table, set()).update(rows)
     return used
 
 
