@@ -1,7 +1,9 @@
 """On paper: every sheet of every template in every language, and the consolidated workbook,
 printed by LibreOffice to PDF (A4), then measured.
 
-For each sheet: every page is A4 and carries the sheet's title whole in its header (none cut
+A zh-Hant workbook is filled with Traditional Chinese data (the handbook's plans; the scorecard's
+sample converted by OpenCC) and prints no simplified character but the handbook's planted
+misspelling. For each sheet: every page is A4 and carries the sheet's title whole in its header (none cut
 at the edge of the repeated columns); the printed text is at least 8 pt (the sheet's scale × its
 smallest font, and the glyph boxes LibreOffice drew); no cell shows ###; no text is cut
 (a word wider than its column, text running into a filled neighbour, more lines than a
@@ -36,6 +38,7 @@ from xlplan.template.layout import META_SHEET
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(os.environ.get("XLPLAN_RENDER_DIR", ROOT / "out" / "render"))
 SAMPLES = ROOT / "workbooks" / "samples"
+HANDBOOK = SAMPLES / "handbook"
 GLYPH_BOX = 1.30  # a word's box in the PDF is 1.3 × its font size in these fonts (title: 14 pt × 0.9 → 16.4)
 MOST_PAGES = 12
 
@@ -51,10 +54,61 @@ def _cycle(template_id: str, lang: str) -> generate.Cycle:
                           params={"due": "2027-01-31", "contact": "Planning office, ext. 1234"})
 
 
-def _sample(template_id: str, lang: str) -> dict:
-    data = json.loads((SAMPLES / f"{template_id}.json").read_text(encoding="utf-8"))
-    data.pop("params", None)
+def _sample(template_id: str, lang: str, handbook_plan: bool = True) -> dict:
+    """What a workbook is filled with: the sample; in zh-Hant the handbook's own plan (Traditional
+    Chinese, workbooks/samples/handbook/), or where the handbook has none (the scorecard) the
+    sample's texts converted by OpenCC (s2twp, Taiwan's words), so no render shows Simplified data."""
+    handbook = HANDBOOK / f"{template_id}.json"
+    if lang == "zh-Hant" and handbook.is_file() and handbook_plan:
+        data = json.loads(handbook.read_text(encoding="utf-8"))["data"]
+    else:
+        data = json.loads((SAMPLES / f"{template_id}.json").read_text(encoding="utf-8"))
+        if lang == "zh-Hant":
+            data = _traditional(data)
+    data.pop("params", None)  # the cycle's, given by _cycle
     return data
+
+
+def _traditional(value):
+    import opencc
+
+    convert = opencc.OpenCC("s2twp").convert
+    if isinstance(value, str):
+        return convert(value)
+    if isinstance(value, list):
+        return [_traditional(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _traditional(v) for k, v in value.items()}
+    return value
+
+
+def _planted_simplified(template_id: str) -> set[str]:
+    """Simplified characters the handbook's sample carries on purpose (a misspelt action name, one
+    of its planted slips), as its notes on the slips quote them."""
+    handbook = HANDBOOK / f"{template_id}.json"
+    if not handbook.is_file():
+        return set()
+    planted = " ".join(p["why"] for p in json.loads(handbook.read_text(encoding="utf-8"))["planted"])
+    return set(_simplified(planted))
+
+
+def _simplified(text: str) -> list[str]:
+    """The simplified characters in `text`: those OpenCC's s2tw changes alone and in their words
+    (佣金, commission, is written so in Taiwan, though 佣 alone converts to 傭; 分布 becomes 分佈,
+    though 布 is no simplified character)."""
+    import opencc
+
+    s2tw = opencc.OpenCC("s2tw")
+    words = re.findall(r"[\u3400-\u9fff]+", text)
+    found = set()
+    for word in words:
+        converted = s2tw.convert(word)
+        alone = {ch for ch in word if s2tw.convert(ch) != ch}
+        if len(converted) == len(word):
+            found |= alone & {a for a, b in zip(word, converted) if a != b}
+        else:  # (s2tw keeps lengths; should it not, each character on its own)
+            found |= alone
+    return sorted(found)
 
 
 @pytest.fixture(scope="module")
@@ -228,6 +282,11 @@ def test_every_sheet_prints_on_a4_readable_and_whole(rendered):
             sheet = _sheet_of(page, sheets)
             assert sheet, f"{name}: page {k + 1}'s footer names no sheet: {page['footer']!r}"
             by_sheet[sheet].append(page)
+        template_id, lang = name.split(".")
+        if lang == "zh-Hant" and template_id != "consolidated":  # (the demo's units submitted Simplified data)
+            stray = set(_simplified(" ".join(p["text"] for p in pages))) - _planted_simplified(template_id)
+            if stray:
+                problems.append(f"{name}: prints simplified characters {''.join(sorted(stray))}")
         folder = OUT / name
         folder.mkdir(parents=True, exist_ok=True)
         first_page = {}
@@ -320,7 +379,7 @@ def test_checks_written_by_recalc_print_whole(tmp_path):
 
     books = []
     for lang in texts.LANGUAGES:
-        data = _sample("support_plan", lang)
+        data = _sample("support_plan", lang, handbook_plan=False)  # its second effect is missed: a finding quotes it
         data["actions"][1]["effect"] = LONG_EFFECT[lang]
         cycle = _cycle("support_plan", lang)
         path = generate.write(spec.load("support_plan", cycle.template_params()), cycle,
