@@ -25,7 +25,7 @@ import pytest
 from lxml import etree
 from plans import edit_part, sheet_part, type_text
 from test_keep_user_content import HERE, SYSTEM_PYTHON, needs_uno
-from test_paper import _clipped, _pages, _sheet_of
+from test_paper import _clipped, _pages, _sheet_of, needs_tools
 
 from xlplan import libreoffice
 from xlplan.template import generate, paper, spec
@@ -233,6 +233,7 @@ def printed_in_column(pages: list[dict], text: str) -> str:
 
 
 @needs_uno
+@needs_tools
 @pytest.mark.libreoffice
 def test_a_name_typed_in_libreoffice_prints_whole_after_recalc(tmp_path):
     """The clerk types a long action name in LibreOffice and saves; LibreOffice recomputes the
