@@ -267,3 +267,25 @@ def test_a_name_typed_in_libreoffice_prints_whole_after_recalc(tmp_path):
             printed = printed_in_column(mine, LONG_ACTION[lang])
             assert _squeezed(LONG_ACTION[lang]) in _squeezed(printed), f"{lang} › {cell.sheet}: printed {printed!r}"
             assert not _clipped(wb[cell.sheet], shown[cell.sheet]), _clipped(wb[cell.sheet], shown[cell.sheet])
+
+
+def test_a_narrative_typed_longer_than_its_box_grows_the_box(tmp_path):
+    """The mission's row is as high as the issued text needed; a clerk writes many lines more: the
+    row grows to hold them all. A short mission leaves the row as it was."""
+    path = made(tmp_path, "zh-Hans")
+    mission = read_fast(path).cell("mission")
+    row = int(re.sub(r"[A-Z]+", "", mission.address))
+    box = heights(path)[(mission.sheet, row)]
+    long = "以客户为中心，" * 60
+    type_text(path, mission.sheet, mission.address, long)
+    recalc.recalc_file(path)
+    wb = openpyxl.load_workbook(path)
+    width = wb[mission.sheet].column_dimensions[re.sub(r"[0-9]+", "", mission.address)].width
+    grown = wb[mission.sheet].row_dimensions[row].height
+    assert grown == paper.fitted_height([(long, width)]) > box
+    assert not _clipped(wb[mission.sheet])
+
+    short = made(tmp_path, "zh-Hans", name="short")
+    type_text(short, mission.sheet, mission.address, "以客户为中心")
+    recalc.recalc_file(short)
+    assert openpyxl.load_workbook(short)[mission.sheet].row_dimensions[row].height == box
