@@ -67,15 +67,19 @@ _E48 = 2.0**-48
 
 
 def _whole(x: float) -> bool:
-    return x <= 2.0**52 and x == int(x)
+    """x >= 0 is a whole number below 2^53, as LibreOffice's isRepresentableInteger
+    (sal/rtl/math.cxx) decides. Every double from 2^52 to 2^53 is whole, so there two
+    different numbers are never approximately equal: a budget total near 8e15 less the
+    months' total 1 higher is -1, not 0."""
+    return x < 2.0**53 and x == int(x)
 
 
 def approx_equal(a: float, b: float) -> bool:
     """Equal but for rounding noise, as LibreOffice decides (rtl::math::approxEqual).
 
-    Two numbers are equal when they differ by less than 2^-48 of each, unless all of
-    them are whole numbers. LibreOffice uses this for = < > and to make a - b exactly 0:
-    without it 0.1 + 0.2 - 0.3 is 5.6e-17 and (0.1 + 0.2) = 0.3 is FALSE.
+    Two numbers are equal when they differ by less than 2^-48 of each, unless both are
+    whole numbers below 2^53 (see _whole). LibreOffice uses this for = < > and to make
+    a - b exactly 0: without it 0.1 + 0.2 - 0.3 is 5.6e-17 and (0.1 + 0.2) = 0.3 is FALSE.
     """
     if a == b:
         return True
