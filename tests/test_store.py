@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 from hq_db import BACKENDS, fresh_url
-from sqlalchemy import update
+from sqlalchemy import inspect, update
 
 from xlplan.hq import store as store_module
 from xlplan.hq.store import RosterEntry, Store, StoreError
@@ -49,6 +49,23 @@ def test_schema_is_migrated_once(store):
     assert store.schema_version() == store_module.SCHEMA_VERSION
     again = Store(store.url)
     assert again.migrate() == store_module.SCHEMA_VERSION
+    again.close()
+
+
+def test_values_of_a_database_made_before_version_5_lose_their_foreign_key(tmp_path):
+    """PostgreSQL checked plan_values' foreign key row by row; a database made with it is migrated."""
+    store = Store(fresh_url("postgres", tmp_path))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE plan_values ADD CONSTRAINT plan_values_submission_id_fkey "
+                             "FOREIGN KEY (submission_id) REFERENCES submissions (id)")
+        conn.execute(store_module.schema_table.delete().where(store_module.schema_table.c.version == 5))
+    assert inspect(store.engine).get_foreign_keys("plan_values") != []
+    store.close()
+    again = Store(store.url)
+    assert again.schema_version() == 5
+    assert inspect(again.engine).get_foreign_keys("plan_values") == []
+    [sid] = again.add([(Item("v.xlsx", "e" * 64, day(1)), b"v")])
+    assert {v["block"] for v in again.values([sid])} == {"target_month", "unit_name"}
     again.close()
 
 

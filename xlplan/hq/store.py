@@ -123,7 +123,10 @@ findings = Table(
 
 plan_values = Table(
     "plan_values", metadata,
-    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+    # no FOREIGN KEY (since version 5): PostgreSQL checked it row by row, half of its time storing
+    # a file's values; the rows are only ever written in the transaction that adds their
+    # submission, and submissions are never removed
+    Column("submission_id", Integer, nullable=False),
     Column("unit", String(200), nullable=False),
     Column("period", String(40), nullable=False),
     Column("block", String(100), nullable=False),  # block name; "table.column" for a table column
@@ -263,11 +266,22 @@ def _create_v4(conn: Connection) -> None:
     metadata.create_all(conn, tables=[hq_users, hq_sessions])
 
 
+def _values_unchecked_v5(conn: Connection) -> None:
+    """plan_values without its foreign key on PostgreSQL (see the table). SQLite never checks one
+    (xlplan does not turn its foreign_keys setting on): its tables stay as made."""
+    if conn.dialect.name != "postgresql":
+        return
+    for key in inspect(conn).get_foreign_keys("plan_values"):
+        if key.get("name"):
+            conn.exec_driver_sql(f'ALTER TABLE plan_values DROP CONSTRAINT "{key["name"]}"')
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "submissions, findings, plan values, blobs, roster", _create_v1),
     (2, "review log, issued given values, actuals (append-only)", _create_v2),
     (3, "issued given values: their sheet and cell", _issued_cells_v3),
     (4, "HQ's reviewer accounts and web sessions", _create_v4),
+    (5, "plan values without a foreign key checked row by row", _values_unchecked_v5),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -978,6 +992,9 @@ def drop_all(url: str) -> None:
     """Remove every xlplan table, whatever its schema version (tests start PostgreSQL afresh with it)."""
     engine = create_engine(url)
     try:
+        with engine.begin() as conn:  # a database made before version 5: its values' key first
+            if inspect(conn).has_table("plan_values"):
+                _values_unchecked_v5(conn)
         metadata.drop_all(engine)
     finally:
         engine.dispose()
