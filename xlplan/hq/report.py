@@ -81,13 +81,20 @@ class Status:
         return sum(1 for r in self.rows if r.status != "unexpected")
 
 
-def _late(sub: dict, due: dt.date | None) -> bool:
-    return due is not None and sub["received_at"].date() > due
+def _late(sub: dict, due: dt.date | None, zone: dt.tzinfo | None = None) -> bool:
+    """Received after its due date, judged on the date HQ's clock shows (in `zone`; None: the machine's)."""
+    if due is None:
+        return False
+    received = sub["received_at"]
+    if received.tzinfo is None:  # stored as naive UTC
+        received = received.replace(tzinfo=dt.timezone.utc)
+    return received.astimezone(zone).date() > due
 
 
 def status(store: Store, max_findings: int = 5, basis: str = "approved", zone: dt.tzinfo | None = None) -> Status:
     """The status table; `basis` says which plan consolidation uses (approved or latest accepted);
-    `zone` the time zone its times are shown in (`time_zone("Asia/Taipei")`; None: the machine's)."""
+    `zone` the time zone its times are shown in and lateness is judged in (`time_zone("Asia/Taipei")`;
+    None: the machine's)."""
     subs = store.submissions()
     states = {sid: e["state"] for sid, e in store.states().items()}
     by_key: dict[tuple, list[dict]] = {}
@@ -105,13 +112,13 @@ def status(store: Store, max_findings: int = 5, basis: str = "approved", zone: d
         mine = [s for s in by_key.get((entry.unit, entry.template), ())
                 if not entry.period or s["period"] == entry.period]
         matched.update(s["id"] for s in mine)
-        rows.append(_row(entry, mine, findings, max_findings, states, basis))
+        rows.append(_row(entry, mine, findings, max_findings, states, basis, zone))
     rest: dict[tuple, list[dict]] = {}
     for s in subs:
         if s["unit"] is not None and s["id"] not in matched:
             rest.setdefault((s["unit"], s["template"], s["period"]), []).append(s)
     for (unit, template, period), mine in rest.items():
-        row = _row(RosterEntry(unit, template, period), mine, findings, max_findings, states, basis)
+        row = _row(RosterEntry(unit, template, period), mine, findings, max_findings, states, basis, zone)
         if entries:  # without a roster nobody is expected, so nobody is unexpected either
             row.status = "unexpected"
         rows.append(row)
@@ -123,7 +130,7 @@ def status(store: Store, max_findings: int = 5, basis: str = "approved", zone: d
 
 
 def _row(entry: RosterEntry, mine: list[dict], findings: dict, max_findings: int, states: dict | None = None,
-         basis: str = "accepted") -> StatusRow:
+         basis: str = "accepted", zone: dt.tzinfo | None = None) -> StatusRow:
     mine = sorted(mine, key=lambda s: (s["received_at"], s["id"]))
     period = entry.period or (mine[-1]["period"] if mine else "")
     row = StatusRow(entry.unit, entry.template, period, entry.due, "missing", versions=len(mine),
@@ -141,7 +148,7 @@ def _row(entry: RosterEntry, mine: list[dict], findings: dict, max_findings: int
         row.status = REJECTED
         return row
     row.used = row.approved if basis == "approved" else accepted[-1]
-    row.status = "late" if _late(row.used or accepted[-1], entry.due) else "accepted"
+    row.status = "late" if _late(row.used or accepted[-1], entry.due, zone) else "accepted"
     return row
 
 
