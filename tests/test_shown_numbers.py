@@ -48,3 +48,19 @@ def test_diff_shows_a_value_in_its_block_s_unit():
     assert diff.shown(2.5, "wan") == "2.50"
     assert diff.shown(1.2345, "number") == "1.2345"
     assert diff.shown("培训", "text") == "培训"
+
+
+@pytest.mark.parametrize("value, number_format, excel_shows", [
+    # a typo such as 1E+30 in a yuan cell: far beyond 28 digits, written out in full
+    (1e30, "#,##0", f"{10**30:,}"),
+    (-1e30, "#,##0", f"-{10**30:,}"),
+    (1e26, "#,##0.00", f"{10**26:,}.00"),
+    (1e300, "0.0%", f"{10**302:,}.0%".replace(",", "")),
+    (1e308, "#,##0", f"{10**308:,}"),
+])
+def test_a_huge_value_is_written_out_rather_than_failing(value, number_format, excel_shows):
+    assert styles.shown(value, number_format) == excel_shows
+
+
+def test_diff_shows_a_huge_yuan_figure():
+    assert diff.shown(1e28, "yuan") == f"{10**28:,}"

@@ -21,7 +21,7 @@ every style: no serif next to sans.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.writer.theme import theme_xml
@@ -102,6 +102,9 @@ LARGEST = {"yuan": 9_999_999, "wan": 99_999.99, "count": 99_999, "number": 99_99
            "seconds": 999.9, "month": 12, "percent": 1.0}
 
 
+WIDE = Context(prec=400)  # room for every finite float's digits and a format's places
+
+
 def shown(value, number_format: str = "General") -> str:
     """A value as a cell in `number_format` shows it, for pages and lists beside the workbooks
     (HQ's web page, `xlplan diff`): 64,000 in #,##0; 11.0% in 0.0%; 1.5 in #,##0.## (without
@@ -122,7 +125,9 @@ def shown(value, number_format: str = "General") -> str:
     whole, _, decimals = code.replace("%", "").partition(".")
     places = decimals.count("0") + decimals.count("#")
     number = Decimal(repr(value)) * (100 if percent else 1)
-    number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    # the default context's 28 digits cannot hold a float as large as 1e30 with its places
+    # (InvalidOperation); the largest float has 309 digits
+    number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=WIDE)
     out = f"{number:{',' if ',' in whole else ''}.{places}f}"
     optional = decimals.count("#")
     if optional:
