@@ -160,3 +160,17 @@ def test_a_locked_database_is_a_clear_error_and_stores_nothing(tmp_path):
         conn.exec_driver_sql("ROLLBACK")
     assert store.counts()["submissions"] == 0
     assert store.add([(Item("north.xlsx", "a" * 64, day(1)), b"one")]) == [1]
+
+
+@pytest.mark.parametrize("url, says", [
+    ("mysql://hq:s3cr3t-pw@localhost/plans", "the driver is not installed"),  # MySQLdb is not a dependency
+    ("postgresql+nosuchdriver://hq:s3cr3t-pw@localhost/plans", "not a database URL"),
+    ("postgresql://hq:s3cr3t-pw@localhost:notaport/plans", "not a database URL"),
+    ("postgresql+psycopg://hq:s3cr3t-pw@127.0.0.1:1/plans?connect_timeout=3", "cannot open the database"),
+])
+def test_a_database_error_never_shows_the_password(url, says):
+    """A merge worker's error travels to the merging process's output: the URL in it has no password."""
+    with pytest.raises(StoreError, match=says) as caught:
+        Store(url)
+    assert "s3cr3t-pw" not in str(caught.value)
+    assert "hq:***@" in str(caught.value)

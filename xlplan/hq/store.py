@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass, replace
 from itertools import chain
@@ -54,7 +55,7 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
     IntegrityError,
@@ -529,6 +530,15 @@ def _sqlite_appending(dbapi_connection, _record) -> None:
 APPENDING_CACHE_KIB = 8192
 
 
+def shown_url(url) -> str:
+    """A database URL as messages show it, its password hidden: a merge worker's error travels to
+    the merging process's output (and logs), so no message carries the password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # not parseable ("host:notaport"): hide what sits between user: and @
+        return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", str(url))
+
+
 class Store:
     """One database of submissions. Open with `Store(url)`; the schema is brought up to date."""
 
@@ -537,11 +547,12 @@ class Store:
         self.engine_options = engine_options
         try:
             self.engine: Engine = create_engine(url, **engine_options)
-        except (ArgumentError, NoSuchModuleError) as exc:
-            raise StoreError(f"--db {url!r}: not a database URL SQLAlchemy knows ({exc})") from None
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:  # ValueError: a port that is not a number
+            reason = str(exc).replace(str(url), shown_url(url))
+            raise StoreError(f"--db {shown_url(url)!r}: not a database URL SQLAlchemy knows ({reason})") from None
         except ModuleNotFoundError as exc:
-            hint = " (install xlplan[postgres])" if url.startswith("postgresql") else ""
-            raise StoreError(f"--db {url!r}: the driver is not installed: {exc.name}{hint}") from None
+            hint = " (install xlplan[postgres])" if str(url).startswith("postgresql") else ""
+            raise StoreError(f"--db {shown_url(url)!r}: the driver is not installed: {exc.name}{hint}") from None
         database = self.engine.url.database
         if self.engine.url.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_settings)
@@ -549,7 +560,7 @@ class Store:
             try:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)  # nothing to start: the file is made
             except OSError as exc:
-                raise StoreError(f"{url}: cannot open the database ({exc})") from None
+                raise StoreError(f"{self.display_url}: cannot open the database ({exc})") from None
         try:
             self.migrate()
         except OperationalError as exc:
@@ -572,7 +583,7 @@ class Store:
 
     @property
     def display_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        return shown_url(self.engine.url)
 
     def close(self) -> None:
         self.engine.dispose()
