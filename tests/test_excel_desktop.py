@@ -22,6 +22,7 @@ import fake_xlwings  # noqa: E402
 import serve  # noqa: E402  (tests/js/serve.py: the plans and what xlplan recalc makes of them)
 
 from xlplan.excel import desktop, livebook  # noqa: E402
+from xlplan.template import paper  # noqa: E402
 from xlplan.template.layout import CHECK_COLUMNS  # noqa: E402
 from xlplan.workbook import writeback  # noqa: E402
 
@@ -155,6 +156,16 @@ def test_a_long_action_name_grows_its_rows_as_xlplan_recalc_grows_them(plans):
     assert_like_file_recalc(book, case["expected"], before)
     for sheet, row, points in case["expected"]["grown"]:
         assert book.sheets[sheet].row_height(row) == points > before[(sheet, row)]
+
+
+def test_a_name_longer_than_the_highest_row_gets_the_highest_row_as_in_the_file(plans):
+    """Excel refuses a row higher than 409 pt (the fake too): the rows grow to 409, as in the file."""
+    case = plans["very_long_action"]
+    assert {points for _, _, points in case["expected"]["grown"]} == {paper.MAX_ROW_PT}
+    book = fake_xlwings.Book(case["book"])
+    before = heights(book, case["expected"]["checks_title"])
+    desktop.recalculate(book)
+    assert_like_file_recalc(book, case["expected"], before)
 
 
 def test_a_row_the_clerk_made_higher_or_hid_stays_as_it_is(plans):

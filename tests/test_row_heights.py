@@ -289,3 +289,17 @@ def test_a_narrative_typed_longer_than_its_box_grows_the_box(tmp_path):
     type_text(short, mission.sheet, mission.address, "以客户为中心")
     recalc.recalc_file(short)
     assert openpyxl.load_workbook(short)[mission.sheet].row_dimensions[row].height == box
+
+
+def test_a_text_longer_than_the_highest_row_gets_the_highest_row(tmp_path):
+    """Excel takes no row higher than 409 pt (Office.js and COM refuse more): a name that would
+    need more gets 409 pt, in the file as in the add-in (tests/test_excel_desktop.py, addin.test.js)."""
+    path = made(tmp_path, "zh-Hans")
+    action = read_fast(path).cell("actions.action", 2)
+    long = "自动转账推广，" * 80
+    type_text(path, action.sheet, action.address, long)
+    recalc.recalc_file(path)
+    ws = openpyxl.load_workbook(path)[action.sheet]
+    width = ws.column_dimensions[re.sub(r"[0-9]+", "", action.address)].width
+    assert paper.row_height(paper.wrapped_lines(long, width)) > paper.MAX_ROW_PT
+    assert ws.row_dimensions[int(re.sub(r"[A-Z]+", "", action.address))].height == paper.MAX_ROW_PT

@@ -182,6 +182,18 @@ test("Recalculate grows the rows of a long action name as xlplan recalc grows th
   assert.deepEqual(h.rowHeights(addin.book), after);
 });
 
+test("a name longer than the highest row grows its rows to 409 points, as xlplan recalc does", async () => {
+  const expected = server.cases.very_long_action.expected;
+  assert.deepEqual([...new Set(expected.grown.map(([, , points]) => points))], [409]);
+  const addin = await opened("very_long_action");
+  const protectedBefore = h.protectedSheets(addin.book);
+  const before = h.rowHeights(addin.book);
+  await addin.office.press("recalculate");
+  assertClean(addin, protectedBefore);
+  assertLikeFileRecalc(addin, expected);
+  assert.deepEqual(grownRows(before, h.rowHeights(addin.book), expected.checks_title), expected.grown.sort());
+});
+
 test("Excel without ExcelApi 1.9 sends no sizes: the rows stay, the rest is as xlplan recalc leaves it", async () => {
   const addin = await opened("long_action", { requirements: { ExcelApi: "1.8" } });
   const protectedBefore = h.protectedSheets(addin.book);

@@ -35,6 +35,7 @@ from xlplan.template.layout import CHECK_COLUMNS, FIRST_CHECK_ROW, META_SHEET, c
 from xlplan.template.xlfuncs import XlErr  # noqa: E402
 
 UNIT = "北区营业部"
+VERY_LONG_ACTION = "新人培训，岗前三周，" * 60  # more than the highest row (409 pt) holds in its column
 LONG_ACTION = "新人培训（岗前三周：产品、条款、销售流程与合规，结业考试合格者方可上岗，由组训负责跟踪辅导）"
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 VISIBILITY = {"visible": "Visible", "hidden": "Hidden", "veryHidden": "VeryHidden"}  # openpyxl → Office.js
@@ -65,11 +66,11 @@ def with_error_cells() -> dict:
     return data
 
 
-def with_long_action(path: Path) -> Path:
+def with_long_action(path: Path, text: str = LONG_ACTION) -> Path:
     """The first action's name made long after the plan was issued, as a clerk types it: the
     calendar copies it by formula into a row generated one line high."""
     cell = recalc.check_file(path).plan.cell("actions.action", 1)
-    type_text(path, cell.sheet, cell.address, LONG_ACTION)
+    type_text(path, cell.sheet, cell.address, text)
     return path
 
 
@@ -267,6 +268,8 @@ def cases(tmp: Path, only: set[str] | None = None) -> dict:
         "errors": lambda: add("errors", make(tmp, "errors", with_error_cells())),
         "many_slips": lambda: add("many_slips", make(tmp, "many_slips", with_many_slips())),
         "long_action": lambda: add("long_action", with_long_action(make(tmp, "long_action", clean_annual_plan()))),
+        "very_long_action": lambda: add("very_long_action", with_long_action(
+            make(tmp, "very_long_action", clean_annual_plan()), VERY_LONG_ACTION)),
     }
     for name, made in makers.items():
         if only is None or name in only:

@@ -25,6 +25,7 @@ HEADING_PT = 12  # the sheet's title in the page header
 TITLE_PT = 14
 LINE_PT = 13.5  # a line of 10 pt text, CJK glyphs included (their line gap is larger than Arial's)
 ROW_PAD_PT = 2
+MAX_ROW_PT = 409  # the highest row Excel takes (Office.js and COM refuse more); text beyond it is cut
 DEFAULT_WIDTH = 8.43  # a column nobody sized (Excel's and LibreOffice's default for a 10 pt body font)
 WIDTH_SLACK = 0.97  # LibreOffice's columns come out a little wider than the estimate: plan 3 % short
 SCALES = (100, 95, 90, 85)  # the printed scales a sheet may use, largest first
@@ -88,10 +89,11 @@ def fitted_height(texts: Iterable[tuple[str, float]], size: float = BODY_PT, min
     """The height a row must be given for its wrapped texts, as (text, column width) pairs (CJK
     counts double), or None where one line of body text does. Neither Excel nor LibreOffice grows
     a row for wrapped text on opening a file, nor when a formula's text changes: the generator
-    sets these heights, and a recalculation grows a row to them (workbook/writeback.py)."""
+    sets these heights, and a recalculation grows a row to them (workbook/writeback.py).
+    A text longer than a row can be high gets the highest row, MAX_ROW_PT: Excel refuses more."""
     lines = max([min_lines, *(wrapped_lines(text, width) for text, width in texts)])
     if lines > 1 or size > BODY_PT:
-        return row_height(lines, size)
+        return min(row_height(lines, size), MAX_ROW_PT)
     return None
 
 
