@@ -30,7 +30,7 @@ EXIT_STATUS = re.compile(r"#.*\bexit status (\d+)")
 VARIABLE = (
     (re.compile(r"\S*/templates/(?=[\w-]+\.yaml)"), "…/templates/"),   # where xlplan is installed
     (re.compile(r"\bxlp_[A-Za-z0-9_-]{20,}"), "xlp_…"),                  # a new token each time
-    (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)?"), "<time>"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?"), "<time>"),
 )
 
 

@@ -149,3 +149,39 @@ def test_an_unknown_time_zone_is_refused_naming_the_option(tmp_path):
     assert result.exit_code == 2
     assert "--tz" in said(result) and "'Asia/Taipe'" in said(result) and "Asia/Taipei" in said(result)
     assert not (tmp_path / "h.db").exists()  # refused before anything was merged
+
+
+def test_review_log_and_list_show_times_in_the_zone_given_with_tz(tmp_path):
+    """`review log` and `review list` show the stored (UTC) times in --tz's zone and name it, as the web page does."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    folder, roster = inbox(tmp_path)
+    db = ["--db", f"sqlite:///{tmp_path / 'hq.db'}"]
+    assert runner.invoke(app, ["merge", str(folder), "--roster", str(roster), "--workers", "0", *db]).exit_code == 0
+    with Store(db[1]) as hq:
+        moments = [e["at"] for e in hq.review_events()]
+        latest = [e["at"] for e in hq.states().values()]
+    assert moments and latest
+
+    def as_shown(moment, zone):
+        moment = moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
+        return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+    for command in (["review", "log"], ["review", "list"]):
+        taipei = runner.invoke(app, [*command, *db, "--tz", "Asia/Taipei"])
+        assert taipei.exit_code == 0, taipei.output
+        utc = runner.invoke(app, [*command, *db], env={"XLPLAN_TZ": "UTC"})
+        assert utc.exit_code == 0, utc.output
+        assert "Asia/Taipei (UTC+08:00)" in said(taipei) and "UTC" in said(utc)
+        for moment in moments if command[1] == "log" else latest:
+            assert as_shown(moment, "Asia/Taipei") in taipei.output and as_shown(moment, "UTC") in utc.output
+            assert as_shown(moment, "Asia/Taipei") not in utc.output
+
+
+def test_an_unknown_zone_from_xlplan_tz_names_the_variable(tmp_path):
+    db = ["--db", f"sqlite:///{tmp_path / 'h.db'}"]
+    from_env = runner.invoke(app, ["review", "log", *db], env={"XLPLAN_TZ": "Asia/Taipe"})
+    assert from_env.exit_code == 2 and "--tz (or XLPLAN_TZ)" in said(from_env) and "'Asia/Taipe'" in said(from_env)
+    given = runner.invoke(app, ["review", "log", *db, "--tz", "Asia/Taipe"])
+    assert given.exit_code == 2 and "--tz" in said(given) and "XLPLAN_TZ" not in said(given)

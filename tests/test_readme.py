@@ -45,4 +45,5 @@ def test_only_paths_tokens_and_times_are_tolerated():
                           "annual_plan.yaml") == "annual_plan  1.0  …/templates/annual_plan.yaml"
     assert tour.normalise("xlp_" + "a" * 43) == "xlp_…"
     assert tour.normalise("北区  2026-12-02T00:51:14+00:00") == "北区  <time>"
+    assert tour.normalise("2026-12-02 08:51  北区") == "<time>  北区"  # a time as HQ's clock shows it (--tz)
     assert tour.normalise("8 files: 8 new") != tour.normalise("9 files: 9 new")

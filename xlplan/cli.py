@@ -93,7 +93,13 @@ def _zone(name: str | None):
     try:
         return report.time_zone(name)
     except XlplanError as exc:
-        fail(f"--tz: {exc}")
+        fail(f"{_tz_source(name)}: {exc}")
+
+
+def _tz_source(name: str) -> str:
+    """Where the zone came from, for its error: --tz, or the XLPLAN_TZ variable standing in for it
+    (a name equal to the variable's may have come from either: both are named)."""
+    return "--tz (or XLPLAN_TZ)" if name == os.environ.get("XLPLAN_TZ") else "--tz"
 
 
 JSON_FLAG = typer.Option(False, "--json", help="print JSON (for programs)")
@@ -651,8 +657,11 @@ def _pick(hq, unit: str, template: Optional[str], period: Optional[str], version
 @review_app.command("list")
 def review_list(db: str = HQ_DB_OPTION, state: Optional[str] = typer.Option(None, "--state",
                                                                            help="only this state, e.g. checked"),
-                as_json: bool = JSON_FLAG):
+                tz: Optional[str] = TZ_OPTION, as_json: bool = JSON_FLAG):
     """Every submission with its review state (received, checked, approved, returned)."""
+    from .hq import report
+
+    zone = _zone(tz)
     with _store(db) as hq:
         states = hq.states()
         rows = [{"unit": s["unit"], "template": s["template"], "period": s["period"], "version": s["version"],
@@ -663,9 +672,10 @@ def review_list(db: str = HQ_DB_OPTION, state: Optional[str] = typer.Option(None
     if as_json:
         out.json(rows)
         return
-    out.table(["unit", "template", "period", "version", "checks", "errors", "review", "by", "at"],
+    out.table(["unit", "template", "period", "version", "checks", "errors", "review", "by",
+               f"at ({report.zone_name(zone)})"],
               [[r["unit"], r["template"], r["period"], r["version"], r["status"], r["errors"], r["state"], r["by"],
-                r["at"]] for r in rows])
+                report.local_time(r["at"], zone)] for r in rows])
 
 
 REVIEWER_OPTION = typer.Option(..., "--reviewer", envvar="XLPLAN_REVIEWER", help="who reviews (kept in the log)")
@@ -717,8 +727,11 @@ def review_return(unit: str = typer.Argument(..., help="the unit"), reviewer: st
 
 @review_app.command("log")
 def review_log(unit: Optional[str] = typer.Argument(None, help="one unit (default: all)"), db: str = HQ_DB_OPTION,
-               as_json: bool = JSON_FLAG):
+               tz: Optional[str] = TZ_OPTION, as_json: bool = JSON_FLAG):
     """The review log: every state change, who, when, what (it is never edited)."""
+    from .hq import report
+
+    zone = _zone(tz)
     with _store(db) as hq:
         subs = {s["id"]: s for s in hq.submissions()}
         events = [e for e in hq.review_events() if unit is None or subs[e["submission_id"]]["unit"] == unit]
@@ -727,8 +740,9 @@ def review_log(unit: Optional[str] = typer.Argument(None, help="one unit (defaul
     if as_json:
         out.json(rows)
         return
-    out.table(["at", "unit", "version", "state", "by", "note"],
-              [[r["at"], r["unit"], r["version"], r["state"], r["by"], r["note"]] for r in rows])
+    out.table([f"at ({report.zone_name(zone)})", "unit", "version", "state", "by", "note"],
+              [[report.local_time(r["at"], zone), r["unit"], r["version"], r["state"], r["by"], r["note"]]
+               for r in rows])
 
 
 @app.command("diff")
