@@ -25,9 +25,10 @@ from xlplan.hq import merge  # noqa: E402
 from xlplan.hq import store as store_module  # noqa: E402
 
 
-def _server_cpu(url: str) -> float:
-    """CPU seconds so far of every process of the PostgreSQL server this machine runs for `url`."""
-    with store_module.Store(url).engine.connect() as conn:
+def _server_cpu(store: store_module.Store) -> float:
+    """CPU seconds so far of every process of the PostgreSQL server this machine runs for `store`
+    (asked through the store's own engine: no second connection pool left open)."""
+    with store.engine.connect() as conn:
         pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
     parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     total = 0.0
@@ -46,13 +47,14 @@ def _server_cpu(url: str) -> float:
 def one_merge(folder: Path, url: str, **where) -> dict:
     store_module.drop_all(url)
     store = store_module.Store(url)
-    server, cpu, wall = _server_cpu(url), time.process_time(), time.perf_counter()
+    server, cpu, wall = _server_cpu(store), time.process_time(), time.perf_counter()
     summary = merge.merge([folder], store, **where)
     seconds, main = time.perf_counter() - wall, time.process_time() - cpu
+    server = _server_cpu(store) - server
     stored = sorted((s["sha256"], s["version"], s["status"]) for s in store.submissions())
     store.close()
     n = summary.seen
-    return {"rate": n / seconds, "main_ms": main / n * 1000, "server_ms": (_server_cpu(url) - server) / n * 1000,
+    return {"rate": n / seconds, "main_ms": main / n * 1000, "server_ms": server / n * 1000,
             "new": summary.new, "stored": stored}
 
 
