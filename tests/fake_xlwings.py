@@ -256,7 +256,7 @@ class Range:
     @property
     def width(self):
         """Points (read only, as in xlwings)."""
-        return sum(self.sheet.widths.get(c, self.sheet.default_width) for c in range(self.area[1], self.area[3] + 1))
+        return sum(self.sheet.column_width(c) for c in range(self.area[1], self.area[3] + 1))
 
     def add_hyperlink(self, address, text_to_display=None, screen_tip=None):
         self.sheet.refuse_locked(self.cells(), "insert a hyperlink")
@@ -314,9 +314,14 @@ class Sheet:
         self.default_height = spec.get("defaultRowHeight") or 15.0
         self.widths = {int(c): w for c, w in (spec.get("columnWidths") or {}).items()}
         self.default_width = spec.get("defaultColumnWidth") or 48.0
+        self.hidden_columns = set(spec.get("hiddenColumns") or ())
 
     def row_height(self, r):
         return 0.0 if r in self.hidden_rows else self.heights.get(r, self.default_height)
+
+    def column_width(self, c):
+        """Points; 0 for a hidden column (as Excel answers for its Range.Width)."""
+        return 0.0 if c in self.hidden_columns else self.widths.get(c, self.default_width)
 
     @property
     def api(self):

@@ -11,6 +11,8 @@ import re
 import zipfile
 from pathlib import Path
 
+from lxml import etree
+
 from xlplan.template import generate, spec
 from xlplan.workbook import writefile
 
@@ -94,6 +96,27 @@ def edit_part(path: Path, part: str, edit) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for info, data in members:
             zf.writestr(info, edit(data) if info.filename == part else data)
+
+
+def hide_column(path: Path, sheet: str, col: int) -> None:
+    """Column `col` hidden, as a clerk hides it in Excel (a <col> spanning it is split around it)."""
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+    def edit(data: bytes) -> bytes:
+        root = etree.fromstring(data)
+        [spec] = [c for c in root.iter(f"{main}col") if int(c.get("min")) <= col <= int(c.get("max"))]
+        lo, hi = int(spec.get("min")), int(spec.get("max"))
+        for first, last in ((lo, col - 1), (col, col), (col + 1, hi)):
+            if first <= last:
+                part = copy.deepcopy(spec)
+                part.set("min", str(first))
+                part.set("max", str(last))
+                if first == col:
+                    part.set("hidden", "1")
+                spec.addprevious(part)
+        spec.getparent().remove(spec)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    edit_part(path, sheet_part(path, sheet), edit)
 
 
 def type_text(path: Path, sheet: str, address: str, text: str) -> None:

@@ -168,6 +168,17 @@ def test_a_name_longer_than_the_highest_row_gets_the_highest_row_as_in_the_file(
     assert_like_file_recalc(book, case["expected"], before)
 
 
+def test_a_long_name_in_a_hidden_column_grows_no_row_of_its_own(plans):
+    """The clerk hid the column of the names (Excel answers 0 for its width): the row where the
+    long name was typed keeps its height, the calendar's copy grows, as in the file."""
+    case = plans["hidden_column"]
+    assert [sheet for sheet, _, _ in case["expected"]["grown"]] == ["行事历"]
+    book = fake_xlwings.Book(case["book"])
+    before = heights(book, case["expected"]["checks_title"])
+    desktop.recalculate(book)
+    assert_like_file_recalc(book, case["expected"], before)
+
+
 def test_a_row_the_clerk_made_higher_or_hid_stays_as_it_is(plans):
     case = plans["long_action"]
     spec = json.loads(json.dumps(case["book"]))

@@ -23,14 +23,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 from lxml import etree
-from plans import edit_part, sheet_part, type_text
+from plans import edit_part, hide_column, sheet_part, type_text
 from test_keep_user_content import HERE, SYSTEM_PYTHON, needs_uno
 from test_paper import _clipped, _pages, _sheet_of, needs_tools
 
 from xlplan import libreoffice
 from xlplan.template import generate, paper, spec
+from xlplan.template.layout import checks_sheet_title
 from xlplan.workbook import recalculation as recalc
-from xlplan.workbook import writeback, writefile
+from xlplan.workbook import ooxml, writeback, writefile
 from xlplan.workbook.read import read_fast
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,6 +96,12 @@ def long_names_typed(path: Path, lang: str) -> dict[str, tuple[str, int]]:
 def heights(path: Path) -> dict[tuple[str, int], float | None]:
     wb = openpyxl.load_workbook(path)
     return {(ws.title, r): d.height for ws in wb.worksheets for r, d in ws.row_dimensions.items() if d.height}
+
+
+def outside_checks(path: Path) -> dict[tuple[str, int], float | None]:
+    """The row heights of every sheet but the Checks sheet (whose rows a recalculation fills)."""
+    checks = checks_sheet_title(read_fast(path).lang)
+    return {k: h for k, h in heights(path).items() if k[0] != checks}
 
 
 def without_heights(data: bytes, rows: set[int]) -> bytes:
@@ -183,6 +190,21 @@ def test_heights_follow_the_columns_as_the_user_widened_them(tmp_path):
     width = openpyxl.load_workbook(path)[where["calendar"][0]].column_dimensions[
         openpyxl.utils.get_column_letter(plan.areas["cal_action"].col)].width
     assert after[where["calendar"]] == paper.fitted_height([(LONG_ACTION["zh-Hans"], width)])
+
+
+def test_a_long_name_in_a_column_the_user_hid_grows_no_row(tmp_path):
+    """The name columns hidden on every sheet (a hidden column shows nothing, and Excel answers 0
+    for its width, as the add-in reads it): no row grows, none is made one character wide."""
+    path = made(tmp_path, "zh-Hans")
+    plan = read_fast(path)
+    for block in ("actions.action", "track_action", "cal_action"):
+        cell = plan.cell(block, 2)
+        hide_column(path, cell.sheet, ooxml.row_col(cell.address)[1])
+    action = plan.cell("actions.action", 2)
+    type_text(path, action.sheet, action.address, LONG_ACTION["zh-Hans"])
+    before = outside_checks(path)
+    recalc.recalc_file(path)
+    assert outside_checks(path) == before
 
 
 def test_a_second_recalc_changes_nothing(tmp_path):

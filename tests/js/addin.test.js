@@ -194,6 +194,18 @@ test("a name longer than the highest row grows its rows to 409 points, as xlplan
   assert.deepEqual(grownRows(before, h.rowHeights(addin.book), expected.checks_title), expected.grown.sort());
 });
 
+test("a long name typed in a hidden column grows no row of its own, as xlplan recalc does", async () => {
+  const expected = server.cases.hidden_column.expected;
+  assert.deepEqual(expected.grown.map(([sheet]) => sheet), ["行事历"], "only the calendar's copy grows");
+  const addin = await opened("hidden_column");
+  const protectedBefore = h.protectedSheets(addin.book);
+  const before = h.rowHeights(addin.book);
+  await addin.office.press("recalculate");
+  assertClean(addin, protectedBefore);
+  assertLikeFileRecalc(addin, expected);
+  assert.deepEqual(grownRows(before, h.rowHeights(addin.book), expected.checks_title), expected.grown.sort());
+});
+
 test("Excel without ExcelApi 1.9 sends no sizes: the rows stay, the rest is as xlplan recalc leaves it", async () => {
   const addin = await opened("long_action", { requirements: { ExcelApi: "1.8" } });
   const protectedBefore = h.protectedSheets(addin.book);

@@ -14,7 +14,7 @@
 //   protected sheet is an error;
 // - a row is 0 to 409 points high; setting a height shows a hidden row; rows' heights and
 //   columns' widths are read through getRowProperties / getColumnProperties (ExcelApi 1.9),
-//   whose result is a ClientResult, readable after the sync;
+//   whose result is a ClientResult, readable after the sync; a hidden column is 0 wide;
 // - one note per cell: adding a note where one exists is an error;
 // - a hidden sheet cannot be activated; getItemOrNullObject gives a null object for a
 //   missing sheet, getItem an error at sync;
@@ -87,6 +87,7 @@ class SheetState {
     this.defaultRowHeight = spec.defaultRowHeight || 15;
     this.columnWidths = new Map(Object.entries(spec.columnWidths || {}).map(([c, w]) => [Number(c) - 1, w]));
     this.defaultColumnWidth = spec.defaultColumnWidth || 48;
+    this.hiddenColumns = new Set((spec.hiddenColumns || []).map((c) => c - 1));
     this.notes = new Map(); // "r,c" → {content, authorName}
     this.cfs = []; // {area, type, formula, fill}
     this.tables = []; // {name, area, showHeaders, showTotals}
@@ -139,7 +140,8 @@ class SheetState {
     return this.rowHeights.has(r) ? this.rowHeights.get(r) : this.defaultRowHeight;
   }
 
-  columnWidth(c) {
+  columnWidth(c) { // 0-based column; a hidden one is 0 wide, as Excel answers for it
+    if (this.hiddenColumns.has(c)) return 0;
     return this.columnWidths.has(c) ? this.columnWidths.get(c) : this.defaultColumnWidth;
   }
 

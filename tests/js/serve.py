@@ -25,11 +25,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests/: plans.py, loopback.py
 
 from loopback import run_in_thread  # noqa: E402
-from plans import clean_annual_plan, make, type_text  # noqa: E402
+from plans import clean_annual_plan, hide_column, make, type_text  # noqa: E402
 
 from xlplan.excel.bookjson import sizes_in_points  # noqa: E402
 from xlplan.workbook import recalculation as recalc  # noqa: E402
-from xlplan.workbook import writeback  # noqa: E402
+from xlplan.workbook import ooxml, writeback  # noqa: E402
 from xlplan.excel import use_development_license  # noqa: E402
 from xlplan.template.layout import CHECK_COLUMNS, FIRST_CHECK_ROW, META_SHEET, checks_sheet_title  # noqa: E402
 from xlplan.template.xlfuncs import XlErr  # noqa: E402
@@ -72,6 +72,14 @@ def with_long_action(path: Path, text: str = LONG_ACTION) -> Path:
     cell = recalc.check_file(path).plan.cell("actions.action", 1)
     type_text(path, cell.sheet, cell.address, text)
     return path
+
+
+def with_hidden_column(path: Path) -> Path:
+    """The long name typed into the first action's name, whose column the clerk has hidden: that
+    row shows none of it and keeps its height; the calendar's copy (not hidden) grows."""
+    cell = recalc.check_file(path).plan.cell("actions.action", 1)
+    hide_column(path, cell.sheet, ooxml.row_col(cell.address)[1])
+    return with_long_action(path)
 
 
 def without_checks_sheet(path: Path) -> None:
@@ -177,6 +185,7 @@ def fake_book(path: Path) -> dict:
                                    "allowFormatColumns": not ws.protection.formatColumns},
                        "rowHeights": {str(r): h for r, h in enumerate(sizes["row_heights"], start=1) if h},
                        "hiddenRows": [r for r, h in enumerate(sizes["row_heights"], start=1) if not h],
+                       "hiddenColumns": [c for c, w in enumerate(sizes["column_widths"], start=1) if not w],
                        "defaultRowHeight": ws.sheet_format.defaultRowHeight,
                        "columnWidths": {str(c): w for c, w in enumerate(sizes["column_widths"], start=1)}})
     names = []
@@ -268,6 +277,8 @@ def cases(tmp: Path, only: set[str] | None = None) -> dict:
         "errors": lambda: add("errors", make(tmp, "errors", with_error_cells())),
         "many_slips": lambda: add("many_slips", make(tmp, "many_slips", with_many_slips())),
         "long_action": lambda: add("long_action", with_long_action(make(tmp, "long_action", clean_annual_plan()))),
+        "hidden_column": lambda: add("hidden_column", with_hidden_column(
+            make(tmp, "hidden_column", clean_annual_plan()))),
         "very_long_action": lambda: add("very_long_action", with_long_action(
             make(tmp, "very_long_action", clean_annual_plan()), VERY_LONG_ACTION)),
     }

@@ -183,19 +183,19 @@ def book_json(wb, name: str, cached_wb=None, version: str = "0.0.0") -> dict:
 
 def sizes_in_points(ws, nrows: int, ncols: int) -> dict:
     """What our client sends of an openpyxl sheet's rows and columns: heights and widths in
-    points (a <col> may span columns; a hidden row is 0 high)."""
+    points (a <col> may span columns; a hidden row is 0 high, a hidden column 0 wide)."""
     default_row = ws.sheet_format.defaultRowHeight or paper.row_height(1)
     widths = [paper.DEFAULT_WIDTH] * ncols
     for letter, dim in list(ws.column_dimensions.items()):
         first = dim.min or column_index_from_string(letter)
         for c in range(first, min(dim.max or first, ncols) + 1):
-            widths[c - 1] = dim.width or widths[c - 1]
+            widths[c - 1] = 0.0 if dim.hidden else dim.width or widths[c - 1]
     heights = []
     for r in range(1, nrows + 1):
         dim = ws.row_dimensions[r] if r in ws.row_dimensions else None
         heights.append(0.0 if dim is not None and dim.hidden else (dim.height if dim is not None and dim.height
                                                                    else default_row))
-    return {"row_heights": heights, "column_widths": [paper.column_points(w) for w in widths]}
+    return {"row_heights": heights, "column_widths": [paper.column_points(w) if w else 0.0 for w in widths]}
 
 
 def _absolute(ref: str) -> str:

@@ -142,8 +142,10 @@ class FitRow:
     texts: tuple[tuple[int, str], ...]  # (column, text) of each text cell of the row that shows text
 
     def height(self, width_of: Callable[[int], float]) -> float | None:
-        """Points the row needs, given each column's width in Excel's unit; None for one line."""
-        return paper.fitted_height((text, width_of(col)) for col, text in self.texts)
+        """Points the row needs, given each column's width in Excel's unit; None for one line.
+        A hidden column (0 wide, as Excel answers for it) shows nothing: its text sizes nothing."""
+        widths = ((text, width_of(col)) for col, text in self.texts)
+        return paper.fitted_height((text, width) for text, width in widths if width > 0)
 
     def grown(self, current: float | None, width_of: Callable[[int], float]) -> float | None:
         """The height to give a row now `current` points high, or None where it stays as it is:

@@ -289,14 +289,16 @@ class Sheet:
         return float(value) if value else None
 
     def column_width(self, col: int) -> float:
-        """A column's width in Excel's unit: its <col>, else the sheet's default width."""
+        """A column's width in Excel's unit: its <col>, else the sheet's default width; 0 for a
+        hidden column (as Excel answers for it)."""
         if self._widths is None:
             self._widths = {}
             cols = self.root.find(self.q("cols"))
             for spec in cols.iterchildren(self.q("col")) if cols is not None else ():
-                if spec.get("width") and spec.get("min") and spec.get("max"):
+                hidden = spec.get("hidden") in ("1", "true")
+                if (spec.get("width") or hidden) and spec.get("min") and spec.get("max"):
                     for c in range(int(spec.get("min")), min(int(spec.get("max")), 16_384) + 1):
-                        self._widths[c] = float(spec.get("width"))
+                        self._widths[c] = 0.0 if hidden else float(spec.get("width"))
         return self._widths.get(col, self._format("defaultColWidth") or paper.DEFAULT_WIDTH)
 
     def row_height(self, r: int) -> float | None:
