@@ -96,7 +96,7 @@ def _zone(name: str | None):
         fail(f"{_tz_source(name)}: {exc}")
 
 
-def _tz_source(name: str) -> str:
+def _tz_source(name: str | None) -> str:
     """Where the zone came from, for its error: --tz, or the XLPLAN_TZ variable standing in for it
     (a name equal to the variable's may have come from either: both are named)."""
     return "--tz (or XLPLAN_TZ)" if name == os.environ.get("XLPLAN_TZ") else "--tz"
