@@ -34,6 +34,7 @@ from xlplan.hq import consolidate, report
 from xlplan.hq.store import Store
 from xlplan.template import generate, paper, spec
 from xlplan.template.layout import META_SHEET
+from xlplan.workbook import ooxml
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(os.environ.get("XLPLAN_RENDER_DIR", ROOT / "out" / "render"))
@@ -178,16 +179,14 @@ def _columns(ws) -> tuple[dict[int, float], set[int]]:
     """Every column's width (a <col> may span several columns, as LibreOffice saves them; a column
     no <col> names has the sheet's default width) and the hidden columns."""
     default = ws.sheet_format.defaultColWidth or paper.DEFAULT_WIDTH
-    widths = {c: default for c in range(1, ws.max_column + 2)}
-    hidden = set()
+    spans = []
     for letter, dim in list(ws.column_dimensions.items()):
         first = dim.min or column_index_from_string(letter)
-        for c in range(first, (dim.max or first) + 1):
-            if dim.width:
-                widths[c] = dim.width
-            if dim.hidden:
-                hidden.add(c)
-    return widths, hidden
+        spans.append((first, dim.max or first, dim.width, dim.hidden))
+    last = ws.max_column + 1
+    # `widths` keeps a hidden column's own width (the room a text spills into counts it)
+    widths = {c: default for c in range(1, last + 1)} | ooxml.column_widths([s[:3] + (False,) for s in spans], last)
+    return widths, {c for c, w in ooxml.column_widths(spans, last).items() if not w}
 
 
 def _clipped(ws, computed=None) -> list[str]:

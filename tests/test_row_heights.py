@@ -29,7 +29,8 @@ from test_paper import _clipped, _pages, _sheet_of, needs_tools
 
 from xlplan import libreoffice
 from xlplan.template import generate, paper, spec
-from xlplan.template.layout import checks_sheet_title
+from xlplan.excel.bookjson import sizes_in_points
+from xlplan.template.layout import CHECK_COLUMNS, check_row_height, checks_sheet_title
 from xlplan.workbook import recalculation as recalc
 from xlplan.workbook import ooxml, writeback, writefile
 from xlplan.workbook.read import read_fast
@@ -325,3 +326,33 @@ def test_a_text_longer_than_the_highest_row_gets_the_highest_row(tmp_path):
     width = ws.column_dimensions[re.sub(r"[0-9]+", "", action.address)].width
     assert paper.row_height(paper.wrapped_lines(long, width)) > paper.MAX_ROW_PT
     assert ws.row_dimensions[int(re.sub(r"[A-Z]+", "", action.address))].height == paper.MAX_ROW_PT
+
+
+def test_a_checks_row_is_never_higher_than_excel_takes():
+    """A Checks row is sized by the rule of every row of text: a message too long for 409 pt gets 409."""
+    long = "行动「自动转账推广」的预算与月度计划不符，" * 60
+    assert paper.row_height(paper.wrapped_lines(long, CHECK_COLUMNS[0].width)) > paper.MAX_ROW_PT
+    assert check_row_height({"message": long, "cell": "预算 › G14"}) == paper.MAX_ROW_PT
+    assert check_row_height({"message": "短", "cell": "预算 › G14"}) == paper.row_height(1)
+
+
+def test_the_file_and_the_add_in_read_the_same_column_widths(tmp_path):
+    """A <col> spanning columns, a hidden one, a sheet's own default width: the file's write-back
+    (writefile) and what the add-in's client reports (bookjson.sizes_in_points) agree column by column."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.sheet_format.defaultColWidth = 12
+    ws.column_dimensions.group("B", "D", hidden=False)
+    for letter in "BCD":
+        ws.column_dimensions[letter].width = 20
+    ws.column_dimensions["F"].width = 30
+    ws.column_dimensions["F"].hidden = True
+    ws["H1"] = "x"
+    wb.save(tmp_path / "cols.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "cols.xlsx").active
+    client = [paper.width_of_points(p) for p in sizes_in_points(ws, 1, 8)["column_widths"]]
+    with zipfile.ZipFile(tmp_path / "cols.xlsx") as zf:
+        sheet = writefile.Sheet(writefile.Package(zf, "cols.xlsx"), ws.title)
+        file = [sheet.column_width(c) for c in range(1, 9)]
+    assert file == pytest.approx(client)
+    assert file[1] == file[3] == 20 and file[5] == 0 and file[0] == file[7] == 12

@@ -25,7 +25,7 @@ from openpyxl.utils import column_index_from_string
 
 from ..template import paper
 from ..template.layout import quote
-from ..workbook.ooxml import parse_ref
+from ..workbook.ooxml import column_widths, parse_ref
 from ..workbook.plan import Plan, area_of
 from ..workbook.read import assemble
 
@@ -183,13 +183,16 @@ def book_json(wb, name: str, cached_wb=None, version: str = "0.0.0") -> dict:
 
 def sizes_in_points(ws, nrows: int, ncols: int) -> dict:
     """What our client sends of an openpyxl sheet's rows and columns: heights and widths in
-    points (a <col> may span columns; a hidden row is 0 high, a hidden column 0 wide)."""
+    points (a <col> may span columns, as writefile reads them: ooxml.column_widths; a column no
+    <col> sizes has the sheet's default width; a hidden row is 0 high, a hidden column 0 wide)."""
     default_row = ws.sheet_format.defaultRowHeight or paper.row_height(1)
-    widths = [paper.DEFAULT_WIDTH] * ncols
+    spans = []
     for letter, dim in list(ws.column_dimensions.items()):
         first = dim.min or column_index_from_string(letter)
-        for c in range(first, min(dim.max or first, ncols) + 1):
-            widths[c - 1] = 0.0 if dim.hidden else dim.width or widths[c - 1]
+        spans.append((first, dim.max or first, dim.width, dim.hidden))
+    sized = column_widths(spans, ncols)
+    default = ws.sheet_format.defaultColWidth or paper.DEFAULT_WIDTH
+    widths = [sized.get(c, default) for c in range(1, ncols + 1)]
     heights = []
     for r in range(1, nrows + 1):
         dim = ws.row_dimensions[r] if r in ws.row_dimensions else None

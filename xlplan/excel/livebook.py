@@ -35,7 +35,7 @@ import sys
 from functools import partial
 
 from ..template import paper
-from ..template.layout import CHECK_COLUMNS, META_SHEET
+from ..template.layout import META_SHEET, WRAPPED_CHECK_COLUMNS
 from ..template.xlfuncs import XlErr
 from ..workbook import writeback as wbk
 from ..workbook.ooxml import column_letters, row_col
@@ -44,7 +44,6 @@ from .bookjson import BookJsonSource
 DESKTOP_COM = sys.platform == "win32"  # Excel for Mac through AppleScript has no FormatConditions
 LEGACY_MARK = "=TRUE"  # the formula of marks made before writeback.MARK_FORMULA
 XL_EXPRESSION = 2  # Excel's XlFormatConditionType.xlExpression
-WRAPPED_CHECK_COLUMNS = {c.key for c in CHECK_COLUMNS if c.wraps}  # as the generator draws the Checks sheet
 
 
 def cell_value(value):

@@ -82,7 +82,7 @@ def computed_texts(template: Template, layout: Layout, data: dict) -> dict[str, 
     values, tables = compute.compute_into(template, values, tables, sizes)
     out: dict[str, dict[tuple[int, int], str]] = {}
     for name, block in template.blocks.items():
-        if block.role != "computed" or block.unit not in ("text", "choice", "measure"):
+        if block.role != "computed" or block.unit not in styles.TEXT_UNITS:
             continue
         p = layout.places[name]
         grid = [[v] for v in tables[name]] if block.table else values[name]
@@ -309,7 +309,7 @@ def _style_cell(cell, template, block, r, total: bool):
     if key in cache:
         cell._style = copy(cache[key])
         return
-    textual = unit in ("text", "choice", "measure")
+    textual = unit in styles.TEXT_UNITS
     cell.number_format = (styles.COMPUTED_FORMATS if block.role == "computed" else styles.NUMBER_FORMATS)[unit]
     cell.border = styles.BOX
     cell.alignment = styles.TEXT_VALUE if textual else styles.NUMBER
@@ -432,7 +432,7 @@ def unit_text(unit: str, lang: str) -> str:
 def _value_width(template, block, header: str = "") -> float:
     """A value column: room for its header's longest word, its largest number, or what the template asks."""
     unit = block.unit
-    if unit in ("text", "choice", "measure"):
+    if unit in styles.TEXT_UNITS:
         base = block.width or 14.0
         # a computed text shows one of its formula's words ("in progress"): none wider than the column
         base = max([base] + [paper.longest_word(w) + 1.5 for w in _formula_words(template, block)])

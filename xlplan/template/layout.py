@@ -294,16 +294,16 @@ CHECK_COLUMNS = (
     CheckColumn("severity", "col_severity", 9),
     CheckColumn("code", "col_code", 14),
 )
+WRAPPED_CHECK_COLUMNS = frozenset(c.key for c in CHECK_COLUMNS if c.wraps)  # the message and the cell
 CHECKS_HEADER_ROW = 4
 FIRST_CHECK_ROW = 5
 
 
 def check_row_height(shown: Mapping[str, object]) -> float:
     """The height in points of a Checks row showing `shown` (column key → text): the wrapping
-    column that needs the most lines decides (CJK counts double, as paper.py measures)."""
-    lines = max((paper.wrapped_lines(str(shown.get(c.key) or ""), c.width) for c in CHECK_COLUMNS if c.wraps),
-                default=1)
-    return paper.row_height(lines)
+    column that needs the most lines decides, by the rule of every row of text (paper.fitted_height)."""
+    height = paper.fitted_height((str(shown.get(c.key) or ""), c.width) for c in CHECK_COLUMNS if c.wraps)
+    return height if height is not None else paper.row_height(1)
 
 
 def check_row(finding, lang: str) -> dict[str, object]:

@@ -63,6 +63,7 @@ LOCKED = Protection(locked=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 LABEL = Alignment(wrap_text=True, vertical="center")
 NUMBER = Alignment(horizontal="right", vertical="center", indent=1)  # a figure never touches the text beside it
+TEXT_UNITS = ("text", "choice", "measure")  # the units written as text, wrapped (TEXT_VALUE)
 TEXT_VALUE = Alignment(horizontal="left", vertical="center", wrap_text=True, indent=1)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 

@@ -291,6 +291,22 @@ def bounds(ref: str) -> tuple[int, int, int, int] | None:
     return r0, c0, r1, c1
 
 
+MAX_COLUMN = 16_384  # XFD, a sheet's last column
+
+
+def column_widths(spans, last: int = MAX_COLUMN) -> dict[int, float]:
+    """Each column's width in Excel's unit from a sheet's <col> elements, as (min, max, width or
+    None, hidden) spans (a span may cover many columns, as LibreOffice saves them), up to column
+    `last`: 0 for a hidden column, as Excel answers for it. A column no span sizes is left out:
+    it has the sheet's default width."""
+    widths: dict[int, float] = {}
+    for first, end, width, hidden in spans:
+        if width or hidden:
+            for c in range(first, min(end, last) + 1):
+                widths[c] = 0.0 if hidden else float(width)
+    return widths
+
+
 def sheet_name(written: str) -> str:
     """A sheet's name as a reference writes it → the name: `'Bob''s plan'` → `Bob's plan`."""
     if len(written) > 1 and written.startswith("'") and written.endswith("'"):

@@ -63,7 +63,6 @@ MARK_TEXT = "xlplan-mark"
 MARK_FORMULA = f'ISTEXT("{MARK_TEXT}")'  # always true, and says whose rule it is in every program
 NOTE_PREFIX = "xlplan › "
 NOTE_AUTHOR = "xlplan"
-TEXT_UNITS = ("text", "choice", "measure")  # the units the generator writes as wrapped text
 HEIGHT_SLACK = 1.0  # points: LibreOffice saves a row's height rounded down (29 → 28.5); not a row to grow
 COLOURS = {severity: fill.fgColor.rgb[-6:] for severity, fill in styles.FINDING_FILL.items()}  # "FFC7CE"
 
@@ -292,7 +291,7 @@ def text_rows(result) -> list[FitRow]:
     plan = result.plan
     found: dict[tuple[str, int], dict[int, str]] = {}
     for name, block in plan.template.blocks.items():
-        if block.unit not in TEXT_UNITS:
+        if block.unit not in styles.TEXT_UNITS:
             continue
         values, tables = (result.values, result.tables) if block.role == "computed" else (plan.values, plan.tables)
         for (r, c), v in checks.cells(plan, values, tables, name):

@@ -32,7 +32,7 @@ from lxml import etree
 
 from ..model import WorkbookError
 from ..template import paper
-from ..template.layout import CHECK_COLUMNS, META_SHEET
+from ..template.layout import META_SHEET, WRAPPED_CHECK_COLUMNS
 from ..template.xlfuncs import XlErr
 from . import ooxml
 from . import writeback as wbk
@@ -292,13 +292,12 @@ class Sheet:
         """A column's width in Excel's unit: its <col>, else the sheet's default width; 0 for a
         hidden column (as Excel answers for it)."""
         if self._widths is None:
-            self._widths = {}
             cols = self.root.find(self.q("cols"))
-            for spec in cols.iterchildren(self.q("col")) if cols is not None else ():
-                hidden = spec.get("hidden") in ("1", "true")
-                if (spec.get("width") or hidden) and spec.get("min") and spec.get("max"):
-                    for c in range(int(spec.get("min")), min(int(spec.get("max")), 16_384) + 1):
-                        self._widths[c] = 0.0 if hidden else float(spec.get("width"))
+            self._widths = ooxml.column_widths(
+                (int(spec.get("min")), int(spec.get("max")), float(spec.get("width") or 0) or None,
+                 spec.get("hidden") in ("1", "true"))
+                for spec in (cols.iterchildren(self.q("col")) if cols is not None else ())
+                if spec.get("min") and spec.get("max"))
         return self._widths.get(col, self._format("defaultColWidth") or paper.DEFAULT_WIDTH)
 
     def row_height(self, r: int) -> float | None:
@@ -416,7 +415,6 @@ def fit_row(sheet: Sheet, edit: wbk.FitRow) -> None:
 
 
 # -- the Checks sheet ---------------------------------------------------------------------------
-WRAPPED_CHECK_COLUMNS = {c.key for c in CHECK_COLUMNS if c.wraps}  # as the generator draws the sheet
 
 
 def fill_checks(package: Package, edit: wbk.ChecksRows, styles: "Styles") -> None:
