@@ -444,8 +444,10 @@ def _value_width(template, block, header: str = "") -> float:
 
 
 def _formula_words(template, block, seen: frozenset = frozenset()) -> set[str]:
-    """The texts a computed block may show: its formula's quoted words, and those of the computed
-    text blocks it copies (the tracking sheet's copy of an effect's status)."""
+    """Every text a computed block's formula quotes, and those of the computed text blocks it copies
+    (the tracking sheet's copy of an effect's status): the texts it may show, and also those it
+    only compares against (an effect's kind, "milestone"). Its column is made as wide as the
+    longest word among them: a little generous where a compared word is the longest."""
     if not block.formula or block.name in seen:
         return set()
     words = set(re.findall(r'"([^"]*)"', block.formula))
