@@ -136,8 +136,9 @@ def test_a_sheets_formulas_normalised_once_are_normalised_alike():
            b'<c r="D5"><f>IF(A1=&quot;&quot;,&quot;&quot;,1)</f></c></row></sheetData>')
     expected = scan.normal_formulas([(b"C5", b"\xe7\x9b\xae\xe6\xa0\x87!$E$9"),
                                      (b"D5", b"IF(A1=&quot;&quot;,&quot;&quot;,1)")])
-    assert scan.formulas(xml) == scan.formulas(xml) == expected
-    assert scan.formulas(b"<sheetData/>") == scan.normal_formulas([]) == b""
+    span = (0, len(xml))
+    assert scan.formulas(xml, span) == scan.formulas(xml, span) == expected
+    assert scan.formulas(b"<sheetData/>", (0, 12)) == scan.normal_formulas([]) == b""
 
 
 def test_an_input_cell_without_its_address_leaves_the_fast_path(tmp_path):
@@ -162,6 +163,56 @@ def test_an_input_cell_without_its_address_leaves_the_fast_path(tmp_path):
         with pytest.raises(scan.Unusual, match="without its address"):
             read.read_scanned(moved.name, zf)
     assert assert_same_or_declined([moved]) == []
+
+
+# An input cell as another program or a hand might write it: each edit keeps what Excel shows
+# (the cell's own value) or puts a formula in the input; the fast path must read what the
+# detailed reader reads, or decline.
+def _outside_the_cells(xml: bytes, cell: bytes) -> bytes:
+    """The same address with another number in an extension after the cells: no cell to Excel."""
+    ext = b'<extLst><ext uri="{00000000-0000-0000-0000-000000000000}">' + cell + b"><v>999999</v></c></ext></extLst>"
+    return xml.replace(b"</worksheet>", ext + b"</worksheet>")
+
+
+def _in_a_comment(xml: bytes, cell: bytes) -> bytes:
+    return xml.replace(b"</sheetData>", b"<!--" + cell + b"><v>999999</v></c>--></sheetData>")
+
+
+EDITS_OF_AN_INPUT_CELL = {
+    "another value in an extension": _outside_the_cells,
+    "another value in a comment": _in_a_comment,
+    "row number with a leading zero":
+        lambda xml, cell: xml.replace(cell, re.sub(rb'([A-Z])(\d+)"', rb'\g<1>0\2"', cell)),
+    "whitespace inside the cell":
+        lambda xml, cell: re.sub(re.escape(cell) + rb"([^>]*>)<v>", cell + rb"\1\n  <v>", xml),
+    "a formula after whitespace": lambda xml, cell: re.sub(re.escape(cell) + rb"([^>]*>)<v>[^<]*</v>",
+                                                          cell + rb"\1\n<f>1+1</f><v>2</v>", xml),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS_OF_AN_INPUT_CELL)
+def test_an_input_cell_written_otherwise_is_read_as_the_detailed_reader_reads_it(tmp_path, edit):
+    data = json.loads((SAMPLES / "annual_plan.json").read_text(encoding="utf-8"))
+    made = make(tmp_path, "annual_plan", data, lang="zh", template_id="annual_plan")
+    plan = read.read_fast(made)
+    area = plan.areas["target"]
+    assert isinstance(plan.values["target"][0][0], (int, float))
+    cell = f'<c r="{ooxml.address(area.row, area.col)}"'.encode()
+    edited = tmp_path / "edited.xlsx"
+    with zipfile.ZipFile(made) as src, zipfile.ZipFile(edited, "w", zipfile.ZIP_DEFLATED) as out:
+        part = ooxml.sheet_parts(src)[area.sheet]
+        for info in src.infolist():
+            xml = src.read(info.filename)
+            if info.filename == part:
+                changed = EDITS_OF_AN_INPUT_CELL[edit](xml, cell)
+                assert changed != xml
+                xml = changed
+            out.writestr(info, xml)
+    fast, detailed = both(edited)
+    assert detailed is not None
+    if fast is not None:
+        for field in FIELDS:
+            assert getattr(fast, field) == getattr(detailed, field), f"{edit}: {field} differs"
 
 
 def test_shared_strings_split_as_the_pattern_finds_them():

@@ -4,9 +4,9 @@ A submission is, nearly always, a plan workbook as the template made it with fig
 typed into its input cells. For such a file the reader (read.read_scanned) needs only
 the input cells' values and proof that every computed cell still holds its formula.
 This module gives both from the file's XML: each part the plan lives on is inflated
-once; one pass over a sheet collects its formulas (compared with the template's,
-normalised, as one string per sheet), and only the rows that hold input cells are
-split into cells. Parts no block lives on are not parsed.
+once; within a sheet's <sheetData>, one pass collects its formulas (compared with the
+template's, normalised, as one string per sheet) and one its cells holding values, which
+go to the input cells by their addresses. Parts no block lives on are not parsed.
 
 It judges nothing. Whatever is not plainly as made (an error value, merged cells, a
 shared formula, a date in a cell, a prefixed or Strict namespace, an entity, a cell
@@ -141,24 +141,38 @@ def date_styles(xml: bytes) -> frozenset[int]:
 
 
 # -- a sheet --------------------------------------------------------------------------
-def check_plain_sheet(xml: bytes) -> None:
-    """Raise Unusual unless the sheet is plain SpreadsheetML without merged cells.
+def check_plain_sheet(xml: bytes) -> tuple[int, int]:
+    """Where the sheet's cells are (the span of its <sheetData>); raise Unusual unless the sheet is
+    plain SpreadsheetML without merged cells, and its cells hold no comment or CDATA.
 
-    Other things the cell checks look at need no search here: a shared or changed formula
+    A cell is the sheet's only inside <sheetData>: one written in an extension or a comment is
+    no cell to Excel, and reading it would put a number in the plan that the workbook does not
+    show. Other things the cell checks look at need no search here: a shared or changed formula
     changes the sheet's formulas (see `formulas`), and an error value matters only in an
     input cell, where reading it raises Unusual.
     """
     _plain_xml(xml, b"worksheet")
-    if xml.find(b"<sheetData") < 0:
+    start = xml.find(b"<sheetData")
+    if start < 0:
         raise Unusual("no plain sheetData")
-    end = xml.rfind(b"</sheetData>")  # merged cells are listed after the cells
-    if b"<mergeCell" in xml[end if end >= 0 else 0:]:
+    end = xml.find(b"</sheetData>", start)
+    if end < 0:
+        end = start  # <sheetData/>: no cells
+    if xml.find(b"<!", start, end) >= 0:
+        raise Unusual("a comment or CDATA among the cells")
+    if b"<mergeCell" in xml[end:]:  # merged cells are listed after the cells
         raise Unusual("merged cells")
+    return start, end
 
 
-def formulas(xml: bytes) -> bytes:
-    """Every formula of a sheet with its cell, in the sheet's order, as one normalised string."""
-    return _normal(b"\x00".join(chain.from_iterable(PLAIN_FORMULA.findall(xml))))
+def formulas(xml: bytes, span: tuple[int, int]) -> bytes:
+    """Every formula of a sheet's cells (span: check_plain_sheet's) with its cell, in the sheet's
+    order, as one normalised string. A formula the pattern does not see (whitespace before it,
+    a cell without its address) leaves the fast path rather than going unnoticed."""
+    found = PLAIN_FORMULA.findall(xml, *span)
+    if len(found) != xml.count(b"<f", *span):
+        raise Unusual("a formula written otherwise")
+    return _normal(b"\x00".join(chain.from_iterable(found)))
 
 
 @functools.lru_cache(maxsize=256)
@@ -167,15 +181,21 @@ def _normal(found: bytes) -> bytes:
     return normal_formulas([(found,)])
 
 
-def cells(xml: bytes, wanted: dict[bytes, tuple], strings: "SharedStrings", dates: frozenset[int]) -> dict:
+def cells(xml: bytes, span: tuple[int, int], wanted: dict[bytes, tuple], strings: "SharedStrings",
+          dates: frozenset[int]) -> dict:
     """Where each wanted cell that holds a value goes (wanted: address as in the XML → where) →
     its value, read as calamine reads it and then as `plan.cell_value` gives it.
 
-    One pass over the sheet finds every cell holding a value and no formula; a cell without
-    its address, which calamine would place by its position, leaves the fast path.
+    One pass over the sheet's cells (span: check_plain_sheet's) finds every cell holding a value
+    and no formula; a cell without its address, which calamine would place by its position, and
+    a value the pattern does not see (whitespace inside its cell) leave the fast path.
     """
     out = {}
-    for address, raw_attrs, v, inline in VALUE_CELL.findall(xml):
+    found = VALUE_CELL.findall(xml, *span)
+    if (xml.count(b"<v>", *span) + xml.count(b"<is>", *span)
+            != len(found) + xml.count(b"</f><v>", *span)):
+        raise Unusual("a value written otherwise")
+    for address, raw_attrs, v, inline in found:
         where = wanted.get(address)
         if where is None:
             if not address:
@@ -236,10 +256,10 @@ INFINITY = float("inf")
 
 def grid(xml: bytes, strings: "SharedStrings", dates: frozenset[int]) -> list[list]:
     """Every cell of a small sheet (the metadata sheet) as a grid from A1, "" for empty."""
-    check_plain_sheet(xml)
+    span = check_plain_sheet(xml)
     found = {}
-    matches = PLAIN_CELL.findall(xml)
-    if len(matches) != xml.count(b"<c "):
+    matches = PLAIN_CELL.findall(xml, *span)
+    if len(matches) != xml.count(b"<c ", *span):
         raise Unusual("a cell without its address")
     for letters, number, raw_attrs, inner in matches:
         value = _value(raw_attrs, inner, strings, dates)
