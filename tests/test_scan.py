@@ -136,9 +136,9 @@ def test_a_sheets_formulas_normalised_once_are_normalised_alike():
            b'<c r="D5"><f>IF(A1=&quot;&quot;,&quot;&quot;,1)</f></c></row></sheetData>')
     expected = scan.normal_formulas([(b"C5", b"\xe7\x9b\xae\xe6\xa0\x87!$E$9"),
                                      (b"D5", b"IF(A1=&quot;&quot;,&quot;&quot;,1)")])
-    span = (0, len(xml))
-    assert scan.formulas(xml, span) == scan.formulas(xml, span) == expected
-    assert scan.formulas(b"<sheetData/>", (0, 12)) == scan.normal_formulas([]) == b""
+    cells = scan.SheetCells(0, len(xml), formulas=2, values=0)
+    assert scan.formulas(xml, cells) == scan.formulas(xml, cells) == expected
+    assert scan.formulas(b"<sheetData/>", scan.SheetCells(0, 12, 0, 0)) == scan.normal_formulas([]) == b""
 
 
 def test_an_input_cell_without_its_address_leaves_the_fast_path(tmp_path):

@@ -105,11 +105,11 @@ def _read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
     found: dict[tuple[str, int, int], object] = {}
     for sheet, addresses in wanted.items():
         xml = zf.read(book.parts[sheet])
-        span = scan.check_plain_sheet(xml)
-        if scan.formulas(xml, span) != made.get(sheet, b""):
+        cells = scan.check_plain_sheet(xml)
+        if scan.formulas(xml, cells) != made.get(sheet, b""):
             raise scan.Unusual(f"the formulas of {sheet} are not the template's")
         if addresses:
-            found.update(scan.cells(xml, span, addresses, strings, dates))
+            found.update(scan.cells(xml, cells, addresses, strings, dates))
     grids, columns = plan.values, plan.tables
     for block_name, nrows, ncols in shapes:
         grids[block_name] = [[None] * ncols for _ in range(nrows)]

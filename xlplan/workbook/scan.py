@@ -141,9 +141,25 @@ def date_styles(xml: bytes) -> frozenset[int]:
 
 
 # -- a sheet --------------------------------------------------------------------------
-def check_plain_sheet(xml: bytes) -> tuple[int, int]:
-    """Where the sheet's cells are (the span of its <sheetData>); raise Unusual unless the sheet is
-    plain SpreadsheetML without merged cells, and its cells hold no comment or CDATA.
+MARK = re.compile(rb"<(/f><v>|f|v>|is>|!)")
+"""What starts a formula, a value, an inline string or a comment/CDATA; a formula's value is
+found with the formula's end (/f><v>), so v> counts the values of cells without a formula."""
+
+
+@dataclass(frozen=True)
+class SheetCells:
+    """Where a sheet's cells are (the span of its <sheetData>) and how many formulas and values
+    (<v> or <is> of a cell without a formula) they hold by their marks: what the patterns find
+    must add up to these, or a cell is written in a way they do not see."""
+    start: int
+    end: int
+    formulas: int
+    values: int
+
+
+def check_plain_sheet(xml: bytes) -> SheetCells:
+    """The sheet's cells; raise Unusual unless the sheet is plain SpreadsheetML without merged
+    cells, and its cells hold no comment or CDATA.
 
     A cell is the sheet's only inside <sheetData>: one written in an extension or a comment is
     no cell to Excel, and reading it would put a number in the plan that the workbook does not
@@ -158,19 +174,22 @@ def check_plain_sheet(xml: bytes) -> tuple[int, int]:
     end = xml.find(b"</sheetData>", start)
     if end < 0:
         end = start  # <sheetData/>: no cells
-    if xml.find(b"<!", start, end) >= 0:
-        raise Unusual("a comment or CDATA among the cells")
     if b"<mergeCell" in xml[end:]:  # merged cells are listed after the cells
         raise Unusual("merged cells")
-    return start, end
+    marks = dict.fromkeys((b"/f><v>", b"f", b"v>", b"is>", b"!"), 0)
+    for mark in MARK.findall(xml, start, end):
+        marks[mark] += 1
+    if marks[b"!"]:
+        raise Unusual("a comment or CDATA among the cells")
+    return SheetCells(start, end, marks[b"f"], marks[b"v>"] + marks[b"is>"])
 
 
-def formulas(xml: bytes, span: tuple[int, int]) -> bytes:
-    """Every formula of a sheet's cells (span: check_plain_sheet's) with its cell, in the sheet's
-    order, as one normalised string. A formula the pattern does not see (whitespace before it,
-    a cell without its address) leaves the fast path rather than going unnoticed."""
-    found = PLAIN_FORMULA.findall(xml, *span)
-    if len(found) != xml.count(b"<f", *span):
+def formulas(xml: bytes, sheet: SheetCells) -> bytes:
+    """Every formula of a sheet's cells with its cell, in the sheet's order, as one normalised
+    string. A formula the pattern does not see (whitespace before it, a cell without its
+    address) leaves the fast path rather than going unnoticed."""
+    found = PLAIN_FORMULA.findall(xml, sheet.start, sheet.end)
+    if len(found) != sheet.formulas:
         raise Unusual("a formula written otherwise")
     return _normal(b"\x00".join(chain.from_iterable(found)))
 
@@ -181,19 +200,18 @@ def _normal(found: bytes) -> bytes:
     return normal_formulas([(found,)])
 
 
-def cells(xml: bytes, span: tuple[int, int], wanted: dict[bytes, tuple], strings: "SharedStrings",
+def cells(xml: bytes, sheet: SheetCells, wanted: dict[bytes, tuple], strings: "SharedStrings",
           dates: frozenset[int]) -> dict:
     """Where each wanted cell that holds a value goes (wanted: address as in the XML → where) →
     its value, read as calamine reads it and then as `plan.cell_value` gives it.
 
-    One pass over the sheet's cells (span: check_plain_sheet's) finds every cell holding a value
-    and no formula; a cell without its address, which calamine would place by its position, and
-    a value the pattern does not see (whitespace inside its cell) leave the fast path.
+    One pass over the sheet's cells finds every cell holding a value and no formula; a cell
+    without its address, which calamine would place by its position, and a value the pattern
+    does not see (whitespace inside its cell) leave the fast path.
     """
     out = {}
-    found = VALUE_CELL.findall(xml, *span)
-    if (xml.count(b"<v>", *span) + xml.count(b"<is>", *span)
-            != len(found) + xml.count(b"</f><v>", *span)):
+    found = VALUE_CELL.findall(xml, sheet.start, sheet.end)
+    if len(found) != sheet.values:
         raise Unusual("a value written otherwise")
     for address, raw_attrs, v, inline in found:
         where = wanted.get(address)
@@ -256,10 +274,10 @@ INFINITY = float("inf")
 
 def grid(xml: bytes, strings: "SharedStrings", dates: frozenset[int]) -> list[list]:
     """Every cell of a small sheet (the metadata sheet) as a grid from A1, "" for empty."""
-    span = check_plain_sheet(xml)
+    sheet = check_plain_sheet(xml)
     found = {}
-    matches = PLAIN_CELL.findall(xml, *span)
-    if len(matches) != xml.count(b"<c ", *span):
+    matches = PLAIN_CELL.findall(xml, sheet.start, sheet.end)
+    if len(matches) != xml.count(b"<c ", sheet.start, sheet.end):
         raise Unusual("a cell without its address")
     for letters, number, raw_attrs, inner in matches:
         value = _value(raw_attrs, inner, strings, dates)
