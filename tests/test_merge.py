@@ -392,3 +392,23 @@ def test_dask_workers_write_to_postgresql_themselves(corpus, tmp_path, monkeypat
     assert remote.counts() == counts
     remote.close()
     local.close()
+
+
+def test_two_versions_sent_within_one_second_are_numbered_in_the_order_they_arrived(tmp_path):
+    """HQ saves a unit's plan and, a moment later, its corrected copy: within the same second,
+    and the later one's name ("-v2") sorting before the first's. The later file is version 2."""
+    rng = random.Random(7)
+    base = cases.base("annual_plan", tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    first, later = inbox / "北区营业部.xlsx", inbox / "北区营业部-v2.xlsx"
+    assert sorted([first.name, later.name]) == [later.name, first.name]
+    moment = when(3)
+    for path, offset in ((first, 0.2), (later, 0.7)):
+        path.write_bytes(cases.copy(base, "北区营业部", cases.annual_data(rng, "北区营业部")))
+        os.utime(path, (moment + offset, moment + offset))
+    store = Store(f"sqlite:///{tmp_path / 'hq.db'}")
+    merge.merge([inbox], store, workers=0)
+    versions = {s["source"]: s["version"] for s in store.submissions()}
+    assert versions == {first.name: 1, later.name: 2}
+    assert store.latest_accepted()[0]["source"] == later.name

@@ -410,8 +410,10 @@ def is_consolidated(data: bytes) -> bool:
 
 
 def utc(timestamp: float) -> dt.datetime:
-    """A file time as the store keeps times: UTC, to the second."""
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    """A file time as the store keeps times: UTC, to the microsecond. Two versions a unit sent
+    within one second are numbered in the order they arrived (to the second, they tied, and the
+    order of their names decided: "东区-v2.xlsx" sorts before "东区.xlsx")."""
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None)
 
 
 def _read_within_limits(path: Path, summary: Summary) -> tuple[bytes, dt.datetime] | None:
