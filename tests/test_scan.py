@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from plans import make
+from plans import edit_part, make, sheet_part
 
 from xlplan import libreoffice
 from xlplan.model import WorkbookError
@@ -150,15 +150,13 @@ def test_an_input_cell_without_its_address_leaves_the_fast_path(tmp_path):
     area = plan.areas["target"]
     assert plan.values["target"][0][0] not in (None, "")
     address = f'<c r="{ooxml.address(area.row, area.col)}"'.encode()
-    moved = tmp_path / "input_cell_without_address.xlsx"
-    with zipfile.ZipFile(made) as src, zipfile.ZipFile(moved, "w", zipfile.ZIP_DEFLATED) as out:
-        part = ooxml.sheet_parts(src)[area.sheet]
-        for info in src.infolist():
-            xml = src.read(info.filename)
-            if info.filename == part:
-                assert xml.count(address) == 1
-                xml = xml.replace(address, b"<c")
-            out.writestr(info, xml)
+    moved = made.rename(tmp_path / "input_cell_without_address.xlsx")
+
+    def unaddressed(xml: bytes) -> bytes:
+        assert xml.count(address) == 1
+        return xml.replace(address, b"<c")
+
+    edit_part(moved, sheet_part(moved, area.sheet), unaddressed)
     with safety.admit_bytes(moved.name, moved.read_bytes()) as zf:
         with pytest.raises(scan.Unusual, match="without its address"):
             read.read_scanned(moved.name, zf)
@@ -198,17 +196,14 @@ def test_an_input_cell_written_otherwise_is_read_as_the_detailed_reader_reads_it
     area = plan.areas["target"]
     assert isinstance(plan.values["target"][0][0], (int, float))
     cell = f'<c r="{ooxml.address(area.row, area.col)}"'.encode()
-    edited = tmp_path / "edited.xlsx"
-    with zipfile.ZipFile(made) as src, zipfile.ZipFile(edited, "w", zipfile.ZIP_DEFLATED) as out:
-        part = ooxml.sheet_parts(src)[area.sheet]
-        for info in src.infolist():
-            xml = src.read(info.filename)
-            if info.filename == part:
-                changed = EDITS_OF_AN_INPUT_CELL[edit](xml, cell)
-                assert changed != xml
-                xml = changed
-            out.writestr(info, xml)
-    fast, detailed = both(edited)
+
+    def edited(xml: bytes) -> bytes:
+        changed = EDITS_OF_AN_INPUT_CELL[edit](xml, cell)
+        assert changed != xml
+        return changed
+
+    edit_part(made, sheet_part(made, area.sheet), edited)
+    fast, detailed = both(made)
     assert detailed is not None
     if fast is not None:
         for field in FIELDS:
