@@ -57,6 +57,14 @@ def test_every_numeric_input_block_of_the_samples_is_judged_at_once(plans):
     assert judged > 40
 
 
+def fill(values: dict, tables: dict, name: str, block, data, draw) -> None:
+    """Every cell of a block (or table column) drawn from `draw`, in the block's shape."""
+    if block.table:
+        tables[name] = [data.draw(draw) for _ in tables.get(name, ())]
+    else:
+        values[name] = [[data.draw(draw) for _ in row] for row in values.get(name, ())]
+
+
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_texts_and_blanks_anywhere_give_the_cell_by_cell_findings(plans, data):
@@ -64,11 +72,7 @@ def test_texts_and_blanks_anywhere_give_the_cell_by_cell_findings(plans, data):
     values, tables, _ = checks.accepted_inputs(plan)
     judged = 0
     for name, block in text_blocks(plan):
-        draw = texts_for(plan, values, block)
-        if block.table:
-            tables[name] = [data.draw(draw) for _ in tables.get(name, ())]
-        else:
-            values[name] = [[data.draw(draw) for _ in row] for row in values.get(name, ())]
+        fill(values, tables, name, block, data, texts_for(plan, values, block))
     used = checks._used_table_rows(plan, tables)
     for name, block in text_blocks(plan):
         expected = checks._check_cells(plan, values, tables, name, block, used)
@@ -101,12 +105,9 @@ def test_blank_blocks_are_judged_at_once_with_the_same_findings(plans):
 def test_numbers_and_blanks_anywhere_give_the_cell_by_cell_findings(plans, data):
     plan = data.draw(st.sampled_from(plans))
     values, tables, _ = checks.accepted_inputs(plan)
+    draw = st.one_of(st.sampled_from(EDGES), st.integers(-5, 20), st.floats(-10, 1e6, allow_nan=False))
     for name, block in numeric_blocks(plan):
-        draw = st.one_of(st.sampled_from(EDGES), st.integers(-5, 20), st.floats(-10, 1e6, allow_nan=False))
-        if block.table:
-            tables[name] = [data.draw(draw) for _ in tables.get(name, ())]
-        else:
-            values[name] = [[data.draw(draw) for _ in row] for row in values.get(name, ())]
+        fill(values, tables, name, block, data, draw)
     used = checks._used_table_rows(plan, tables)
     for name, block in numeric_blocks(plan):
         expected = checks._check_cells(plan, values, tables, name, block, used)
