@@ -11,6 +11,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from cycle import fill, fixed, sample, start, submit
 from hq_db import BACKENDS, fresh_url
 from fastapi.testclient import TestClient
@@ -132,6 +134,28 @@ def test_without_accounts_or_a_shared_password_the_login_says_what_to_do(tmp_pat
     store.close()
 
 
+def test_the_login_asks_whether_an_account_exists_without_reading_every_account(hq):
+    """Every login asks whether HQ has accounts; the answer is one EXISTS, not the list of them."""
+    store, server, _ = hq
+    for n in range(3):
+        accounts.add(store, f"审核员{n}", "correct horse battery")
+    client = TestClient(server())
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *rest):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        assert login(client, "审核员1", "correct horse battery") == 303
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    on_accounts = [s for s in statements if "FROM hq_users" in s]
+    assert on_accounts and any("EXISTS" in s for s in on_accounts), statements
+    # each one reads a named account or asks EXISTS: none reads them all
+    assert all("WHERE hq_users.name =" in s or "EXISTS" in s for s in on_accounts), on_accounts
+
+
 def test_hq_user_on_the_command_line(tmp_path):
     db = ["--db", f"sqlite:///{tmp_path / 'hq.db'}"]
     secret = tmp_path / "pw.txt"
@@ -163,7 +187,9 @@ def test_accounts_and_sessions_are_kept_by_both_databases(backend, tmp_path):
     from xlplan.hq.store import Store
 
     store = Store(fresh_url(backend, tmp_path))
+    assert not store.has_hq_users()
     accounts.add(store, "张经理", "correct horse battery")
+    assert store.has_hq_users()
     assert accounts.check(store, "张经理", "correct horse battery") == "张经理"
     session = accounts.start_session(store, "张经理")
     assert accounts.session(store, session.key) == session
@@ -172,4 +198,5 @@ def test_accounts_and_sessions_are_kept_by_both_databases(backend, tmp_path):
     session = accounts.start_session(store, "张经理")
     accounts.remove(store, "张经理")  # its sessions end with it
     assert accounts.session(store, session.key) is None and store.hq_users() == []
+    assert not store.has_hq_users()
     store.close()

@@ -70,7 +70,7 @@ def remove(store: Store, name: str) -> None:
 
 
 def any_accounts(store: Store) -> bool:
-    return bool(store.hq_users())
+    return store.has_hq_users()
 
 
 def check(store: Store, name: str, password: str) -> str | None:

@@ -50,6 +50,7 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    exists,
     func,
     inspect,
     literal,
@@ -935,6 +936,11 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(select(hq_users.c.name, hq_users.c.created_at).order_by(hq_users.c.name))
             return [dict(r._mapping) for r in rows]
+
+    def has_hq_users(self) -> bool:
+        """Whether any reviewer has an account (one EXISTS: asked at every login)."""
+        with self.engine.connect() as conn:
+            return bool(conn.execute(select(exists().select_from(hq_users))).scalar())
 
     def remove_hq_user(self, name: str) -> bool:
         """Remove an account and end its sessions; the review log keeps what it did."""
