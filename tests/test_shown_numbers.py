@@ -26,6 +26,9 @@ from xlplan.template import styles
     (1.2345, "#,##0.##", "1.23"),
     (2, "#,##0.##", "2"),  # Excel leaves "2."; the page leaves the point out
     (7, "0", "7"),
+    (2027, "General", "2027"),  # General groups no thousands: a year is not 2,027
+    (64000, "General", "64000"),
+    (1.2345, "General", "1.2345"),
     (0.3, "#,##0;-#,##0;;@", "0"),
     ("到期", "#,##0", "到期"),
     (None, "#,##0", ""),
@@ -47,6 +50,7 @@ def test_diff_shows_a_value_in_its_block_s_unit():
     assert diff.shown(0.143, "percent") == "14.3%"
     assert diff.shown(2.5, "wan") == "2.50"
     assert diff.shown(1.2345, "number") == "1.2345"
+    assert diff.shown(2027, "number") == "2027"  # the plan's year, as its cell shows it
     assert diff.shown("培训", "text") == "培训"
 
 

@@ -15,8 +15,8 @@ from plans import make
 
 from xlplan.hq import consolidate, merge
 from xlplan.hq.store import Store
-from xlplan.model import TemplateError
-from xlplan.template import spec
+from xlplan.model import TemplateError, text
+from xlplan.template import spec, styles
 from xlplan.workbook import recalculation as recalc
 
 SAMPLES = Path(__file__).resolve().parent.parent / "workbooks" / "samples"
@@ -92,7 +92,40 @@ def test_the_support_plan_is_consolidated_from_its_declaration(merged):
     share, days = shown["自动转账率"], shown["理赔平均处理天数"]
     assert (share[6].value, share[7].value, share[7].number_format, share[8].number_format) == (
         "%", 0.85, "0.0%", "0.0%")
-    assert (days[6].value, days[7].value, days[7].number_format) == (None, 3, consolidate.FORMATS["number"])
+    assert (days[6].value, days[7].value) == (None, 3)
+
+
+def test_the_list_of_effects_formats_a_figure_as_the_unit_s_workbook_does(merged):
+    """An effect's target and latest actual not measured as a share are formatted in the
+    consolidated list as in the unit's own workbook: a plain number in General (3 days, half a
+    trainer 0.5), not in #,##0.##, which Excel shows as "3." with a trailing point."""
+    _, wb, inbox = merged
+    own = recalc.check_file(inbox / "service.xlsx")
+    area = own.plan.table_areas["actions"]
+    sheet = openpyxl.load_workbook(inbox / "service.xlsx")[area.sheet]
+    listed = next(row for row in wb["预期效果"].iter_rows() if row[0].value == "期间")
+    at = {cell.value: k for k, cell in enumerate(listed)}
+    rows = {row[5].value: row for row in wb["预期效果"].iter_rows() if row[1].value == "客服部"}
+    compared = 0
+    for k, (effect, measured) in enumerate(zip(own.tables["actions.effect"], own.tables["actions.effect_unit"])):
+        if not effect or measured == "%":  # a share: 0.0%, the test above
+            continue
+        for name in ("effect_target", "effect_latest"):
+            block = own.plan.template.blocks[f"actions.{name}"]
+            theirs = sheet.cell(area.header_row + 1 + k, area.columns[block.name]).number_format
+            ours = rows[effect][at[text(block.label, "zh-Hans")]].number_format
+            assert ours == theirs.split(";")[0], (effect, name)  # how a figure above zero shows
+            compared += 1
+    assert compared >= 2
+
+
+def test_every_figure_of_the_consolidated_workbook_has_a_template_s_format(merged):
+    """One definition of how each kind of figure is shown (styles.NUMBER_FORMATS) serves the
+    templates and the consolidated workbook alike."""
+    _, wb, _ = merged
+    shown = {cell.number_format for ws in wb.worksheets for row in ws.iter_rows() for cell in row
+             if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool)}
+    assert shown and shown <= set(styles.NUMBER_FORMATS.values()), shown - set(styles.NUMBER_FORMATS.values())
 
 
 def test_a_blank_hq_target_is_blank_not_zero(merged):

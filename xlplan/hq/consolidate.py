@@ -34,9 +34,10 @@ from .store import Store
 
 MONTHS = range(1, 13)
 BASES = ("approved", "accepted")
-FORMATS = {"wan": "#,##0.00", "yuan": "#,##0", "count": "#,##0", "score": "0.0", "percent": "0.0%",
-           "number": "#,##0.##"}
-PCT = "0.0%"
+# how each kind of figure is shown: as in the templates' workbooks (a plain number in General,
+# never #,##0.##, which Excel shows as "5." for a whole number)
+FORMATS = styles.NUMBER_FORMATS
+PCT = FORMATS["percent"]
 
 # words of the views that are not the catalogue's c_* words (xlplan/texts.py: cv_*)
 OWN_WORDS = {"blank", "plan", "actual", "variance", "ytd_plan", "ytd_actual", "ytd_achievement", "plan_year", "source",
@@ -459,7 +460,13 @@ def view_list(data: Data, template, view: View, lang: str) -> ViewTable:
         rows.append([str(r.period), str(r.unit)] + [None if v is None or v != v else v for v in values])
     heading = [w("period", lang), w("unit", lang)] + [_label(template, c, lang) for c in columns]
     return ViewTable(data.template, view, text(view.title, lang), heading, 2, rows, None, FORMATS["number"],
-                     cell_formats=_measured(template, columns, rows, 2))
+                     _column_formats(template, columns, 2), _measured(template, columns, rows, 2))
+
+
+def _column_formats(template, columns: list[str], keys: int) -> dict[int, str]:
+    """Each listed figure's format: its block's unit's (a due month 0, an amount #,##0)."""
+    units = [template.blocks[name].unit if name in template.blocks else "number" for name in columns]
+    return {keys + k: FORMATS[unit] for k, unit in enumerate(units) if unit not in styles.TEXT_UNITS}
 
 
 def _measured(template, columns: list[str], rows: list[list], keys: int) -> dict[tuple[int, int], str]:
@@ -473,8 +480,9 @@ def _measured(template, columns: list[str], rows: list[list], keys: int) -> dict
         m = columns.index(block.measure)
         for i, row in enumerate(rows):
             unit = next((u for lang in texts.LANGUAGES if (u := texts.measure_unit(row[keys + m], lang))), None)
-            if unit in FORMATS and unit not in ("count", "number"):  # half a trainer stays 0.5, as in the workbook
-                out[(i, keys + k)] = FORMATS[unit]
+            code = styles.measured_format(block.unit, unit) if unit else None
+            if code:
+                out[(i, keys + k)] = code
     return out
 
 

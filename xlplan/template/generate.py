@@ -389,12 +389,12 @@ def _measured_formats(ws, layout, block, place, lang):
     chosen = f"${get_column_letter(measure.col)}{place.row}"  # the measure in the cell's own row
     formats = styles.COMPUTED_FORMATS if block.role == "computed" else styles.NUMBER_FORMATS
     for word, unit in texts.measure_words(lang).items():
-        if formats[unit] == formats[block.unit] or unit == "count":
-            continue  # a count keeps the plain format: half a trainer per team is 0.5, not 1
+        code = styles.measured_format(block.unit, unit, formats)
+        if code is None:
+            continue
         ws.conditional_formatting.add(ref, Rule(
             type="expression", formula=[f'{chosen}="{word}"'],
-            dxf=DifferentialStyle(numFmt=NumberFormat(numFmtId=styles.DXF_FORMAT_IDS[formats[unit]],
-                                                      formatCode=formats[unit]))))
+            dxf=DifferentialStyle(numFmt=NumberFormat(numFmtId=styles.DXF_FORMAT_IDS[code], formatCode=code))))
 
 
 def _check_of_gap(template, block):

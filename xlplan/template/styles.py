@@ -99,6 +99,17 @@ COMPUTED_FORMATS = {
 # ids the cells' formats get (164 up, one per custom format in the workbook)
 DXF_FORMAT_IDS = {code: 300 + k for k, code in
                   enumerate(dict.fromkeys([*NUMBER_FORMATS.values(), *COMPUTED_FORMATS.values()]))}
+
+
+def measured_format(own: str, chosen: str, formats: dict[str, str] = NUMBER_FORMATS) -> str | None:
+    """The number format of a figure whose row chose `chosen` as its unit of measure (a share
+    84.0%, an amount 12,000), or None where it keeps its block's own unit's format `own`: a count
+    keeps it too, as half a trainer per team is 0.5, not 1."""
+    if chosen == "count" or formats[chosen] == formats[own]:
+        return None
+    return formats[chosen]
+
+
 LARGEST = {"yuan": 9_999_999, "wan": 99_999.99, "count": 99_999, "number": 99_999, "score": 100.0,
            "seconds": 999.9, "month": 12, "percent": 1.0}
 
@@ -109,8 +120,9 @@ WIDE = Context(prec=400)  # room for every finite float's digits and a format's 
 def shown(value, number_format: str = "General") -> str:
     """A value as a cell in `number_format` shows it, for pages and lists beside the workbooks
     (HQ's web page, `xlplan diff`): 64,000 in #,##0; 11.0% in 0.0%; 1.5 in #,##0.## (without
-    the point Excel leaves after a whole number); General as 64,000 or 1.2345 (grouped, at
-    most four decimals). Halves round away from zero, as Excel does. Text shows as it is."""
+    the point Excel leaves after a whole number); General as 64000, 2027 or 1.2345 (not
+    grouped, as Excel and LibreOffice show it; at most four decimals). Halves round away from
+    zero, as Excel does. Text shows as it is."""
     if value is None or value == "":
         return ""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -120,8 +132,8 @@ def shown(value, number_format: str = "General") -> str:
     code = number_format.split(";")[0]
     if code in ("General", "@"):
         if float(value).is_integer() and abs(value) < 1e15:
-            return f"{int(value):,}"
-        return f"{value:,.4f}".rstrip("0").rstrip(".")
+            return f"{int(value)}"
+        return f"{value:.4f}".rstrip("0").rstrip(".")
     percent = "%" in code
     whole, _, decimals = code.replace("%", "").partition(".")
     places = decimals.count("0") + decimals.count("#")
