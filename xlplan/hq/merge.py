@@ -124,14 +124,16 @@ def long_form(result: recalc.Result) -> tuple[tuple, ...]:
             rows = used.get(name.split(".", 1)[0], ())
             for i, v in zip(rows, [column[i - 1] if i <= len(column) else None for i in rows]):
                 if v is not None and v != "":
-                    append((name, i, 1, None, None, *_cell(v), role))
+                    number, text = _cell(v)  # named, not unpacked into the row: a list less per row
+                    append((name, i, 1, None, None, number, text, role))
             continue
         for r, row in enumerate(values[name], start=1):
             row_key = row_labels[r - 1] if r <= len(row_labels) else None
             for c, v in enumerate(row, start=1):
                 if v is None or v == "":
                     continue
-                append((name, r, c, row_key, col_labels[c - 1] if c <= len(col_labels) else None, *_cell(v), role))
+                number, text = _cell(v)
+                append((name, r, c, row_key, col_labels[c - 1] if c <= len(col_labels) else None, number, text, role))
     return tuple(out)
 
 
@@ -169,7 +171,7 @@ def _used_rows(result: recalc.Result) -> dict[str, list[int]]:
     used: dict[str, set[int]] = {}
     for name, column in result.plan.tables.items():
         rows = used.setdefault(name.split(".", 1)[0], set())
-        rows.update(i for i, v in enumerate(column, start=1) if v is not None and v != "")
+        rows.update([i for i, v in enumerate(column, start=1) if v is not None and v != ""])
     return {table: sorted(rows) for table, rows in used.items()}
 
 
