@@ -114,3 +114,20 @@ def test_numbers_and_blanks_anywhere_give_the_cell_by_cell_findings(plans, data)
         assert checks._check_block_inputs(plan, values, tables, name, block, used) == expected, name
         at_once = checks._check_at_once(plan, values, tables, name, block, used)
         assert at_once is None or at_once == expected, name
+
+
+def test_a_rule_added_to_the_one_number_rule_applies_to_blocks_judged_at_once(plans, monkeypatch):
+    """Numbers are judged by one rule (checks.number_fault), cell by cell and a block of plain numbers at
+    once alike: a rule added to it (here: 7 is too much) is found in both, at the same cell."""
+    plan = plans[0]
+    values, tables, _ = checks.accepted_inputs(plan)
+    name, block = next((name, block) for name, block in numeric_blocks(plan)
+                       if not block.table and block.unit == "count" and block.maximum is None)
+    values[name] = [[7 if (r, c) == (0, 0) else 1 for c, _ in enumerate(row)] for r, row in enumerate(values[name])]
+    used = checks._used_table_rows(plan, tables)
+    assert checks._check_block_inputs(plan, values, tables, name, block, used) == []
+    rule = checks.number_fault
+    monkeypatch.setattr(checks, "number_fault", lambda limits, v: "ABOVE_MAXIMUM" if v == 7 else rule(limits, v))
+    found = checks._check_block_inputs(plan, values, tables, name, block, used)
+    assert [(f.code, f.cell) for f in found] == [("ABOVE_MAXIMUM", plan.cell(name, 1, 1))]
+    assert found == checks._check_cells(plan, values, tables, name, block, used)

@@ -12,10 +12,12 @@ Every finding names its cell and shows expected, actual and the difference.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
-from ..model import SEVERITIES, TOLERANCE, Block, Check, Finding, text
+from ..model import SEVERITIES, TOLERANCE, Block, Check, Finding, Template, text
 from ..template.xlfuncs import ERROR_CODES, XlErr
 from ..texts import measure_unit, measure_words, t
 from . import ooxml
@@ -183,13 +185,17 @@ def _dates_as_text(plan, values, tables, name) -> None:
 def check_inputs(plan: Plan, values: dict, tables: dict) -> list[Finding]:
     out: list[Finding] = []
     used_rows = _used_table_rows(plan, tables)
-    for name, block in plan.template.blocks.items():
-        if block.role != "input" and block.role != "given":
-            continue
+    for name, block in _typed_blocks(plan.template):
         if name not in plan.values and name not in plan.tables:
             continue  # not found in the workbook: reported by the reader
         out += _check_block_inputs(plan, values, tables, name, block, used_rows)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _typed_blocks(template: Template) -> tuple[tuple[str, Block], ...]:
+    """The blocks a unit types into or HQ gives: the ones the input checks judge."""
+    return tuple((name, block) for name, block in template.blocks.items() if block.role in ("input", "given"))
 
 
 def _used_table_rows(plan, tables) -> dict[str, set[int]]:
@@ -257,20 +263,21 @@ def _check_at_once(plan, values, tables, name, block: Block, used_rows) -> list[
     else:
         grid = values.get(name, ())
         numbers = [v for row in grid for v in row if v is not None]
-    if numbers and not (_numbers_pass(block, numbers) if block.unit in NUMERIC_UNITS
+    if numbers and not (_numbers_pass(plan.template, block, numbers) if block.unit in NUMERIC_UNITS
                         else _texts_pass(plan, values, block, numbers)):
         return None
-    lang = plan.lang
     if block.table:
         used = used_rows.get(block.table, ())
         if not block.required or not used or len(numbers) == len(column):
             return []
+        lang = plan.lang
         label = text(block.label, lang)
         return [finding(plan, "MISSING_INPUT", "error", t("missing_in_row", lang).format(label=label), name, i, 1)
                 for i, v in enumerate(column, start=1) if v is None and i in used]
     if not block.required or len(numbers) == sum(map(len, grid)):
         return []
     r, c = next((r, c) for r, row in enumerate(grid, start=1) for c, v in enumerate(row, start=1) if v is None)
+    lang = plan.lang
     label = text(block.label, lang)
     return [finding(plan, "MISSING_INPUT", "error",
                     t("missing", lang).format(label=label, count=sum(map(len, grid)) - len(numbers)), name, r, c)]
@@ -287,22 +294,69 @@ def _texts_pass(plan, values, block: Block, texts: list) -> bool:
     return choices is None or distinct <= set(choices)
 
 
-def _numbers_pass(block: Block, numbers: list) -> bool:
-    """True when `_bad_value` finds nothing wrong with any of these numbers (int or float, never bool)."""
-    if not all(-LARGEST < v < LARGEST for v in numbers):  # also false for NaN
-        return False
+def _numbers_pass(template: Template, block: Block, numbers: list) -> bool:
+    """True when `_bad_value` finds nothing wrong with any of these numbers (int or float, never bool):
+    the one rule for numbers (`number_fault`) judges each distinct value once."""
+    rule = _number_rules(template)[block.name]
+    return not any(number_fault(rule, v) for v in set(numbers))
+
+
+@dataclass(frozen=True)
+class NumberRule:
+    """What a number in a numeric block must be; `number_fault` applies it."""
+
+    lo: float  # the least allowed
+    hi: float | None  # the greatest allowed, if any
+    whole: bool  # a count, or how often a cost recurs
+    month: bool  # a month: 1-12, whole
+    share: bool  # a percent without declared bounds: 0-100 %
+
+
+def number_rule(block: Block) -> NumberRule:
     unit = block.unit
-    least, most = min(numbers), max(numbers)
-    lo = block.minimum if block.minimum is not None else 0
-    hi = block.maximum if block.maximum is not None else (1 if unit == "percent" else None)
-    if least < lo or (hi is not None and most > hi):
-        return False
-    if unit == "percent" and block.minimum is None and block.maximum is None and not (0 <= least and most <= 1):
-        return False
-    if unit == "month" and (least < 1 or most > 12):
-        return False
-    whole = unit in ("count", "month") or block.name.rsplit(".", 1)[-1] in WHOLE_NAMES
-    return not whole or all(v == int(v) for v in numbers)
+    return NumberRule(lo=block.minimum if block.minimum is not None else 0,
+                      hi=block.maximum if block.maximum is not None else (1 if unit == "percent" else None),
+                      whole=unit == "count" or block.name.rsplit(".", 1)[-1] in WHOLE_NAMES,
+                      month=unit == "month",
+                      share=unit == "percent" and block.minimum is None and block.maximum is None)
+
+
+@functools.lru_cache(maxsize=64)
+def _number_rules(template: Template) -> dict[str, NumberRule]:
+    return {name: number_rule(block) for name, block in template.blocks.items() if block.unit in NUMERIC_UNITS}
+
+
+def number_fault(rule: NumberRule, v) -> str | None:
+    """The code of what is wrong with the number v (int or float, never bool) under `rule`, None if nothing.
+    The one rule for numbers: each cell (`_bad_value`) and a block of plain numbers at once (`_numbers_pass`)."""
+    if not -LARGEST < v < LARGEST:  # also NaN
+        return "NUMBER_TOO_LARGE"
+    if rule.whole and v != int(v):
+        return "NOT_WHOLE"
+    if rule.month and (v < 1 or v > 12 or v != int(v)):
+        return "MONTH_RANGE"
+    if rule.share and not 0 <= v <= 1:
+        return "SHARE_RANGE"
+    if v < rule.lo:
+        return "BELOW_MINIMUM"
+    if rule.hi is not None and v > rule.hi:
+        return "ABOVE_MAXIMUM"
+    return None
+
+
+def _number_message(code: str, rule: NumberRule, unit: str, v, lang: str, label: str) -> str:
+    """What `number_fault`'s code says to the clerk about v."""
+    if code == "NUMBER_TOO_LARGE":
+        return t("too_large", lang).format(label=label, value=f"{v:.6g}")
+    if code == "NOT_WHOLE":
+        return t("not_whole", lang).format(label=label, value=fmt(v))
+    if code == "MONTH_RANGE":
+        return t("month_range", lang).format(label=label, value=fmt(v))
+    if code == "SHARE_RANGE":
+        return t("share_range", lang).format(label=label, value=fmt(v, unit))
+    if code == "BELOW_MINIMUM":
+        return t("negative", lang).format(label=label, lo=fmt(rule.lo, unit), value=fmt(v, unit))
+    return t("above_max", lang).format(label=label, hi=fmt(rule.hi, unit), value=fmt(v, unit))
 
 
 def _bad_value(block: Block, v, choices, lang, label):
@@ -314,22 +368,10 @@ def _bad_value(block: Block, v, choices, lang, label):
             return "DATE_NOT_NUMBER", "error", t("date_not_number", lang).format(label=label, value=v)
         if not is_number(v):
             return "TEXT_NOT_NUMBER", "error", t("not_number", lang).format(label=label, value=v)
-        if not math.isfinite(v) or abs(v) >= LARGEST:
-            return "NUMBER_TOO_LARGE", "error", t("too_large", lang).format(label=label, value=f"{v:.6g}")
-        if (unit == "count" or block.name.rsplit(".", 1)[-1] in WHOLE_NAMES) and v != int(v):
-            return "NOT_WHOLE", "error", t("not_whole", lang).format(label=label, value=fmt(v))
-        if unit == "month" and (v < 1 or v > 12 or v != int(v)):
-            return "MONTH_RANGE", "error", t("month_range", lang).format(label=label, value=fmt(v))
-        lo = block.minimum if block.minimum is not None else 0
-        hi = block.maximum if block.maximum is not None else (1 if unit == "percent" else None)
-        if unit == "percent" and block.minimum is None and block.maximum is None and not 0 <= v <= 1:
-            return "SHARE_RANGE", "error", t("share_range", lang).format(label=label, value=fmt(v, unit))
-        if v < lo:
-            return "BELOW_MINIMUM", "error", t("negative", lang).format(label=label, lo=fmt(lo, unit),
-                                                                        value=fmt(v, unit))
-        if hi is not None and v > hi:
-            return "ABOVE_MAXIMUM", "error", t("above_max", lang).format(label=label, hi=fmt(hi, unit),
-                                                                         value=fmt(v, unit))
+        rule = number_rule(block)
+        code = number_fault(rule, v)
+        if code:
+            return code, "error", _number_message(code, rule, unit, v, lang, label)
     if unit in ("choice", "measure") and choices is not None and str(v) not in choices:
         return "NOT_IN_LIST", "error", t("not_in_list", lang).format(label=label, value=v,
                                                                      choices=", ".join(choices))
@@ -365,7 +407,6 @@ def check_equal(plan, check: Check, values, tables) -> list[Finding]:
     for r, c, actual, expected in _paired(plan, values, tables, a["actual"], a["expected"]):
         if not _applies(plan, check, values, tables, r, c):
             continue
-        unit = unit_at(plan, values, tables, a["actual"], r, c)
         if a.get("skip_blank") and (actual is None or expected is None):
             continue
         actual, expected = _as_number(actual), _as_number(expected)
@@ -373,6 +414,7 @@ def check_equal(plan, check: Check, values, tables) -> list[Finding]:
             continue
         tolerance = max(a.get("tolerance", TOLERANCE), a.get("relative_tolerance", 0) * abs(expected))
         if abs(actual - expected) > tolerance:
+            unit = unit_at(plan, values, tables, a["actual"], r, c)
             out.append(_compared(plan, check, values, tables, a.get("at", a["actual"]), r, c, actual, expected, unit))
     return out
 
@@ -460,7 +502,6 @@ def check_nonzero(plan, check, values, tables):
     a = check.args
     out = []
     for r, c, v, when in _paired(plan, values, tables, a["block"], a.get("when")):
-        unit = unit_at(plan, values, tables, a["block"], r, c)
         when = when if a.get("when") else 1
         if isinstance(when, XlErr) or not _filled(when):  # a number or a text: the row is used
             continue
@@ -468,6 +509,7 @@ def check_nonzero(plan, check, values, tables):
             continue
         if a.get("unless") and _filled(value_at(plan, values, tables, a["unless"], r, c)):
             continue
+        unit = unit_at(plan, values, tables, a["block"], r, c)
         shown = {"actual": fmt(_as_number(v), unit), "expected": "", "diff": "", "when": fmt(when)}
         out.append(_finding(plan, check, values, tables, a["block"], r, c, shown, actual=_as_number(v)))
     return out
@@ -495,21 +537,32 @@ def check_template(plan: Plan, values: dict, tables: dict) -> list[Finding]:
 SEVERITY_ORDER = {s: k for k, s in enumerate(SEVERITIES)}  # worst first
 
 
-def _all_finite(found: list) -> bool:
+def _all_finite(floats: list) -> bool:
     """No float of a table column or a grid's rows is infinite or NaN: their sum is finite (a sum
     that overflows from finite numbers says False, and the cells are then looked at one by one)."""
-    rows = [found] if not found or not isinstance(found[0], list) else found
-    return math.isfinite(sum(v for row in rows for v in row if isinstance(v, float)))
+    return math.isfinite(sum(floats))
+
+
+@functools.lru_cache(maxsize=64)
+def _computed_blocks(template: Template) -> tuple[tuple[str, Block], ...]:
+    return tuple((name, block) for name, block in template.blocks.items() if block.role == "computed")
 
 
 def check_finite(plan: Plan, values: dict, tables: dict) -> list[Finding]:
     """A computed number that overflowed (infinity, NaN): one error at the first such cell per block.
 
     The inputs are bounded (LARGEST), so this is a safety net: a wrong number is never
-    stored or written as a cached value without a finding."""
+    stored or written as a cached value without a finding. Every computed float is summed
+    at once; only where that is not finite are the blocks looked at one by one."""
+    computed = _computed_blocks(plan.template)
+    grids = [values.get(name, ()) for name, block in computed if not block.table]
+    columns = [tables.get(name, ()) for name, block in computed if block.table]
+    if _all_finite([v for grid in grids for row in grid for v in row if isinstance(v, float)]
+                   + [v for column in columns for v in column if isinstance(v, float)]):
+        return []
     out = []
-    for name, block in plan.template.blocks.items():
-        if block.role != "computed" or _all_finite(tables.get(name, ()) if block.table else values.get(name, ())):
+    for name, block in computed:
+        if _all_finite([v for _, v in cells(plan, values, tables, name) if isinstance(v, float)]):
             continue
         for (r, c), v in cells(plan, values, tables, name):
             if isinstance(v, float) and not math.isfinite(v):

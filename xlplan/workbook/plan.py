@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from ..model import Cell, Finding, Template, WorkbookError, normal_unit
 from ..template.cycle import Cycle, cycle_of
 from ..template.layout import Area, TableArea
+from ..texts import LANGUAGES, language
 from . import ooxml
 
 
@@ -46,8 +47,6 @@ class Plan:
 
     @property
     def lang(self) -> str:
-        from ..texts import LANGUAGES, language
-
         found = self.meta.get("lang")  # as read_meta leaves it: one of LANGUAGES, asked for at every finding
         return found if type(found) is str and found in LANGUAGES else language(found)
 
