@@ -132,13 +132,14 @@ def test_rows_naming_their_number_after_another_attribute_are_read_alike(tmp_pat
 
 
 def test_a_sheets_formulas_normalised_once_are_normalised_alike():
-    xml = (b'<sheetData><row r="5"><c r="C5" s="1"><f>\xe7\x9b\xae\xe6\xa0\x87!$E$9</f><v>3</v></c>'
-           b'<c r="D5"><f>IF(A1=&quot;&quot;,&quot;&quot;,1)</f></c></row></sheetData>')
+    xml = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           b'<sheetData><row r="5"><c r="C5" s="1"><f>\xe7\x9b\xae\xe6\xa0\x87!$E$9</f><v>3</v></c>'
+           b'<c r="D5"><f>IF(A1=&quot;&quot;,&quot;&quot;,1)</f></c></row></sheetData></worksheet>')
     expected = scan.normal_formulas([(b"C5", b"\xe7\x9b\xae\xe6\xa0\x87!$E$9"),
                                      (b"D5", b"IF(A1=&quot;&quot;,&quot;&quot;,1)")])
-    cells = scan.SheetCells(0, len(xml), formulas=2, values=0)
-    assert scan.formulas(xml, cells) == scan.formulas(xml, cells) == expected
-    assert scan.formulas(b"<sheetData/>", scan.SheetCells(0, 12, 0, 0)) == scan.normal_formulas([]) == b""
+    assert scan.SheetCells(xml).formulas() == scan.SheetCells(xml).formulas() == expected
+    empty = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
+    assert scan.SheetCells(empty).formulas() == scan.normal_formulas([]) == b""
 
 
 def test_an_input_cell_without_its_address_leaves_the_fast_path(tmp_path):
@@ -172,6 +173,13 @@ def _outside_the_cells(xml: bytes, cell: bytes) -> bytes:
     return xml.replace(b"</worksheet>", ext + b"</worksheet>")
 
 
+def _written_twice(xml: bytes, cell: bytes, again: bytes) -> bytes:
+    """The cell followed by a second one at its address holding `again` (calamine keeps the last
+    value, but not a blank one)."""
+    return re.sub(re.escape(cell) + rb"([^>]*>)<v>([^<]*)</v></c>",
+                  cell + rb"\1<v>\2</v></c>" + cell + rb"\1<v>" + again + rb"</v></c>", xml)
+
+
 def _in_a_comment(xml: bytes, cell: bytes) -> bytes:
     return xml.replace(b"</sheetData>", b"<!--" + cell + b"><v>999999</v></c>--></sheetData>")
 
@@ -185,6 +193,8 @@ EDITS_OF_AN_INPUT_CELL = {
         lambda xml, cell: re.sub(re.escape(cell) + rb"([^>]*>)<v>", cell + rb"\1\n  <v>", xml),
     "a formula after whitespace": lambda xml, cell: re.sub(re.escape(cell) + rb"([^>]*>)<v>[^<]*</v>",
                                                           cell + rb"\1\n<f>1+1</f><v>2</v>", xml),
+    "the cell written again, blank": lambda xml, cell: _written_twice(xml, cell, b""),
+    "the cell written again, another number": lambda xml, cell: _written_twice(xml, cell, b"999999"),
 }
 
 

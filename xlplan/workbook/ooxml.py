@@ -366,15 +366,22 @@ RELATIONSHIP = re.compile(rb"<Relationship\b([^>]*)>")
 TABLE_COLUMN = re.compile(rb"<tableColumn\b([^>]*)>")
 ROW = re.compile(rb'<row\b([^>]*)>')
 ROW_NUMBER = re.compile(rb'\br="(\d+)"')
-PLAIN_FORMULA = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]*)"[^>]*><f(?:\s[^>]*)?>([^<]*)</f>')
-"""A formula cell: (address, formula text as in the XML). Unlike WRITTEN_FORMULA, an <f> with
-attributes counts (a shared formula's master), and nothing may stand between <c> and <f>."""
+SHEET_CELL = re.compile(
+    rb'<(?:c r="([A-Z]{1,3}[1-9][0-9]*)"([^>]*)>'
+    rb'(?:(<f[^<>]*>)([^<]*)</f>(?:<v>[^<]*</v>)?'
+    rb'|(?:<v>([^<]*)</v>|<is>([^<]*(?:<(?!/is>|is>|v>|f|!)[^<]*)*)</is>)</c>)'
+    rb'|(f|v>|is>|!))')
+"""One pass over a sheet's cells, each match as (address, the cell's other attributes, <f> tag,
+formula text, <v> text, inline string, stray mark):
+- a cell with a formula (its <f> the cell's first child; a shared formula's master counts, its
+  result, if any, right after it): address, attributes, tag, formula text as in the XML;
+- a cell holding a value and no formula (the only kind an input cell of a file as made holds):
+  address, attributes, the <v> text or the inline string;
+- any other <f, <v>, <is> or <! (comment, CDATA): b"" but the stray mark. A cell the first two
+  do not see (its address not first, or not as Excel writes it: C09; whitespace inside; a value
+  after a formula's result) leaves its mark so."""
 PLAIN_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 """Any cell: column letters, row number, its attributes, what it holds."""
-VALUE_CELL = re.compile(rb'<c\b(?: r="([A-Z]{1,3}[1-9][0-9]*)")?+([^>]*)>(?:<v>([^<]*)</v>|<is>(.*?)</is>)</c>', re.S)
-"""A cell holding a value and no formula (the only kind an input cell of a file as made holds): its
-address (b"" where the cell does not name it first, or not as Excel writes it: C09), its other
-attributes, the <v> text, the inline string."""
 PLAIN_VALUE = re.compile(rb"<v>([^<]*)</v>")
 CELL_TYPE = re.compile(rb'\bt="(\w+)"')
 CELL_STYLE = re.compile(rb'\bs="(\d+)"')

@@ -104,12 +104,11 @@ def _read_scanned(name: str, zf: zipfile.ZipFile) -> Plan:
     made = cellchecks.template_formulas(template, lang)
     found: dict[tuple[str, int, int], object] = {}
     for sheet, addresses in wanted.items():
-        xml = zf.read(book.parts[sheet])
-        cells = scan.check_plain_sheet(xml)
-        if scan.formulas(xml, cells) != made.get(sheet, b""):
+        cells = scan.SheetCells(zf.read(book.parts[sheet]))
+        if cells.formulas() != made.get(sheet, b""):
             raise scan.Unusual(f"the formulas of {sheet} are not the template's")
         if addresses:
-            found.update(scan.cells(xml, cells, addresses, strings, dates))
+            found.update(cells.values(addresses, strings, dates))
     grids, columns = plan.values, plan.tables
     for block_name, nrows, ncols in shapes:
         grids[block_name] = [[None] * ncols for _ in range(nrows)]

@@ -4,9 +4,10 @@ A submission is, nearly always, a plan workbook as the template made it with fig
 typed into its input cells. For such a file the reader (read.read_scanned) needs only
 the input cells' values and proof that every computed cell still holds its formula.
 This module gives both from the file's XML: each part the plan lives on is inflated
-once; within a sheet's <sheetData>, one pass collects its formulas (compared with the
-template's, normalised, as one string per sheet) and one its cells holding values, which
-go to the input cells by their addresses. Parts no block lives on are not parsed.
+once; one pass over a sheet's <sheetData> finds its cells holding a formula or a value:
+the formulas are compared with the template's (normalised, as one string per sheet), the
+values of the input cells are looked up by their addresses. Parts no block lives on are not
+parsed.
 
 It judges nothing. Whatever is not plainly as made (an error value, merged cells, a
 shared formula, a date in a cell, a prefixed or Strict namespace, an entity, a cell
@@ -19,12 +20,12 @@ import functools
 import re
 import zipfile
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress
 
 from .ooxml import (
     CELL_FORMAT, CELL_FORMATS, CELL_STYLE, CELL_TYPE, DATE_CODE, DATE_FORMAT_IDS, DEFINED_NAME, NUMBER_FORMAT,
-    PHONETIC, PLAIN_CELL, PLAIN_FORMULA, PLAIN_MAIN, PLAIN_VALUE, RELATIONSHIP, SHARED_STRING, SHEET_ENTRY,
-    TABLE_COLUMN, TEXT_RUN, VALUE_CELL, attributes, column_number, normal_formulas, part_path,
+    PHONETIC, PLAIN_CELL, PLAIN_MAIN, PLAIN_VALUE, RELATIONSHIP, SHARED_STRING, SHEET_CELL, SHEET_ENTRY,
+    TABLE_COLUMN, TEXT_RUN, attributes, column_number, normal_formulas, part_path,
     unescape,
 )
 
@@ -141,100 +142,93 @@ def date_styles(xml: bytes) -> frozenset[int]:
 
 
 # -- a sheet --------------------------------------------------------------------------
-MARK = re.compile(rb"<(/f><v>|f|v>|is>|!)")
-"""What starts a formula, a value, an inline string or a comment/CDATA; a formula's value is
-found with the formula's end (/f><v>), so v> counts the values of cells without a formula."""
+def sheet_data(xml: bytes) -> tuple[int, int]:
+    """The span of a sheet's <sheetData> (its cells); raise Unusual unless the sheet is plain
+    SpreadsheetML without merged cells.
 
-
-@dataclass(frozen=True)
-class SheetCells:
-    """Where a sheet's cells are (the span of its <sheetData>) and how many formulas and values
-    (<v> or <is> of a cell without a formula) they hold by their marks: what the patterns find
-    must add up to these, or a cell is written in a way they do not see."""
-    start: int
-    end: int
-    formulas: int
-    values: int
-
-
-def check_plain_sheet(xml: bytes) -> SheetCells:
-    """The sheet's cells; raise Unusual unless the sheet is plain SpreadsheetML without merged
-    cells, and its cells hold no comment or CDATA.
-
-    A cell is the sheet's only inside <sheetData>: one written in an extension or a comment is
-    no cell to Excel, and reading it would put a number in the plan that the workbook does not
-    show. Other things the cell checks look at need no search here: a shared or changed formula
-    changes the sheet's formulas (see `formulas`), and an error value matters only in an
-    input cell, where reading it raises Unusual.
+    The span ends at the last </sheetData>, found from the end: in well-formed XML the same as
+    the first, unless one stands in a comment or CDATA, which `SheetCells` refuses among the cells.
     """
     _plain_xml(xml, b"worksheet")
     start = xml.find(b"<sheetData")
     if start < 0:
         raise Unusual("no plain sheetData")
-    end = xml.find(b"</sheetData>", start)
+    end = xml.rfind(b"</sheetData>", start)
     if end < 0:
         end = start  # <sheetData/>: no cells
     if b"<mergeCell" in xml[end:]:  # merged cells are listed after the cells
         raise Unusual("merged cells")
-    marks = dict.fromkeys((b"/f><v>", b"f", b"v>", b"is>", b"!"), 0)
-    for mark in MARK.findall(xml, start, end):
-        marks[mark] += 1
-    if marks[b"!"]:
-        raise Unusual("a comment or CDATA among the cells")
-    return SheetCells(start, end, marks[b"f"], marks[b"v>"] + marks[b"is>"])
+    return start, end
 
 
-def formulas(xml: bytes, sheet: SheetCells) -> bytes:
-    """Every formula of a sheet's cells with its cell, in the sheet's order, as one normalised
-    string. A formula the pattern does not see (whitespace before it, a cell without its
-    address) leaves the fast path rather than going unnoticed."""
-    found = PLAIN_FORMULA.findall(xml, sheet.start, sheet.end)
-    if len(found) != sheet.formulas:
-        raise Unusual("a formula written otherwise")
-    return _normal(b"\x00".join(chain.from_iterable(found)))
+class SheetCells:
+    """A sheet's cells holding a formula or a value, found in one pass over its <sheetData>
+    (ooxml.SHEET_CELL); Unusual if a formula, value or inline string stands where the pattern
+    does not see it, or a comment or CDATA among the cells.
+
+    A cell is the sheet's only inside <sheetData>: one written in an extension or a comment is
+    no cell to Excel, and reading it would put a number in the plan that the workbook does not
+    show. Other things the cell checks look at need no search here: a shared or changed formula
+    changes the sheet's formulas (`formulas`), and an error value matters only in an input
+    cell, where reading it raises Unusual.
+    """
+
+    def __init__(self, xml: bytes):
+        start, end = sheet_data(xml)
+        self.found = SHEET_CELL.findall(xml, start, end)
+        if not self.found:
+            self.found = []
+            self.addresses, attributes, self.tags, self.texts = (), (), (), ()
+            return
+        self.addresses, attributes, self.tags, self.texts, _, _, strays = zip(*self.found)
+        if any(strays):
+            mark = next(filter(None, strays)).decode()
+            raise Unusual(f"<{mark} outside a plainly written cell (a cell without its address or not as Excel "
+                          "writes it, whitespace inside a cell, a comment or CDATA among the cells)")
+        if b"<" in b"".join(attributes):  # no XML, but the pattern would see past a mark
+            raise Unusual("a cell's attributes holding <")
+
+    def formulas(self) -> bytes:
+        """Every formula of the sheet with its cell, in the sheet's order, as one normalised string."""
+        tags = self.tags
+        return _normal(b"\x00".join(chain.from_iterable(zip(compress(self.addresses, tags),
+                                                              compress(self.texts, tags)))))
+
+    def values(self, wanted: dict[bytes, tuple], strings: "SharedStrings", dates: frozenset[int]) -> dict:
+        """Where each wanted cell that holds a value goes (wanted: address as in the XML → where) →
+        its value, read as calamine reads it and then as `plan.cell_value` gives it. Only the
+        wanted cells are looked at; a formula in one, or a cell written twice, leaves the fast path."""
+        by_address = dict(zip(self.addresses, self.found))
+        if len(by_address) != len(self.found):
+            raise Unusual("a cell written twice")
+        out = {}
+        for address in wanted.keys() & by_address.keys():
+            _, raw_attrs, tag, _, v, inline, _ = by_address[address]
+            if tag:
+                raise Unusual("a formula in an input cell")
+            where = wanted[address]
+            kind = _KINDS.get((raw_attrs, dates)) or _kind(raw_attrs, dates)
+            if kind == b"n" or kind == b"date":
+                if v:
+                    if kind == b"date":
+                        raise Unusual("a number shown as a date")
+                    out[where] = as_read(float(v))
+                continue
+            if kind == b"s" and v:  # the usual text cells: a shared string, or an inline one
+                value = strings[int(v)]
+            elif kind == b"inlineStr":
+                value = _text(inline or b"")
+            else:
+                value = as_read(_typed(kind, raw_attrs, v, inline, strings, dates))
+            if value is not None and value != "":
+                out[where] = value
+        return out
 
 
 @functools.lru_cache(maxsize=256)
 def _normal(found: bytes) -> bytes:
     """The files made from one template by one program hold the same formula text: normalised once."""
     return normal_formulas([(found,)])
-
-
-def cells(xml: bytes, sheet: SheetCells, wanted: dict[bytes, tuple], strings: "SharedStrings",
-          dates: frozenset[int]) -> dict:
-    """Where each wanted cell that holds a value goes (wanted: address as in the XML → where) →
-    its value, read as calamine reads it and then as `plan.cell_value` gives it.
-
-    One pass over the sheet's cells finds every cell holding a value and no formula; a cell
-    without its address, which calamine would place by its position, and a value the pattern
-    does not see (whitespace inside its cell) leave the fast path.
-    """
-    out = {}
-    found = VALUE_CELL.findall(xml, sheet.start, sheet.end)
-    if len(found) != sheet.values:
-        raise Unusual("a value written otherwise")
-    for address, raw_attrs, v, inline in found:
-        where = wanted.get(address)
-        if where is None:
-            if not address:
-                raise Unusual("a cell without its address")
-            continue
-        kind = _KINDS.get((raw_attrs, dates)) or _kind(raw_attrs, dates)
-        if kind == b"n" or kind == b"date":
-            if v:
-                if kind == b"date":
-                    raise Unusual("a number shown as a date")
-                out[where] = as_read(float(v))
-            continue
-        if kind == b"s" and v:  # the usual text cells: a shared string, or an inline one
-            value = strings[int(v)]
-        elif kind == b"inlineStr":
-            value = _text(inline or b"")
-        else:
-            value = as_read(_typed(kind, raw_attrs, v, inline, strings, dates))
-        if value is not None and value != "":
-            out[where] = value
-    return out
 
 
 def _kind(raw_attrs: bytes, dates: frozenset[int]) -> bytes:
@@ -274,10 +268,12 @@ INFINITY = float("inf")
 
 def grid(xml: bytes, strings: "SharedStrings", dates: frozenset[int]) -> list[list]:
     """Every cell of a small sheet (the metadata sheet) as a grid from A1, "" for empty."""
-    sheet = check_plain_sheet(xml)
+    start, end = sheet_data(xml)
+    if xml.find(b"<!", start, end) >= 0:
+        raise Unusual("a comment or CDATA among the cells")
     found = {}
-    matches = PLAIN_CELL.findall(xml, sheet.start, sheet.end)
-    if len(matches) != xml.count(b"<c ", sheet.start, sheet.end):
+    matches = PLAIN_CELL.findall(xml, start, end)
+    if len(matches) != xml.count(b"<c ", start, end):
         raise Unusual("a cell without its address")
     for letters, number, raw_attrs, inner in matches:
         value = _value(raw_attrs, inner, strings, dates)
