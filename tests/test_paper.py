@@ -10,7 +10,8 @@ smallest font, and the glyph boxes LibreOffice drew); no cell shows ###; no text
 fixed row holds: CJK counts double), typed text and what formulas show (as LibreOffice
 computed them: the calendar's and the tracking sheet's action names) alike; the pages
 across are those the design planned (the column breaks) and the pages down no more than
-its row plan allows. The status page is
+its row plan allows; each table prints under its own header (rows repeat at the top of every
+page only on a sheet of one table) and no page ends on a header or the caption above it. The status page is
 printed by Chromium and checked the same way for paper, size and whole headings.
 
 A PNG of each sheet's first page is written to out/render/ (CI keeps it as an artifact;
@@ -32,7 +33,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from xlplan import demo, libreoffice, texts
 from xlplan.hq import consolidate, report
 from xlplan.hq.store import Store
-from xlplan.template import generate, paper, spec
+from xlplan.template import generate, paper, spec, styles
 from xlplan.template.layout import META_SHEET
 from xlplan.workbook import ooxml
 
@@ -260,6 +261,40 @@ def _headed(page: dict, title: str, where: str) -> list[str]:
     return problems
 
 
+def _header_runs(ws) -> list[range]:
+    """The rows of each table's header on a sheet: runs of rows with a cell in the header fill."""
+    fill = styles.HEADER_FILL.fgColor.rgb
+    rows = sorted({cell.row for row in ws.iter_rows() for cell in row
+                   if cell.fill is not None and cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb == fill})
+    runs: list[list[int]] = []
+    for r in rows:
+        if runs and runs[-1][-1] == r - 1:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    return [range(run[0], run[-1] + 1) for run in runs]
+
+
+def _headers_on_paper(ws, where: str) -> list[str]:
+    """Each printed table under its own header: rows repeated at the top of every page only on
+    a sheet of one table (one range repeats per sheet: on a sheet of several it would head the
+    other tables' pages too), and no page ending on a table's header or on the caption above
+    it, parted from the table's rows."""
+    runs = _header_runs(ws)
+    problems = []
+    if ws.print_title_rows:
+        first, last = (int(r) for r in ws.print_title_rows.replace("$", "").split(":"))
+        others = [run.start for run in runs if not (first <= run.start <= last)]
+        if others:
+            problems.append(f"{where}: rows {first}:{last} head every page, the pages of the tables headed "
+                            f"at rows {others} too")
+    for brk in ws.row_breaks.brk:
+        for run in runs:
+            if brk.id in run or (brk.id == run.start - 1 and ws.cell(brk.id, 1).value is not None):
+                problems.append(f"{where}: a page ends at row {brk.id}, the header of rows {run.stop} on")
+    return problems
+
+
 def _smallest_font(ws) -> float:
     sizes = [cell.font.sz or 11 for row in ws.iter_rows() for cell in row if cell.value is not None and cell.font]
     return min(sizes or [paper.BODY_PT])
@@ -317,6 +352,7 @@ def test_every_sheet_prints_on_a4_readable_and_whole(rendered):
             if not (across <= len(mine) <= min(across * (down + 1), MOST_PAGES)):
                 too_many.append(f"{where}: {len(mine)} pages, the design plans {across} across × {down} down")
             problems += _clipped(ws, computed[ws.title])
+            problems += _headers_on_paper(ws, where)
             png = folder / f"{len(first_page) and list(first_page).index(ws.title) + 1:02d}-{ws.title}"
             subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", "-f", str(first_page[ws.title]),
                             "-l", str(first_page[ws.title]), str(pdf), str(png)], check=True)
@@ -407,3 +443,23 @@ def test_checks_written_by_recalc_print_whole(tmp_path):
         assert not _clipped(tracking, computed[tracking.title]), _clipped(tracking, computed[tracking.title])
         [row] = [c.row for c in checks["A"] if c.value == long]
         assert (checks.row_dimensions[row].height or 0) >= paper.row_height(3)  # grown, not one line
+
+
+def test_a_table_longer_than_a_page_starts_where_its_header_keeps_its_first_row():
+    """Rows of 20 pt, 25 to an A4 page at 100 %: a table titled on row 24 and headed on row 25
+    runs past a page, so it stays where it starts, but not with its header last on the page."""
+    heights = [20.0] * 100
+    assert paper.row_breaks(heights, [paper.Section(24, 26, 80)], 100, 0.0)[0] == 23
+    # one that starts higher keeps its place: the page ends inside it, after its rows began
+    assert paper.row_breaks(heights, [paper.Section(20, 22, 80)], 100, 0.0)[0] == 25
+
+
+def test_the_heading_rows_printed_in_the_page_header_take_no_room_on_the_page():
+    """Rows 1 and 2 (title and note) print in every page's header, outside the print area: a
+    sheet whose rows from 3 on fill one page at 100 % prints at 100 % on one page."""
+    ws = openpyxl.Workbook().active
+    heights = [20.9, 15.5] + [15.5] * 32  # rows 3 to 34: 496 pt of the page's 509
+    assert sum(heights[2:]) < paper.PAGE_HEIGHT_PT < sum(heights)
+    paper.set_up(ws, unit="North branch", lang="en", widths=[10.0] * 3, title_cols=0, title_rows=None,
+                 heights=heights, sections=[paper.Section(3, 4, 34)], heading=("Plan", ["North branch · 2027"]))
+    assert (ws.page_setup.scale, list(ws.row_breaks.brk)) == (100, [])

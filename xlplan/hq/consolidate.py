@@ -548,8 +548,10 @@ def header(ws, row: int, labels, col: int = 1):
         cell.border = styles.BOX
 
 
-def write_table(ws, row: int, table: ViewTable, caption: bool = True) -> int:
-    """One table at `row` (a caption, the heading, the rows, the totals, its chart); returns the next free row."""
+def write_table(ws, row: int, table: ViewTable, sections: list[paper.Section], caption: bool = True) -> int:
+    """One table at `row` (a caption, the heading, the rows, the totals, its chart), added to the
+    sheet's `sections` (kept on one page where they fit); returns the next free row."""
+    first = row
     if caption:
         put(ws, row, 1, table.title).font = styles.SECTION_FONT
         row += 1
@@ -563,8 +565,9 @@ def write_table(ws, row: int, table: ViewTable, caption: bool = True) -> int:
         r += 1
     if table.chart is not None and table.rows:
         r = _chart(ws, table.chart, table, head, r)
+    sections.append(paper.Section(first, head + 1, r - 1))
     for extra in table.extra:
-        r = write_table(ws, r + 1, extra)
+        r = write_table(ws, r + 1, extra, sections)
     return r + 1
 
 
@@ -597,7 +600,8 @@ def _chart(ws, shown: Chart, table: ViewTable, head: int, r: int) -> int:
     return r + 17
 
 
-def status_sheet(ws, st: report.Status, lang: str):
+def status_sheet(ws, st: report.Status, lang: str) -> int:
+    """The status of every unit's plans, one row each, under the header on row 3; returns the last row."""
     put(ws, 1, 1, f"{w('title', lang)} · {w('status', lang)}").font = styles.TITLE_FONT
     put(ws, 2, 1, texts.t("c_times_local", lang).format(zone=report.zone_name(st.zone))).font = styles.NOTE_FONT
     names = {r.template: report.template_name(r.template, lang) for r in st.rows}
@@ -629,6 +633,7 @@ def status_sheet(ws, st: report.Status, lang: str):
     for r in range(4, ws.max_row + 1):  # long texts wrap in their columns
         for key in ("first_finding", "file"):
             ws.cell(r, cols.index(key) + 1).alignment = styles.WRAP
+    return ws.max_row
 
 
 def _short_sha(sha: str | None) -> str | None:
@@ -636,10 +641,10 @@ def _short_sha(sha: str | None) -> str | None:
     return sha[:16] if sha else None
 
 
-def finish(ws, unit: str, lang: str) -> None:
+def finish(ws, unit: str, lang: str, sections: list[paper.Section]) -> None:
     """Widths from the content; the identifying columns (status and unit, period and unit ...)
-    frozen and repeated on every printed page with the header row; A4 landscape at a readable
-    scale; footers."""
+    frozen and repeated on every printed page, with the header row where the sheet holds one
+    table; each table kept on one page where it fits; A4 landscape at a readable scale; footers."""
     ws.sheet_view.showGridLines = False
     paper.fit_columns(ws, first_row=3)
     header_row = 3
@@ -647,9 +652,9 @@ def finish(ws, unit: str, lang: str) -> None:
     ws.freeze_panes = f"{get_column_letter(ident + 1)}{header_row + 1}"
     heights = generate.fit_rows(ws)
     widths = [generate.column_width(ws, get_column_letter(c)) for c in range(1, ws.max_column + 1)]
-    paper.set_up(ws, unit=unit, lang=lang, widths=widths, title_cols=ident,
-                 title_rows=f"{header_row}:{header_row}" if ws.max_row > header_row + 1 else None, heights=heights,
-                 heading=generate.heading_of(ws))
+    title_rows = paper.repeated_rows([s.head - 1 for s in sections]) if ws.max_row > header_row + 1 else None
+    paper.set_up(ws, unit=unit, lang=lang, widths=widths, title_cols=ident, title_rows=title_rows, heights=heights,
+                 sections=sections, heading=generate.heading_of(ws))
 
 
 def _finding_text(f: dict | None) -> str | None:
@@ -676,7 +681,9 @@ def write(store: Store, path: str | Path, lang: str = texts.DEFAULT, st: report.
     path = Path(path)
     lang = texts.language(lang)
     wb = generate.new_workbook(lang)
-    status_sheet(wb.create_sheet(w("status", lang)), st or report.status(store, basis=basis), lang)
+    status = wb.create_sheet(w("status", lang))
+    last = status_sheet(status, st or report.status(store, basis=basis), lang)
+    sections = {status.title: [paper.Section(3, 4, last)]}  # each sheet's tables
     taken: dict[str, str] = {}
     sheets: dict[tuple[str, str], tuple] = {}  # (template, view title) → (worksheet, next row)
     for view_table in tables(store, lang, basis):
@@ -684,12 +691,14 @@ def write(store: Store, path: str | Path, lang: str = texts.DEFAULT, st: report.
         if key not in sheets:
             ws = wb.create_sheet(_sheet_title(key[1], view_table.template, taken))
             put(ws, 1, 1, f"{w('title', lang)} · {ws.title}").font = styles.TITLE_FONT
-            sheets[key] = (ws, write_table(ws, 3, view_table, caption=False))  # the sheet's title says what it is
+            sections[ws.title] = []
+            # the sheet's title says what its first table is
+            sheets[key] = (ws, write_table(ws, 3, view_table, sections[ws.title], caption=False))
             continue
         ws, row = sheets[key]
-        sheets[key] = (ws, write_table(ws, row, view_table))
+        sheets[key] = (ws, write_table(ws, row, view_table, sections[ws.title]))
     for ws in wb.worksheets:
-        finish(ws, w("title", lang), lang)
+        finish(ws, w("title", lang), lang, sections[ws.title])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     wb.save(tmp)

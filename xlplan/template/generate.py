@@ -131,7 +131,7 @@ class Design:
     freeze_row: int | None = None  # the first row that scrolls (rows above stay)
     title_rows: str | None = None  # rows repeated at the top of every printed page, e.g. "5:5"
     breaks_after: set[int] | None = None  # columns after which a page may end (None: any)
-    sections: list[tuple[int, int]] = field(default_factory=list)  # (first, last) rows kept on one page
+    sections: list[paper.Section] = field(default_factory=list)  # rows kept on one page where they fit
     min_lines: dict[int, int] = field(default_factory=dict)  # row → lines it shows at least (text boxes)
 
 
@@ -227,7 +227,8 @@ def _write_sheet(wb, template, layout, sheet, cycle, designs):
         got = writer(ws, template, layout, place, lang, design)
         labels += got[0]
         units += got[1]
-        design.sections.append((place.title_row or place.header_row or place.first_row, place.last_row))
+        design.sections.append(paper.Section(place.title_row or place.header_row or place.first_row, place.first_row,
+                                             place.last_row))
     _label_columns(ws, places, labels, units)
     grids = [p for p in places if p.section.kind in ("rows", "table", "columns")]
     if grids:
@@ -235,8 +236,7 @@ def _write_sheet(wb, template, layout, sheet, cycle, designs):
         design.ident_cols = _identifying_columns(template, first)
         if first.first_row <= 12:
             design.freeze_row = first.first_row
-        if len(grids) == 1 or first.section.kind == "table":
-            design.title_rows = f"{first.header_row}:{first.header_row}"
+        design.title_rows = paper.repeated_rows([p.header_row for p in grids])
         if first.section.kind == "rows" or any(p.section.kind == "rows" for p in grids):
             design.breaks_after = _quarter_breaks(template, grids)
     else:

@@ -13,7 +13,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
@@ -144,19 +144,39 @@ def plan_page(widths: list[float], title_cols: int, allowed: set[int] | None = N
     return best
 
 
-def row_breaks(heights: list[float], sections: list[tuple[int, int]], scale: int, title_height: float) -> list[int]:
-    """Rows after which a page ends, so that no section that fits on a page is split.
+class Section(NamedTuple):
+    """Rows kept together on paper: a section from its title (or header) row to its last row;
+    its head, down to its first row of figures (`head`), is never parted from that row."""
 
-    `heights` are per row (1-based: heights[0] is row 1); `sections` are (first, last) rows.
+    first: int
+    head: int
+    last: int
+
+
+def repeated_rows(header_rows: list[int]) -> str | None:
+    """The rows printed at the top of every page: the header of a sheet's only table. A sheet
+    of several tables repeats none, since Excel and LibreOffice repeat one range per sheet:
+    the first table's header would stand above the other tables' rows too."""
+    return f"{header_rows[0]}:{header_rows[0]}" if len(header_rows) == 1 else None
+
+
+def row_breaks(heights: list[float], sections: list[Section], scale: int, title_height: float) -> list[int]:
+    """Rows after which a page ends, so that no section that fits on a page is split, and no
+    section's head ends a page without the section's first row.
+
+    `heights` are per row (1-based: heights[0] is row 1).
     """
     room = PAGE_HEIGHT_PT * 100 / scale
     breaks, used = [], 0.0
-    starts = {first: last for first, last in sections}
+    starts = {section.first: section for section in sections}
     for row in range(1, len(heights) + 1):
         h = heights[row - 1]
-        if row in starts and used > max(title_height, room / 3):  # not after a page of titles only
-            block = sum(heights[row - 1:starts[row]])
-            if used + block > room and block <= room - title_height:
+        section = starts.get(row)
+        if section and used > title_height:  # not after a page of titles only
+            block = sum(heights[row - 1:section.last])
+            head = sum(heights[row - 1:section.head])
+            moved = used > room / 3 and used + block > room and block <= room - title_height
+            if moved or used + head > room:
                 breaks.append(row - 1)
                 used = title_height
         if used + h > room:
@@ -168,7 +188,7 @@ def row_breaks(heights: list[float], sections: list[tuple[int, int]], scale: int
 
 def set_up(ws, *, unit: str, lang: str, widths: list[float], title_cols: int, title_rows: str | None,
            allowed: set[int] | None = None, heights: list[float] | None = None,
-           sections: list[tuple[int, int]] | None = None, heading: tuple[str, list[str]] | None = None) -> Page:
+           sections: list[Section] | None = None, heading: tuple[str, list[str]] | None = None) -> Page:
     """A4 landscape at a readable scale, split across pages where wide, titles repeated, footers.
 
     The scale is the largest of those that print the sheet on the fewest pages in all (across
@@ -179,6 +199,8 @@ def set_up(ws, *, unit: str, lang: str, widths: list[float], title_cols: int, ti
     area starts at row 3): a title
     written in A1 runs across many columns and would be cut on the pages across, where only
     the repeated columns are left of it, and missing from the pages down."""
+    if heading and heights:  # rows 1 and 2 print in the page header, not on the page
+        heights = [0.0] * HEADING_ROWS + heights[HEADING_ROWS:]
     first_title = int(title_rows.split(":")[0]) if title_rows else 0
     last_title = int(title_rows.split(":")[1]) if title_rows else -1
     title_height = sum(heights[first_title - 1:last_title]) if title_rows and heights else 0.0
