@@ -169,12 +169,20 @@ def compute(template: Template, values: dict, tables: dict, sizes: dict) -> tupl
 
 def compute_into(template: Template, values: dict, tables: dict, sizes: dict) -> tuple[dict, dict]:
     """`compute` on values and tables of the caller's own (fresh copies): filled in place, not copied again."""
-    for name, block in template.blocks.items():
-        if block.table:
-            if name not in tables:
-                tables[name] = [None] * sizes.get(block.table, 0)
-        elif name not in values:
-            nrows, ncols = template.shape(block)
+    grids, columns = _shapes(template)
+    for name, table in columns:
+        if name not in tables:
+            tables[name] = [None] * sizes.get(table, 0)
+    for name, nrows, ncols in grids:
+        if name not in values:
             values[name] = [[None] * ncols for _ in range(nrows)]
     engine(template).run(values, tables, sizes)
     return values, tables
+
+
+@functools.lru_cache(maxsize=64)
+def _shapes(template: Template) -> tuple[tuple[tuple[str, int, int], ...], tuple[tuple[str, str], ...]]:
+    """(name, rows, columns) of every grid of a template and (name, table) of every table column."""
+    blocks = template.blocks.items()
+    return (tuple((name, *template.shape(block)) for name, block in blocks if not block.table),
+            tuple((name, block.table) for name, block in blocks if block.table))

@@ -11,6 +11,7 @@ import functools
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable
 
 
 class XlErr(Exception):
@@ -50,14 +51,15 @@ class Rng(tuple):
 
 def num(x):
     """A value used in arithmetic: empty cell is 0, TRUE is 1, text is #VALUE!."""
+    kind = type(x)
+    if kind is float or kind is int or (kind is not bool and isinstance(x, (int, float))):
+        if x - x == 0:  # finite; infinity and NaN (an overflow: 1e307 × 12) are Excel's #NUM!
+            return x
+        raise XlErr(NUM)
     if x is None:
         return 0
-    if isinstance(x, bool):
+    if kind is bool:
         return int(x)
-    if isinstance(x, (int, float)):
-        if x != x or x in (math.inf, -math.inf):  # overflow (1e307 × 12): Excel's #NUM!
-            raise XlErr(NUM)
-        return x
     if isinstance(x, XlErr):
         raise x
     raise XlErr(VALUE)
@@ -269,28 +271,27 @@ def _numbers(args):
 
 def _sum(values) -> float:
     """Sum as LibreOffice adds (sc/inc/kahan.hxx): Neumaier's compensated sum, the last
-    addend held back and added as approxAdd would, so 0.1 + 0.2 - 0.3 sums to 0."""
-    total = error = held = 0.0
-
-    def step(x):  # one step of Neumaier's sum
-        nonlocal total, error
-        t = total + x
-        error += (total - t) + x if abs(total) >= abs(x) else (x - t) + total
-        total = t
-
+    addend held back and added as approxAdd would, so 0.1 + 0.2 - 0.3 sums to 0.
+    (Each step of Neumaier's sum is written out where it is taken: a function per addend
+    cost more than the sum.)"""
+    total = error = 0.0
+    held = None
     for x in values:
         if x == 0:
             continue
-        if held:
-            step(held)
+        if held is not None:
+            t = total + held
+            error += (total - t) + held if abs(total) >= abs(held) else (held - t) + total
+            total = t
         held = x
-    if not held:
-        return total + error
+    if held is None:
+        return 0.0
     so_far = total + error
     if ((held < 0 < so_far) or (so_far < 0 < held)) and approx_equal(held, -so_far):
         return 0.0
-    step(held)
-    return total + error
+    t = total + held
+    error += (total - t) + held if abs(total) >= abs(held) else (held - t) + total
+    return t + error
 
 
 def SUM(*args):
@@ -372,20 +373,24 @@ def CLAMP(x, lo, hi):
     return MAX(lo, MIN(hi, x))
 
 
-def _matches(value, criterion):
-    """SUMIF's criterion in its plain form: equality, case-insensitive for text."""
-    if isinstance(value, XlErr):
-        return False
+def _criterion(criterion) -> Callable[[Any], bool]:
+    """SUMIF's criterion in its plain form, as a test of one value: equality, case-insensitive
+    for text. Worked out once per call, then applied to each cell of the range."""
     if criterion is None:
         # an empty criterion *cell* means 0 in Excel and LibreOffice, never "blank"
         criterion = 0
     if criterion == "":
-        return value is None or value == ""
+        return _is_empty
     if isinstance(criterion, str):
-        if _NUMBER_TEXT.fullmatch(criterion) and _is_number(value) and value == float(criterion):
-            return True  # the criterion "12" also counts the number 12
-        return isinstance(value, str) and _wildcards(criterion).fullmatch(value) is not None
-    return _is_number(value) and value == criterion
+        number = float(criterion) if _NUMBER_TEXT.fullmatch(criterion) else None  # "12" also counts 12
+        pattern = _wildcards(criterion).fullmatch
+        return lambda value: (pattern(value) is not None if isinstance(value, str)
+                              else number is not None and _is_number(value) and value == number)
+    return lambda value: _is_number(value) and value == criterion
+
+
+def _is_empty(value) -> bool:
+    return value is None or value == ""
 
 
 _NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -420,9 +425,10 @@ def _wildcards(criterion: str) -> re.Pattern:
 def SUMIF(rng, criterion, sum_rng):
     if isinstance(criterion, XlErr):
         raise criterion
+    matches = _criterion(criterion)
     total = []
     for v, s in zip(rng, sum_rng):
-        if _matches(v, criterion):
+        if matches(v):
             if isinstance(s, XlErr):
                 raise s
             if isinstance(s, (int, float)) and not isinstance(s, bool):
@@ -433,7 +439,8 @@ def SUMIF(rng, criterion, sum_rng):
 def COUNTIF(rng, criterion):
     if isinstance(criterion, XlErr):
         raise criterion
-    return sum(1 for v in rng if _matches(v, criterion))
+    matches = _criterion(criterion)
+    return sum(1 for v in rng if matches(v))
 
 
 def RANK(x, rng):

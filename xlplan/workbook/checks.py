@@ -115,9 +115,7 @@ def accepted_inputs(plan: Plan) -> tuple[dict, dict, list[Finding]]:
     tables = {k: list(col) for k, col in plan.tables.items()}
     notes: list[Finding] = []
     lang = plan.lang
-    for name, block in plan.template.blocks.items():
-        if block.role == "computed":
-            continue
+    for name, block in _typed_blocks(plan.template):
         kinds = _kinds(values, tables, name, block)
         if block.unit not in NUMERIC_UNITS:
             if any(issubclass(kind, DATE_TYPES) for kind in kinds):
