@@ -142,6 +142,38 @@ def test_a_sheets_formulas_normalised_once_are_normalised_alike():
     assert scan.SheetCells(empty).formulas() == scan.normal_formulas([]) == b""
 
 
+def test_a_sheet_without_inputs_whose_cells_were_read_before_is_read_alike(monkeypatch):
+    """A sheet no input lives on is passed at once where only its values differ from a sheet read
+    before; anything else is read (or refused) as SheetCells reads it."""
+    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="str"><f>A1&amp;"x"</f><v>3</v></c>'
+             b'<c r="C1" t="inlineStr"><is><t>label</t></is></c></row></sheetData></worksheet>')
+    scan._FORMULAS_OF_CELLS.clear()
+    expected = scan.SheetCells(sheet).formulas()
+    assert expected and scan.formulas_without_inputs(sheet) == expected
+    other_values = sheet.replace(b"<v>0</v>", b"<v>7</v>").replace(b"<v>3</v>", b"<v>ab</v>").replace(
+        b"<t>label</t>", b'<r><t xml:space="preserve">another </t></r><r><t>label</t></r>')
+    with monkeypatch.context() as patched:
+        patched.setattr(scan, "SheetCells", None)  # read at once: SheetCells is not asked
+        assert scan.formulas_without_inputs(other_values) == expected
+    edits = [(b"<f>A1", b"<f>A2"),  # another formula
+             (b"</f><v>3</v>", b"</f><is><t>3</t></is>"),  # an inline string after a formula
+             (b'<row r="1">', b'<row r="1"><v>5</v>'),  # a value outside a cell
+             (b"<t>label</t>", b"<t>label</t><!-- -->"),  # a comment in an inline string
+             (b"<t>label</t>", b'<t>label</t><rPr><family val="2"/></rPr>'),  # a mark in an inline string
+             (b"<v>0</v>", b"<v>0</v> ")]  # whitespace inside the cell
+    for old, new in edits:
+        edited = sheet.replace(old, new)
+        assert edited != sheet
+        try:
+            formulas = scan.SheetCells(edited).formulas()
+        except scan.Unusual:
+            with pytest.raises(scan.Unusual):
+                scan.formulas_without_inputs(edited)
+        else:
+            assert formulas != expected and scan.formulas_without_inputs(edited) == formulas
+
+
 def test_an_input_cell_without_its_address_leaves_the_fast_path(tmp_path):
     """calamine places a cell that does not name its address by its position; the fast path,
     which finds cells by address, declines such a file rather than lose the value."""

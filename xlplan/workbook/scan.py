@@ -24,8 +24,8 @@ from itertools import chain, compress
 
 from .ooxml import (
     CELL_FORMAT, CELL_FORMATS, CELL_STYLE, CELL_TYPE, DATE_CODE, DATE_FORMAT_IDS, DEFINED_NAME, NUMBER_FORMAT,
-    PHONETIC, PLAIN_CELL, PLAIN_MAIN, PLAIN_VALUE, RELATIONSHIP, SHARED_STRING, SHEET_CELL, SHEET_ENTRY,
-    TABLE_COLUMN, TEXT_RUN, attributes, column_number, normal_formulas, part_path,
+    INLINE_STRING, PHONETIC, PLAIN_CELL, PLAIN_MAIN, PLAIN_VALUE, RELATIONSHIP, SHARED_STRING, SHEET_CELL,
+    SHEET_ENTRY, TABLE_COLUMN, TEXT_RUN, VALUE_TEXT, attributes, column_number, normal_formulas, part_path,
     unescape,
 )
 
@@ -223,6 +223,30 @@ class SheetCells:
             if value is not None and value != "":
                 out[where] = value
         return out
+
+
+def formulas_without_inputs(xml: bytes) -> bytes:
+    """`SheetCells(xml).formulas()` of a sheet no input cell lives on; at once where its cells but
+    for their values are those of a sheet read before.
+
+    Such a sheet (the calendar: formulas and labels) differs from file to file only in the
+    formulas' cached results and the labels' string indexes or texts. Its <sheetData> with each
+    value emptied (<v></v>, <is></is>: the marks kept) is compared as bytes with the sheets read
+    before; what a value may hold (text without "<", an inline string without a mark) changes
+    nothing SheetCells finds or refuses but the values, which no input takes from this sheet.
+    """
+    start, end = sheet_data(xml)
+    cells = INLINE_STRING.sub(b"<is></is>", VALUE_TEXT.sub(b"<v></v>", xml[start:end]))
+    found = _FORMULAS_OF_CELLS.get(cells)
+    if found is None:
+        found = SheetCells(xml).formulas()
+        if len(_FORMULAS_OF_CELLS) >= 16:  # a few templates' sheets, as a few programs save them
+            _FORMULAS_OF_CELLS.clear()
+        _FORMULAS_OF_CELLS[cells] = found
+    return found
+
+
+_FORMULAS_OF_CELLS: dict[bytes, bytes] = {}
 
 
 @functools.lru_cache(maxsize=256)
