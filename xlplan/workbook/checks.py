@@ -66,17 +66,22 @@ def value_at(plan, values, tables, name, r, c):
 
     A number instead of a block name is that number (`expected: 100`).
     """
+    return reader(plan, values, tables, name)(r, c)
+
+
+def reader(plan, values, tables, name) -> Callable[[int, int], Any]:
+    """`value_at` for one block (or number), found once: a function of the position (r, c)."""
     if is_number(name):
-        return name
+        return lambda r, c: name
     block = plan.template.blocks[name]
     if block.table:
         column = tables.get(name, ())
-        return column[r - 1] if r - 1 < len(column) else None
+        return lambda r, c: column[r - 1] if r - 1 < len(column) else None
     grid = values.get(name)
     if not grid:
-        return None
-    nrows, ncols = len(grid), len(grid[0])
-    return grid[r - 1 if nrows > 1 else 0][c - 1 if ncols > 1 else 0]
+        return lambda r, c: None
+    one_row, one_col = len(grid) <= 1, len(grid[0]) <= 1  # one row (column): the same for every row (column)
+    return lambda r, c: grid[0 if one_row else r - 1][0 if one_col else c - 1]
 
 
 def unit_at(plan, values, tables, name, r, c) -> str:
@@ -377,8 +382,8 @@ def _bad_value(block: Block, v, choices, lang, label):
 
 
 # -- template checks ------------------------------------------------------------------
-def _numbers(*values) -> bool:
-    return all(is_number(v) for v in values)
+def _numbers(a, b) -> bool:
+    return is_number(a) and is_number(b)
 
 
 def _as_number(v):
@@ -388,8 +393,13 @@ def _as_number(v):
 def _paired(plan, values, tables, block: str, other) -> Iterator[tuple[int, int, Any, Any]]:
     """(row, col, value, other's value) at each cell of `block`: beside it, the value of `other` (a
     block, or a number as `value_at` takes it) at the same position; None without `other`."""
+    at = _nothing if other is None else reader(plan, values, tables, other)
     for (r, c), v in cells(plan, values, tables, block):
-        yield r, c, v, (None if other is None else value_at(plan, values, tables, other, r, c))
+        yield r, c, v, at(r, c)
+
+
+def _nothing(r, c) -> None:
+    return None
 
 
 def _finding(plan, check, values, tables, at, r, c, shown: dict[str, str], expected=None, actual=None) -> Finding:
@@ -402,8 +412,9 @@ def _finding(plan, check, values, tables, at, r, c, shown: dict[str, str], expec
 def check_equal(plan, check: Check, values, tables) -> list[Finding]:
     a = check.args
     out = []
+    applies = _applies(plan, check, values, tables)
     for r, c, actual, expected in _paired(plan, values, tables, a["actual"], a["expected"]):
-        if not _applies(plan, check, values, tables, r, c):
+        if not applies(r, c):
             continue
         if a.get("skip_blank") and (actual is None or expected is None):
             continue
@@ -434,12 +445,12 @@ def _filled(v) -> bool:
     return (is_number(v) and v != 0) or (isinstance(v, str) and v != "") or isinstance(v, XlErr)
 
 
-def _applies(plan, check, values, tables, r, c) -> bool:
-    """Whether the check looks at position (r, c): `when:` filled there, `unless:` not."""
+def _applies(plan, check, values, tables) -> Callable[[int, int], bool]:
+    """Whether the check looks at a position (r, c): `when:` filled there, `unless:` not."""
     a = check.args
-    if a.get("when") and not _filled(value_at(plan, values, tables, a["when"], r, c)):
-        return False
-    return not (a.get("unless") and _filled(value_at(plan, values, tables, a["unless"], r, c)))
+    when = reader(plan, values, tables, a["when"]) if a.get("when") else None
+    unless = reader(plan, values, tables, a["unless"]) if a.get("unless") else None
+    return lambda r, c: (when is None or _filled(when(r, c))) and (unless is None or not _filled(unless(r, c)))
 
 
 def _compared(plan, check, values, tables, at, r, c, actual, expected, unit) -> Finding:
@@ -451,8 +462,9 @@ def _compared(plan, check, values, tables, at, r, c, actual, expected, unit) -> 
 def _compare(plan, check, values, tables, ok: Callable[[float, float], bool]):
     a = check.args
     out = []
+    applies = _applies(plan, check, values, tables)
     for r, c, actual, expected in _paired(plan, values, tables, a["actual"], a["expected"]):
-        if not _numbers(actual, expected) or not _applies(plan, check, values, tables, r, c):
+        if not _numbers(actual, expected) or not applies(r, c):
             continue
         if not ok(actual, expected):
             unit = unit_at(plan, values, tables, a["actual"], r, c)
@@ -483,10 +495,11 @@ def check_stated(plan, check, values, tables):
     """A typed-in amount kept beside the computed one, flagged where they differ."""
     a = check.args
     out = []
+    applies = _applies(plan, check, values, tables)
     for r, c, stated, computed in _paired(plan, values, tables, a["stated"], a["computed"]):
         if not _numbers(stated, computed) or abs(stated - computed) <= TOLERANCE:
             continue
-        if not _applies(plan, check, values, tables, r, c):
+        if not applies(r, c):
             continue
         unit = unit_at(plan, values, tables, a["computed"] if isinstance(a["computed"], str) else a["stated"], r, c)
         shown = {"stated": fmt(stated, unit), "computed": fmt(computed, unit),

@@ -247,7 +247,8 @@ def cell_value(rows, r, c):
 
 
 def is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    kind = type(v)
+    return kind is float or kind is int or (kind is not bool and isinstance(v, (int, float)))
 
 
 def is_date(v) -> bool:
