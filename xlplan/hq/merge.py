@@ -46,7 +46,10 @@ if TYPE_CHECKING:
 
 SUFFIXES = (".xlsx", ".xlsm")
 CHUNK = 16  # files per task sent to a worker
-BATCH = 256  # files per database transaction
+# files per database transaction: the writer's CPU per file is the same from 32 to 256 files a
+# transaction (benchmarks/writer.py's records), and the last batch is written while the workers
+# have nothing left to do, so a small one ends the merge sooner
+BATCH = 64
 
 
 @dataclass
@@ -678,7 +681,7 @@ def merge(inputs: Iterable[str | Path], store: Store, *, workers: int | None = N
                 pending.append((given_as_issued(processed), data))
             if progress:
                 progress(len(items))
-            if len(pending) >= batch:
+            if len(pending) >= batch or (block and pending):  # at the end, each chunk as it comes
                 flush()
 
     def flush():
