@@ -152,6 +152,7 @@ def accepted_inputs(plan: Plan) -> tuple[dict, dict, list[Finding]]:
 DATE_TYPES = (dt.date, dt.datetime, dt.time)  # plan.is_date
 PLAIN_NUMBER_TYPES = frozenset({int, float, type(None)})  # a number or a blank, no bool (plan.is_number)
 PLAIN_TEXT_TYPES = frozenset({str, type(None)})  # a text (not a date typed in a number cell) or a blank
+TYPED_ERRORS = frozenset(ERROR_CODES)  # an error value typed as text: looked up for every text of a block
 
 
 def _kinds(values, tables, name, block) -> set[type]:
@@ -289,7 +290,7 @@ def _check_at_once(plan, values, tables, name, block: Block, used_rows) -> list[
 def _texts_pass(plan, values, block: Block, texts: list) -> bool:
     """True when `_bad_value` finds nothing wrong with any of these texts, in a block that is not numeric."""
     distinct = set(texts)
-    if any(v.strip().upper() in ERROR_CODES for v in distinct):
+    if any(v.strip().upper() in TYPED_ERRORS for v in distinct):
         return False
     if block.unit not in ("choice", "measure"):
         return True
@@ -364,7 +365,7 @@ def _number_message(code: str, rule: NumberRule, unit: str, v, lang: str, label:
 
 def _bad_value(block: Block, v, choices, lang, label):
     unit = block.unit
-    if isinstance(v, str) and v.strip().upper() in ERROR_CODES:
+    if isinstance(v, str) and v.strip().upper() in TYPED_ERRORS:
         return "ERROR_VALUE", "error", t("error_value", lang).format(label=label, value=v.strip())
     if unit in NUMERIC_UNITS:
         if is_date(v) or isinstance(v, DateInNumberCell):
@@ -587,9 +588,7 @@ def run_all(plan: Plan, values: dict, tables: dict, notes: Sequence[Finding] = (
     """Every finding of a plan: what the reader met, the inputs, the template's checks."""
     findings = (list(plan.findings) + list(notes) + check_inputs(plan, values, tables)
                 + check_template(plan, values, tables) + check_finite(plan, values, tables))
-    sheet_order = {}
-    for k, sheet in enumerate(plan.template.sheets):
-        sheet_order[text(sheet.title, plan.lang)] = k
+    sheet_order = _sheet_order(plan.template, plan.lang)
 
     def key(f: Finding):
         if f.cell is None or not f.cell.address:
@@ -601,3 +600,9 @@ def run_all(plan: Plan, values: dict, tables: dict, notes: Sequence[Finding] = (
         return (sheet_order.get(f.cell.sheet, 99), row, col, SEVERITY_ORDER[f.severity])
 
     return sorted(findings, key=key)
+
+
+@functools.lru_cache(maxsize=64)
+def _sheet_order(template: Template, lang: str) -> dict[str, int]:
+    """A sheet's title in the plan's language → its place in the workbook."""
+    return {text(sheet.title, lang): k for k, sheet in enumerate(template.sheets)}
