@@ -303,7 +303,9 @@ def test_parts_inflated_from_memory_are_zipfiles_parts(tmp_path, monkeypatch, in
     data = buffer.getvalue()
     ours = ooxml.ZipInMemory(data)
     assert ours.inflated("stored.xml") == b"<a/>" * 100 and ours.inflated("deflated.xml") == b"<b/>" * 100
+    assert ours.inflated("deflated.xml") is ours.inflated("deflated.xml")  # a small part kept inflated
     assert ours.inflated("stored.xml", 8) == b"<a/><a/>" and ours.inflated("deflated.xml", 8) == b"<b/><b/>"
+    # the same stored bytes with another CRC, after they were read well: read and refused again
     bad_crc = bytearray(data)
     at = data.index(b"PK\x01\x02") + 16  # the central directory's CRC of the first part
     bad_crc[at] ^= 0xFF

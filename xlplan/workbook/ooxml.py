@@ -148,6 +148,13 @@ class ZipInMemory(zipfile.ZipFile):
         want = info.file_size if whole else size
         if len(raw) != info.compress_size:
             return None
+        seen = whole and info.compress_size <= SMALL_PART
+        if seen:
+            # the same stored bytes, method, size and CRC inflate to the same part, checked before
+            key = (raw, info.compress_type, info.file_size, info.CRC)
+            found = _SMALL_PARTS.get(key)
+            if found is not None:
+                return found
         try:
             if info.compress_type == zipfile.ZIP_STORED:
                 out = bytes(raw[:want])
@@ -159,7 +166,19 @@ class ZipInMemory(zipfile.ZipFile):
         if len(out) != want or (whole and (zlib.crc32(out) != info.CRC
                                            or (info.compress_type == zipfile.ZIP_DEFLATED and not inflater.eof))):
             return None  # damaged: zipfile reads it again and says how
+        if seen:
+            if len(_SMALL_PARTS) >= 256:
+                _SMALL_PARTS.clear()
+            _SMALL_PARTS[bytes(raw), info.compress_type, info.file_size, info.CRC] = out
         return out
+
+
+SMALL_PART = 8192
+"""Parts stored in at most so many bytes (the workbook part, styles, tables, relationships, small
+sheets) are kept inflated by their stored bytes: the files made from one template hold many of
+them alike, and the same bytes object each time lets the caches keyed on a part's bytes
+(scan.book, scan.date_styles ...) find it without hashing it again."""
+_SMALL_PARTS: dict[tuple, bytes] = {}
 
 
 # -- the workbook part ---------------------------------------------------------------
