@@ -292,17 +292,11 @@ INFINITY = float("inf")
 
 def grid(xml: bytes, strings: "SharedStrings", dates: frozenset[int]) -> list[list]:
     """Every cell of a small sheet (the metadata sheet) as a grid from A1, "" for empty."""
-    start, end = sheet_data(xml)
-    if xml.find(b"<!", start, end) >= 0:
-        raise Unusual("a comment or CDATA among the cells")
     found = {}
-    matches = PLAIN_CELL.findall(xml, start, end)
-    if len(matches) != xml.count(b"<c ", start, end):
-        raise Unusual("a cell without its address")
-    for letters, number, raw_attrs, inner in matches:
-        value = _value(raw_attrs, inner, strings, dates)
+    for row, col, kind, raw_attrs, raw, inline in _grid_cells(xml):
+        value = _typed(kind, raw_attrs, raw, inline, strings, dates)
         if value is not None:
-            found[int(number), column_number(letters)] = value
+            found[row, col] = value
     if not found:
         return []
     rows, cols = max(r for r, _ in found), max(c for _, c in found)
@@ -312,13 +306,28 @@ def grid(xml: bytes, strings: "SharedStrings", dates: frozenset[int]) -> list[li
     return out
 
 
-def _value(raw_attrs: bytes, inner: bytes | None, strings: "SharedStrings", dates: frozenset[int]):
-    found = CELL_TYPE.search(raw_attrs)
-    kind = found.group(1) if found else b"n"
-    if kind == b"inlineStr":
-        return _text(inner or b"")
-    v = PLAIN_VALUE.search(inner) if inner else None
-    return None if v is None else _typed(kind, raw_attrs, v.group(1), None, strings, dates)
+@functools.lru_cache(maxsize=64)
+def _grid_cells(xml: bytes) -> tuple[tuple[int, int, bytes, bytes, bytes, bytes | None], ...]:
+    """A small sheet's cells holding something: (row, column, type, attributes, <v> text, inline
+    string). The metadata sheet's XML is the same in the files one program saves from one template
+    (what differs, the unit's name ..., is a shared string's index or text): read once."""
+    start, end = sheet_data(xml)
+    if xml.find(b"<!", start, end) >= 0:
+        raise Unusual("a comment or CDATA among the cells")
+    matches = PLAIN_CELL.findall(xml, start, end)
+    if len(matches) != xml.count(b"<c ", start, end):
+        raise Unusual("a cell without its address")
+    cells = []
+    for letters, number, raw_attrs, inner in matches:
+        found = CELL_TYPE.search(raw_attrs)
+        kind = found.group(1) if found else b"n"
+        if kind == b"inlineStr":
+            cells.append((int(number), column_number(letters), kind, raw_attrs, b"", inner or b""))
+            continue
+        v = PLAIN_VALUE.search(inner) if inner else None
+        if v is not None:
+            cells.append((int(number), column_number(letters), kind, raw_attrs, v.group(1), None))
+    return tuple(cells)
 
 
 def _typed(kind: bytes, raw_attrs: bytes, raw: bytes, inline: bytes | None, strings: "SharedStrings",
