@@ -90,12 +90,13 @@ def blank_row_columns(template: Template, order: list[str]) -> set[str]:
     return uniform
 
 
-def _blank_rows_source(template: Template, uniform: set[str]) -> list[str]:
+def _blank_rows_source(template: Template, uniform: set[str], locals_: dict[str, str], used: set[str]) -> list[str]:
     """Per table with such columns: `_full_<k>` and `_blank_<k>`, its rows with and without input."""
     lines = []
     for k, table in enumerate(_tables_of(template, uniform)):
         inputs = [name for name, b in template.blocks.items() if b.table == table and not b.formula]
-        empty = " and ".join(f"T[{c!r}][i] is None" for c in inputs) or "True"
+        used.update(inputs)
+        empty = " and ".join(f"{locals_[c]}[i] is None" for c in inputs) or "True"
         lines += [f"    _blank_{k} = [i for i in range(N[{table!r}]) if {empty}]",
                   f"    _full_{k} = [i for i in range(N[{table!r}]) if not ({empty})]"]
     return lines
@@ -105,22 +106,52 @@ def _tables_of(template: Template, columns: set[str]) -> list[str]:
     return sorted({table for name in columns if (table := template.blocks[name].table)})
 
 
+class EngineRenderer(formula.PythonRenderer):
+    """The Python emitter with each block's grid or column read once, into a local of the engine named
+    after the block (V_target, T_actions__amount): a look-up of V or T less at every reference."""
+
+    def __init__(self, layout, blocks: set[str], where: str, locals_: dict[str, str], used: set[str]):
+        super().__init__(layout, blocks, where)
+        self.locals = locals_  # block → its local
+        self.used = used  # the blocks referred to so far, for the lines that read them
+
+    def grid(self, name: str) -> str:
+        self.used.add(name)
+        return self.locals[name]
+
+    column = grid
+
+
+def _local_names(template: Template) -> dict[str, str]:
+    """A Python name for every block's grid (V_…) or table column (T_table__column), unique."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for k, (name, block) in enumerate(template.blocks.items()):
+        local = ("T_" if block.table else "V_") + name.replace(".", "__")
+        if not local.isidentifier() or local in taken:
+            local = f"_block_{k}"
+        out[name] = local
+        taken.add(local)
+    return out
+
+
 def python_source(template: Template) -> tuple[str, list[str]]:
     layout = Layout(template, "zh-Hans")
     names = set(template.blocks)
     order = dependency_order(template)
     uniform = blank_row_columns(template, order)
     table_key = {table: k for k, table in enumerate(_tables_of(template, uniform))}
-    lines = ["def compute(V, T, N):", *_blank_rows_source(template, uniform)]
+    locals_, used = _local_names(template), set(order)
+    lines = _blank_rows_source(template, uniform, locals_, used)
     for name in order:
         block = template.blocks[name]
         where = f"{template.source} › {name}"
         tree = formula.parse(str(block.formula), where)
-        renderer = formula.PythonRenderer(layout, names, where)
+        renderer = EngineRenderer(layout, names, where, locals_, used)
         if block.table and name in uniform:
             expr = renderer.render(tree, formula.Context(name, block.table, {}, ""))
             k = table_key[block.table]
-            lines += [f"    _c = T[{name!r}]",
+            lines += [f"    _c = {locals_[name]}",
                       f"    for i in _full_{k}:",
                       f"        try: _c[i] = value_of({expr})",
                       "        except XlErr as e: _c[i] = e",
@@ -132,18 +163,20 @@ def python_source(template: Template) -> tuple[str, list[str]]:
             continue
         if block.table:
             expr = renderer.render(tree, formula.Context(name, block.table, {}, ""))
-            lines += [f"    _c = T[{name!r}]",
+            lines += [f"    _c = {locals_[name]}",
                       f"    for i in range(N[{block.table!r}]):",
                       f"        try: _c[i] = value_of({expr})",
                       "        except XlErr as e: _c[i] = e"]
             continue
         for bindings, r, c in _cells(template, block):
             expr = renderer.render(tree, formula.Context(name, None, bindings, ""))
-            target = f"V[{name!r}][{r - 1}][{c - 1}]"
+            target = f"{locals_[name]}[{r - 1}][{c - 1}]"
             lines += [f"    try: {target} = value_of({expr})",
                       f"    except XlErr as e: {target} = e"]
-    lines.append("    return None")
-    return "\n".join(lines) + "\n", order
+    reads = [f"    {locals_[name]} = {'T' if template.blocks[name].table else 'V'}[{name!r}]"
+             for name in template.blocks if name in used]
+    source = ["def compute(V, T, N):", *reads, *lines, "    return None"]
+    return "\n".join(source) + "\n", order
 
 
 @functools.lru_cache(maxsize=64)

@@ -510,30 +510,37 @@ class PythonRenderer(Compiler[str]):
     def text(self, out):
         return out
 
-    @staticmethod
-    def cell(block: str, r: int, c: int) -> str:
-        return f"V[{block!r}][{r - 1}][{c - 1}]"
+    def grid(self, name: str) -> str:
+        """A fixed block's rows (a subclass may name them otherwise: compute.py's engine does)."""
+        return f"V[{name!r}]"
+
+    def column(self, name: str) -> str:
+        """A table column, a list."""
+        return f"T[{name!r}]"
+
+    def cell(self, block: str, r: int, c: int) -> str:
+        return f"{self.grid(block)}[{r - 1}][{c - 1}]"
 
     def cells(self, ref: Ref) -> str:
         """A range's cells: a table column (a list), or a tuple of cells."""
         if ref.whole_column:
-            return f"T[{ref.block!r}]"
+            return self.column(ref.block)
         if ref.same_row:
-            return f"T[{ref.block!r}][i]"
+            return f"{self.column(ref.block)}[i]"
         return "(" + "".join(self.cell(ref.block, r, c) + "," for r, c in ref.cells) + ")"
 
     def reference(self, ref, ctx):
         if ref.is_range:
             return f"Rng({self.cells(ref)})"
         if ref.same_row:
-            return f"T[{ref.block!r}][i]"
+            return f"{self.column(ref.block)}[i]"
         return self.cell(ref.block, *ref.cells[0])
 
     def range_argument(self, ref, ctx):
         return self.cells(ref)
 
     def reference_argument(self, ref, ctx):
-        return f"Rng((T[{ref.block!r}][i],))" if ref.same_row else f"Rng({self.cells(ref)})"
+        return f"Rng(({self.column(ref.block)}[i],))" if ref.same_row else f"Rng({self.cells(ref)})"
 
     def number(self, value):
         return whole(repr(value), abs(value)) if type(value) is int else repr(value)
