@@ -103,11 +103,12 @@ DXF_FORMAT_IDS = {code: 300 + k for k, code in
 
 def measured_format(own: str, chosen: str, formats: dict[str, str] = NUMBER_FORMATS) -> str | None:
     """The number format of a figure whose row chose `chosen` as its unit of measure (a share
-    84.0%, an amount 12,000), or None where it keeps its block's own unit's format `own`: a count
-    keeps it too, as half a trainer per team is 0.5, not 1."""
-    if chosen == "count" or formats[chosen] == formats[own]:
+    84.0%, an amount 12,000), or None where that is its block's own unit's format `own`. A count
+    shows as a plain number (half a trainer per team is 0.5, not 1; 3 people never 300.0%)."""
+    shown_as = "number" if chosen == "count" else chosen
+    if formats[shown_as] == formats[own]:
         return None
-    return formats[chosen]
+    return formats[shown_as]
 
 
 LARGEST = {"yuan": 9_999_999, "wan": 99_999.99, "count": 99_999, "number": 99_999, "score": 100.0,
@@ -120,9 +121,9 @@ WIDE = Context(prec=400)  # room for every finite float's digits and a format's 
 def shown(value, number_format: str = "General") -> str:
     """A value as a cell in `number_format` shows it, for pages and lists beside the workbooks
     (HQ's web page, `xlplan diff`): 64,000 in #,##0; 11.0% in 0.0%; 1.5 in #,##0.## (without
-    the point Excel leaves after a whole number); General as 64000, 2027 or 1.2345 (not
-    grouped, as Excel and LibreOffice show it; at most four decimals). Halves round away from
-    zero, as Excel does. Text shows as it is."""
+    the point Excel leaves after a whole number); General as Excel shows it (`general`: 64000,
+    2027, 1.2345, 4E-05; not grouped). Halves round away from zero, as Excel does. Text shows
+    as it is."""
     if value is None or value == "":
         return ""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -131,9 +132,7 @@ def shown(value, number_format: str = "General") -> str:
         return str(value)
     code = number_format.split(";")[0]
     if code in ("General", "@"):
-        if float(value).is_integer() and abs(value) < 1e15:
-            return f"{int(value)}"
-        return f"{value:.4f}".rstrip("0").rstrip(".")
+        return _unsigned_zero(general(value))
     percent = "%" in code
     whole, _, decimals = code.replace("%", "").partition(".")
     places = decimals.count("0") + decimals.count("#")
@@ -146,9 +145,44 @@ def shown(value, number_format: str = "General") -> str:
     if optional:
         out = out[:len(out) - optional] + out[len(out) - optional:].rstrip("0")
         out = out.rstrip(".")
+    return _unsigned_zero(out) + ("%" if percent else "")
+
+
+def _unsigned_zero(out: str) -> str:
+    """A value shown as zero shows no sign: -0.4 in #,##0 shows 0."""
     if out.lstrip("-").replace(",", "").replace(".", "").strip("0") == "":
-        out = out.lstrip("-")  # -0.4 in #,##0 shows 0
-    return out + ("%" if percent else "")
+        return out.lstrip("-")
+    return out
+
+
+GENERAL_WIDTH = 11  # the characters (besides a minus) Excel's General fits in a cell of the standard width
+FIXED_FROM, FIXED_BELOW = -4, 11  # the powers of ten Excel's General writes out; others in scientific
+
+
+def general(value: float) -> str:
+    """A number as Excel's General shows it in a cell of the standard width: written out from
+    0.0001 up to 99,999,999,999 in at most 11 characters, rounded to fit (0.00015, 0.123456789,
+    1234567.891); otherwise scientific with up to five decimals and a two-digit exponent (4E-05,
+    1.23457E+11, 1E+15). Halves round away from zero."""
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    number = abs(Decimal(repr(float(value))))
+    if FIXED_FROM <= number.adjusted() < FIXED_BELOW:
+        whole = max(number.adjusted() + 1, 1)
+        places = max(GENERAL_WIDTH - whole - 1, 0)
+        fixed = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=WIDE)
+        if fixed.adjusted() < FIXED_BELOW:  # 99,999,999,999.6 rounds up to twelve digits: scientific
+            return sign + _without_trailing_zeros(f"{fixed:f}")
+    exponent = number.adjusted()
+    mantissa = number.scaleb(-exponent).quantize(Decimal("0.00001"), rounding=ROUND_HALF_UP)
+    if mantissa >= 10:  # 9.999999 rounds to 10.00000
+        mantissa, exponent = mantissa.scaleb(-1).quantize(Decimal("0.00001")), exponent + 1
+    return f"{sign}{_without_trailing_zeros(f'{mantissa:f}')}E{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+
+
+def _without_trailing_zeros(digits: str) -> str:
+    return digits.rstrip("0").rstrip(".") if "." in digits else digits
 
 
 def theme(lang: str) -> bytes:
