@@ -26,7 +26,7 @@ class Engine:
     function: Callable[[dict, dict, dict], None]
 
     def run(self, values: dict[str, list[list]], tables: dict[str, list], sizes: dict[str, int]):
-        """Fill the computed blocks of `values` and `tables` in place."""
+        """Put every computed block into `values` and `tables`, made anew, computed from the other blocks there."""
         self.function(values, tables, sizes)
 
 
@@ -173,10 +173,22 @@ def python_source(template: Template) -> tuple[str, list[str]]:
             target = f"{locals_[name]}[{r - 1}][{c - 1}]"
             lines += [f"    try: {target} = value_of({expr})",
                       f"    except XlErr as e: {target} = e"]
-    reads = [f"    {locals_[name]} = {'T' if template.blocks[name].table else 'V'}[{name!r}]"
-             for name in template.blocks if name in used]
+    made = set(order)
+    reads = [_read_or_make(template, name, locals_[name], name in made) for name in template.blocks if name in used]
     source = ["def compute(V, T, N):", *reads, *lines, "    return None"]
     return "\n".join(source) + "\n", order
+
+
+def _read_or_make(template: Template, name: str, local: str, computed: bool) -> str:
+    """The line that reads a block into its local, or, for a computed block, makes it empty there first
+    (every cell is then computed): a literal, no loop."""
+    block = template.blocks[name]
+    if not computed:
+        return f"    {local} = {'T' if block.table else 'V'}[{name!r}]"
+    if block.table:
+        return f"    {local} = T[{name!r}] = [None] * N[{block.table!r}]"
+    nrows, ncols = template.shape(block)
+    return f"    {local} = V[{name!r}] = [{', '.join([f'[None] * {ncols}'] * nrows)}]"
 
 
 @functools.lru_cache(maxsize=64)
@@ -202,7 +214,7 @@ def compute(template: Template, values: dict, tables: dict, sizes: dict) -> tupl
 
 def compute_into(template: Template, values: dict, tables: dict, sizes: dict) -> tuple[dict, dict]:
     """`compute` on values and tables of the caller's own (fresh copies): filled in place, not copied again."""
-    grids, columns = _shapes(template)
+    grids, columns = _input_shapes(template)
     for name, table in columns:
         if name not in tables:
             tables[name] = [None] * sizes.get(table, 0)
@@ -214,8 +226,9 @@ def compute_into(template: Template, values: dict, tables: dict, sizes: dict) ->
 
 
 @functools.lru_cache(maxsize=64)
-def _shapes(template: Template) -> tuple[tuple[tuple[str, int, int], ...], tuple[tuple[str, str], ...]]:
-    """(name, rows, columns) of every grid of a template and (name, table) of every table column."""
-    blocks = template.blocks.items()
+def _input_shapes(template: Template) -> tuple[tuple[tuple[str, int, int], ...], tuple[tuple[str, str], ...]]:
+    """(name, rows, columns) of every grid a plan gives the engine and (name, table) of every such table
+    column: the blocks that are not computed (the engine makes those)."""
+    blocks = [(name, block) for name, block in template.blocks.items() if not block.formula]
     return (tuple((name, *template.shape(block)) for name, block in blocks if not block.table),
             tuple((name, block.table) for name, block in blocks if block.table))
