@@ -135,27 +135,31 @@ def test_a_sheets_formulas_normalised_once_are_normalised_alike():
     xml = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
            b'<sheetData><row r="5"><c r="C5" s="1"><f>\xe7\x9b\xae\xe6\xa0\x87!$E$9</f><v>3</v></c>'
            b'<c r="D5"><f>IF(A1=&quot;&quot;,&quot;&quot;,1)</f></c></row></sheetData></worksheet>')
-    expected = scan.normal_formulas([(b"C5", b"\xe7\x9b\xae\xe6\xa0\x87!$E$9"),
-                                     (b"D5", b"IF(A1=&quot;&quot;,&quot;&quot;,1)")])
-    assert scan.SheetCells(xml).formulas() == scan.SheetCells(xml).formulas() == expected
+    made = scan.normal_formulas([(b"C5", b"'\xe7\x9b\xae\xe6\xa0\x87'!$E$9"), (b"D5", b'IF(A1="","",1)')])
+    moved = scan.normal_formulas([(b"C6", b"'\xe7\x9b\xae\xe6\xa0\x87'!$E$9"), (b"D5", b'IF(A1="","",1)')])
+    for _ in range(2):  # normalised, then as found before
+        assert scan.SheetCells(xml).has_formulas(made) and not scan.SheetCells(xml).has_formulas(moved)
+    assert not scan.SheetCells(xml.replace(b"E$9", b"E$8")).has_formulas(made)
     empty = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
-    assert scan.SheetCells(empty).formulas() == scan.normal_formulas([]) == b""
+    assert scan.SheetCells(empty).has_formulas(scan.normal_formulas([]))
+    assert not scan.SheetCells(empty).has_formulas(made)
 
 
 def test_a_sheet_without_inputs_whose_cells_were_read_before_is_read_alike(monkeypatch):
-    """A sheet no input lives on is passed at once where only its values differ from a sheet read
-    before; anything else is read (or refused) as SheetCells reads it."""
+    """A sheet no input lives on is passed at once where only its values differ from a sheet found
+    so before; anything else is read (or refused) as SheetCells reads it."""
     sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
              b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="str"><f>A1&amp;"x"</f><v>3</v></c>'
              b'<c r="C1" t="inlineStr"><is><t>label</t></is></c></row></sheetData></worksheet>')
-    scan._FORMULAS_OF_CELLS.clear()
-    expected = scan.SheetCells(sheet).formulas()
-    assert expected and scan.formulas_without_inputs(sheet) == expected
+    made = scan.normal_formulas([(b"B1", b'A1&"x"')])
+    scan._MADE_OF_CELLS.clear()
+    assert scan.SheetCells(sheet).has_formulas(made) and scan.without_inputs_has_formulas(sheet, made)
     other_values = sheet.replace(b"<v>0</v>", b"<v>7</v>").replace(b"<v>3</v>", b"<v>ab</v>").replace(
         b"<t>label</t>", b'<r><t xml:space="preserve">another </t></r><r><t>label</t></r>')
     with monkeypatch.context() as patched:
         patched.setattr(scan, "SheetCells", None)  # read at once: SheetCells is not asked
-        assert scan.formulas_without_inputs(other_values) == expected
+        assert scan.without_inputs_has_formulas(other_values, made)
+    assert not scan.without_inputs_has_formulas(other_values, scan.normal_formulas([(b"B1", b'A1&"y"')]))
     edits = [(b"<f>A1", b"<f>A2"),  # another formula
              (b"</f><v>3</v>", b"</f><is><t>3</t></is>"),  # an inline string after a formula
              (b'<row r="1">', b'<row r="1"><v>5</v>'),  # a value outside a cell
@@ -166,12 +170,12 @@ def test_a_sheet_without_inputs_whose_cells_were_read_before_is_read_alike(monke
         edited = sheet.replace(old, new)
         assert edited != sheet
         try:
-            formulas = scan.SheetCells(edited).formulas()
+            expected = scan.SheetCells(edited).has_formulas(made)
         except scan.Unusual:
             with pytest.raises(scan.Unusual):
-                scan.formulas_without_inputs(edited)
+                scan.without_inputs_has_formulas(edited, made)
         else:
-            assert formulas != expected and scan.formulas_without_inputs(edited) == formulas
+            assert not expected and not scan.without_inputs_has_formulas(edited, made)
 
 
 def test_an_input_cell_without_its_address_leaves_the_fast_path(tmp_path):

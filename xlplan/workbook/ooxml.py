@@ -392,14 +392,14 @@ SHEET_CELL = re.compile(
     rb'<(?:c r="([A-Z]{1,3}+[1-9][0-9]*+)"([^>]*+)>'
     rb'(?:(<f[^<>]*+>)([^<]*+)</f>(?:<v>[^<]*+</v>)?+'
     rb'|(?:<v>([^<]*+)</v>|<is>(' + _INLINE + rb')</is>)</c>)'
-    rb'|(f|v>|is>|!))')
+    rb'|(?:f|v>|is>|!))')
 """One pass over a sheet's cells, each match as (address, the cell's other attributes, <f> tag,
-formula text, <v> text, inline string, stray mark):
+formula text, <v> text, inline string):
 - a cell with a formula (its <f> the cell's first child; a shared formula's master counts, its
   result, if any, right after it): address, attributes, tag, formula text as in the XML;
 - a cell holding a value and no formula (the only kind an input cell of a file as made holds):
   address, attributes, the <v> text or the inline string;
-- any other <f, <v>, <is> or <! (comment, CDATA): b"" but the stray mark. A cell the first two
+- any other <f, <v>, <is> or <! (comment, CDATA): all b"", no address. A cell the first two
   do not see (its address not first, or not as Excel writes it: C09; whitespace inside; a value
   after a formula's result) leaves its mark so."""
 VALUE_TEXT = re.compile(rb"<v>[^<]*+</v>")

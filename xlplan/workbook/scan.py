@@ -20,7 +20,7 @@ import functools
 import re
 import zipfile
 from dataclasses import dataclass
-from itertools import chain, compress
+from itertools import compress
 
 from .ooxml import (
     CELL_FORMAT, CELL_FORMATS, CELL_STYLE, CELL_TYPE, DATE_CODE, DATE_FORMAT_IDS, DEFINED_NAME, NUMBER_FORMAT,
@@ -176,23 +176,23 @@ class SheetCells:
     def __init__(self, xml: bytes):
         start, end = sheet_data(xml)
         self.found = SHEET_CELL.findall(xml, start, end)
+        self.addresses: tuple[bytes, ...] = ()
+        self.tags: tuple[bytes, ...] = ()
+        self.texts: tuple[bytes, ...] = ()
         if not self.found:
-            self.found = []
-            self.addresses, attributes, self.tags, self.texts = (), (), (), ()
             return
-        self.addresses, attributes, self.tags, self.texts, _, _, strays = zip(*self.found)
-        if any(strays):
-            mark = next(filter(None, strays)).decode()
-            raise Unusual(f"<{mark} outside a plainly written cell (a cell without its address or not as Excel "
-                          "writes it, whitespace inside a cell, a comment or CDATA among the cells)")
+        self.addresses, attributes, self.tags, self.texts, _, _ = zip(*self.found)
+        if b"" in self.addresses:
+            raise Unusual("a formula, value or inline string outside a plainly written cell (a cell without its "
+                          "address or not as Excel writes it, whitespace inside a cell), or a comment or CDATA")
         if b"<" in b"".join(attributes):  # no XML, but the pattern would see past a mark
             raise Unusual("a cell's attributes holding <")
 
-    def formulas(self) -> bytes:
-        """Every formula of the sheet with its cell, in the sheet's order, as one normalised string."""
+    def has_formulas(self, made: bytes) -> bool:
+        """Whether the sheet's formulas, each with its cell in the sheet's order, are `made` once
+        normalised (ooxml.normal_formulas; the template's: cellchecks.template_formulas)."""
         tags = self.tags
-        return _normal(b"\x00".join(chain.from_iterable(zip(compress(self.addresses, tags),
-                                                              compress(self.texts, tags)))))
+        return _normalises_to((tuple(compress(self.addresses, tags)), tuple(compress(self.texts, tags))), made)
 
     def values(self, wanted: dict[bytes, tuple], strings: "SharedStrings", dates: frozenset[int]) -> dict:
         """Where each wanted cell that holds a value goes (wanted: address as in the XML → where) →
@@ -201,18 +201,18 @@ class SheetCells:
         by_address = dict(zip(self.addresses, self.found))
         if len(by_address) != len(self.found):
             raise Unusual("a cell written twice")
+        kinds = _kinds(dates)
         out = {}
         for address in wanted.keys() & by_address.keys():
-            _, raw_attrs, tag, _, v, inline, _ = by_address[address]
+            _, raw_attrs, tag, _, v, inline = by_address[address]
             if tag:
                 raise Unusual("a formula in an input cell")
-            where = wanted[address]
-            kind = _KINDS.get((raw_attrs, dates)) or _kind(raw_attrs, dates)
+            kind = kinds.get(raw_attrs) or _kind(raw_attrs, dates)
             if kind == b"n" or kind == b"date":
                 if v:
                     if kind == b"date":
                         raise Unusual("a number shown as a date")
-                    out[where] = as_read(float(v))
+                    out[wanted[address]] = as_read(float(v))
                 continue
             if kind == b"s" and v:  # the usual text cells: a shared string, or an inline one
                 value = strings[int(v)]
@@ -221,38 +221,61 @@ class SheetCells:
             else:
                 value = as_read(_typed(kind, raw_attrs, v, inline, strings, dates))
             if value is not None and value != "":
-                out[where] = value
+                out[wanted[address]] = value
         return out
 
 
-def formulas_without_inputs(xml: bytes) -> bytes:
-    """`SheetCells(xml).formulas()` of a sheet no input cell lives on; at once where its cells but
-    for their values are those of a sheet read before.
+def _normalises_to(found: tuple[tuple[bytes, ...], tuple[bytes, ...]], made: bytes) -> bool:
+    """Whether formulas found (their addresses, their texts) are `made` once normalised. The files
+    one program saves from one template hold the same formula texts: those found to be `made`
+    are kept and compared as found, each new text is normalised once."""
+    if len(_FOUND_AS) > 256:  # a few templates' sheets
+        _FOUND_AS.clear()
+    known = _FOUND_AS.setdefault(made, [])
+    if found in known:
+        return True
+    if normal_formulas(zip(*found)) != made:
+        return False
+    known[:] = known[-3:] + [found]  # its spellings by the last few programs
+    return True
+
+
+_FOUND_AS: dict[bytes, list[tuple[tuple[bytes, ...], tuple[bytes, ...]]]] = {}
+
+
+def without_inputs_has_formulas(xml: bytes, made: bytes) -> bool:
+    """`SheetCells(xml).has_formulas(made)` for a sheet no input cell lives on; at once where its
+    cells but for their values are those of a sheet found so before.
 
     Such a sheet (the calendar: formulas and labels) differs from file to file only in the
     formulas' cached results and the labels' string indexes or texts. Its <sheetData> with each
-    value emptied (<v></v>, <is></is>: the marks kept) is compared as bytes with the sheets read
-    before; what a value may hold (text without "<", an inline string without a mark) changes
+    value emptied (<v></v>, <is></is>: the marks kept) is compared as bytes with the sheets found
+    so before; what a value may hold (text without "<", an inline string without a mark) changes
     nothing SheetCells finds or refuses but the values, which no input takes from this sheet.
     """
     start, end = sheet_data(xml)
     cells = INLINE_STRING.sub(b"<is></is>", VALUE_TEXT.sub(b"<v></v>", xml[start:end]))
-    found = _FORMULAS_OF_CELLS.get(cells)
-    if found is None:
-        found = SheetCells(xml).formulas()
-        if len(_FORMULAS_OF_CELLS) >= 16:  # a few templates' sheets, as a few programs save them
-            _FORMULAS_OF_CELLS.clear()
-        _FORMULAS_OF_CELLS[cells] = found
-    return found
+    if _MADE_OF_CELLS.get(cells) == made:
+        return True
+    if not SheetCells(xml).has_formulas(made):
+        return False
+    if len(_MADE_OF_CELLS) >= 16:  # a few templates' sheets, as a few programs save them
+        _MADE_OF_CELLS.clear()
+    _MADE_OF_CELLS[cells] = made
+    return True
 
 
-_FORMULAS_OF_CELLS: dict[bytes, bytes] = {}
+_MADE_OF_CELLS: dict[bytes, bytes] = {}
 
 
-@functools.lru_cache(maxsize=256)
-def _normal(found: bytes) -> bytes:
-    """The files made from one template by one program hold the same formula text: normalised once."""
-    return normal_formulas([(found,)])
+def _kinds(dates: frozenset[int]) -> dict[bytes, bytes]:
+    """Value cells' types by their attribute texts, for one styles part's date formats (`_kind`)."""
+    kinds = _KINDS.get(dates)
+    if kinds is None or len(kinds) > 4096:  # attribute texts are the file's: keep the memo small
+        if len(_KINDS) > 64:
+            _KINDS.clear()
+        kinds = _KINDS[dates] = {}
+    return kinds
 
 
 def _kind(raw_attrs: bytes, dates: frozenset[int]) -> bytes:
@@ -266,13 +289,11 @@ def _kind(raw_attrs: bytes, dates: frozenset[int]) -> bytes:
         style = CELL_STYLE.search(raw_attrs)
         if style and int(style.group(1)) in dates:
             kind = b"date"  # calamine reads a date: the detailed reader reads the file
-    if len(_KINDS) > 4096:  # attribute texts are the file's: keep the memo small whatever they are
-        _KINDS.clear()
-    _KINDS[raw_attrs, dates] = kind
+    _kinds(dates)[raw_attrs] = kind
     return kind
 
 
-_KINDS: dict[tuple[bytes, frozenset[int]], bytes] = {}
+_KINDS: dict[frozenset[int], dict[bytes, bytes]] = {}
 
 
 def as_read(v):
