@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import gc
 import glob
 import hashlib
 import io
@@ -479,7 +480,10 @@ class Pool:
 
     def __init__(self, workers: int | None = None):
         self.width = workers or os.cpu_count() or 1
-        self.executor = ProcessPoolExecutor(max_workers=self.width)
+        self.executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.width, initializer=_worker_collector)
 
     def submit(self, fn, arg):
         return self.executor.submit(fn, arg)
@@ -488,10 +492,24 @@ class Pool:
         """A new pool after a worker died (a pool with a dead worker takes no more work)."""
         if getattr(self.executor, "_broken", False):
             self.executor.shutdown(wait=False, cancel_futures=True)
-            self.executor = ProcessPoolExecutor(max_workers=self.width)
+            self.executor = self._start()
 
     def close(self):
         self.executor.shutdown()
+
+
+WORKER_GC_ALLOCATIONS = 10_000  # a worker's youngest generation is collected after this many (Python's default: 700)
+
+
+def _worker_collector() -> None:
+    """A pool worker's garbage collector, set as it starts: what it inherited from the merging process
+    (the modules) frozen, never scanned again, and the youngest objects collected less often.
+
+    Reading a file makes tens of thousands of short-lived objects, which reference counting frees;
+    the collector's passes over them and over the inherited modules took ~8 % of merge.process's CPU
+    (4.41 -> 3.99 ms per file, 400 re-saved files in one process, 4 rounds alternating)."""
+    gc.freeze()
+    gc.set_threshold(WORKER_GC_ALLOCATIONS, *gc.get_threshold()[1:])
 
 
 class ClusterError(XlplanError, RuntimeError):
