@@ -122,6 +122,8 @@ def accepted_inputs(plan: Plan) -> tuple[dict, dict, list[Finding]]:
     lang = plan.lang
     for name, block in _typed_blocks(plan.template):
         kinds = _kinds(values, tables, name, block)
+        if kinds <= PLAIN_NUMBER_TYPES or kinds <= PLAIN_TEXT_TYPES and block.unit not in NUMERIC_UNITS:
+            continue  # plain numbers, or texts where texts belong: nothing below applies (the usual block)
         if block.unit not in NUMERIC_UNITS:
             if any(issubclass(kind, DATE_TYPES) for kind in kinds):
                 _dates_as_text(plan, values, tables, name)
