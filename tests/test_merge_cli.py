@@ -68,7 +68,8 @@ def test_consolidated_workbook_in_english(tmp_path):
     result = runner.invoke(app, ["merge", str(folder), "--roster", str(roster), "-o", str(out), "--lang", "en",
                                  "--workers", "0", "--use", "accepted"])
     assert result.exit_code == 0, result.output
-    assert openpyxl.load_workbook(out).sheetnames == ["Status", "Scorecards", "Year", "Grades"]
+    assert openpyxl.load_workbook(out).sheetnames == ["Status", "Scorecards", "Year",
+                                                      "Year - each team's average by m", "Grades"]
 
 
 def test_merge_skips_its_own_outputs_lock_hidden_and_temporary_files(tmp_path):

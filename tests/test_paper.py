@@ -276,22 +276,38 @@ def _header_runs(ws) -> list[range]:
 
 
 def _headers_on_paper(ws, where: str) -> list[str]:
-    """Each printed table under its own header: rows repeated at the top of every page only on
-    a sheet of one table (one range repeats per sheet: on a sheet of several it would head the
-    other tables' pages too), and no page ending on a table's header or on the caption above
-    it, parted from the table's rows."""
+    """Each table that may run past a page prints its header on every page: the rows repeated
+    at the top of every page are the header of the sheet's only table, or of its first table
+    where that is one a user adds rows to (an Excel table; one range repeats per sheet, so the
+    small tables under it print under it too); a sheet whose first table is fixed repeats none;
+    and no page ends on a table's header or on the caption above it, parted from its rows."""
     runs = _header_runs(ws)
     problems = []
-    if ws.print_title_rows:
-        first, last = (int(r) for r in ws.print_title_rows.replace("$", "").split(":"))
-        others = [run.start for run in runs if not (first <= run.start <= last)]
-        if others:
-            problems.append(f"{where}: rows {first}:{last} head every page, the pages of the tables headed "
-                            f"at rows {others} too")
+    growing = {int(ref.split(":")[0].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) for _, ref in ws.tables.items()}
+    expected = runs[0].start if runs and (len(runs) == 1 or runs[0].start in growing) else None
+    repeated = int(ws.print_title_rows.replace("$", "").split(":")[0]) if ws.print_title_rows else None
+    if repeated != expected and len(runs) > 0 and ws.max_row > runs[0].stop:
+        which = "its table" if len(runs) == 1 else "its first table, one a user adds rows to,"
+        problems.append(f"{where}: rows repeated on every page start at {repeated}, not at the header of "
+                        f"{which} ({expected})")
     for brk in ws.row_breaks.brk:
         for run in runs:
             if brk.id in run or (brk.id == run.start - 1 and ws.cell(brk.id, 1).value is not None):
                 problems.append(f"{where}: a page ends at row {brk.id}, the header of rows {run.stop} on")
+    return problems
+
+
+def _header_on_every_page(ws, pages: list[dict], where: str) -> list[str]:
+    """Every printed page of `ws` begins with the header of its first table (the long one): the
+    label of its first column in the top lines of the page's body."""
+    label = _squeezed(str(ws.cell(_header_runs(ws)[0].start, 1).value))
+    problems = []
+    for k, page in enumerate(pages, start=1):
+        body = [w for w in page["words"] if w[1] >= HEADER_ZONE]
+        top = min((w[1] for w in body), default=0)
+        if label not in _squeezed(" ".join(w[4] for w in sorted(body, key=lambda w: (w[1], w[0]))
+                                           if w[1] < top + 30)):
+            problems.append(f"{where}: page {k} of {len(pages)} does not begin with the header {label!r}")
     return problems
 
 
@@ -443,6 +459,58 @@ def test_checks_written_by_recalc_print_whole(tmp_path):
         assert not _clipped(tracking, computed[tracking.title]), _clipped(tracking, computed[tracking.title])
         [row] = [c.row for c in checks["A"] if c.value == long]
         assert (checks.row_dimensions[row].height or 0) >= paper.row_height(3)  # grown, not one line
+
+
+@needs_tools
+@pytest.mark.libreoffice
+def test_a_table_longer_than_a_page_prints_its_header_on_each_of_its_pages(tmp_path, monkeypatch):
+    """Tables made to run over several pages: the annual plan's actions (100 rows, its cost items
+    and small tables under it) and the support plan's cost items (90 rows), and in the consolidated
+    workbook every table 40 times as long (a list of effects from ~100 units): every page they
+    print on begins with their header, and no page ends on a header or its caption."""
+    from plans import make
+
+    from xlplan.hq import merge
+
+    books = {}
+    for template_id, sheet, params in (("annual_plan", "推动计划及预算", {"action_rows": 100, "cost_rows": 60}),
+                                       ("support_plan", "费用明细及预算", {"cost_rows": 90})):
+        cycle = _cycle(template_id, "zh-Hans")
+        cycle.params.update(params)
+        path = generate.write(spec.load(template_id, cycle.template_params()), cycle, tmp_path / f"{template_id}.xlsx")
+        books[path] = [sheet]
+    inbox = tmp_path / "inbox"
+    data = _sample("support_plan", "zh-Hans")
+    data.pop("period", None)
+    make(inbox, "service", data, template_id="support_plan", unit="客服部")
+    tables = consolidate.tables
+
+    def long_tables(*args, **kwargs):
+        out = tables(*args, **kwargs)
+        for table in out:
+            for one in (table, *table.extra):
+                one.rows = one.rows * 40
+        return out
+
+    monkeypatch.setattr(consolidate, "tables", long_tables)
+    with Store(f"sqlite:///{tmp_path / 'hq.db'}") as hq:
+        merge.merge([inbox], hq, workers=0)
+        path = consolidate.write(hq, tmp_path / "consolidated.xlsx", basis="accepted")
+    books[path] = [ws.title for ws in openpyxl.load_workbook(path).worksheets[1:]]
+    assert len(books[path]) >= 4  # the support plan's budget, budget by month, effects, effects met
+    libreoffice._convert(list(books), tmp_path / "pdf", "pdf", libreoffice.TIMEOUT)
+    problems = []
+    for path, sheets in books.items():
+        wb = openpyxl.load_workbook(path)
+        pages = _pages(tmp_path / "pdf" / f"{path.stem}.pdf")
+        for title in sheets:
+            mine = [page for page in pages if _sheet_of(page, [ws.title for ws in _visible(wb)]) == title]
+            where = f"{path.stem} › {title}"
+            if len(mine) < 2:
+                problems.append(f"{where}: {len(mine)} page, made to run over several")
+            problems += _header_on_every_page(wb[title], mine, where)
+            problems += _headers_on_paper(wb[title], where)
+    assert not problems, "\n".join(problems)
 
 
 def test_a_table_longer_than_a_page_starts_where_its_header_keeps_its_first_row():

@@ -128,7 +128,7 @@ def test_the_consolidated_workbook_shows_the_teams(hq):
     assert sorted(rows) == teams()
     for team, row in rows.items():
         assert list(row[2:14]) == pytest.approx(expected_team_months(team))
-    sheet = [r for r in wb["个人计划与实绩"].iter_rows(values_only=True)]
+    sheet = [r for r in wb["个人计划与实绩 · 所属团队"].iter_rows(values_only=True)]
     heading = next(k for k, r in enumerate(sheet) if r[1] == "所属团队")
     for team in teams():
         row = next(r for r in sheet[heading:] if r[1] == team)

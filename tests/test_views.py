@@ -78,7 +78,7 @@ def test_the_support_plan_is_consolidated_from_its_declaration(merged):
     header = next(row for row in support.iter_rows(values_only=True) if row[0] == "策略")
     total = rows_by_label(support, 1)["合计"]
     assert round(total[header.index("客服部")]) == round(own.values["budget_total"][0][0])
-    # the list of effects and the count of effects met share the sheet (one title): the list's rows are
+    # the list of effects (the count of effects met is on a sheet of its own): the list's rows are
     # the ones whose effect column holds the effect's text
     effects = [row for row in wb["预期效果"].iter_rows(values_only=True)
                if row[1] == "客服部" and isinstance(row[5], str) and row[5]]
@@ -126,6 +126,21 @@ def test_every_figure_of_the_consolidated_workbook_has_a_template_s_format(merge
     shown = {cell.number_format for ws in wb.worksheets for row in ws.iter_rows() for cell in row
              if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool)}
     assert shown and shown <= set(styles.NUMBER_FORMATS.values()), shown - set(styles.NUMBER_FORMATS.values())
+
+
+def test_each_table_prints_on_a_sheet_of_its_own_under_its_header(merged):
+    """One range of rows repeats on every printed page of a sheet: with one table per sheet it is
+    that table's header, so a list of effects longer than a page shows its header on every page
+    (a second table on the sheet would print its rows under the first one's header)."""
+    store, wb, _ = merged
+    fill = styles.HEADER_FILL.fgColor.rgb
+    for ws in wb.worksheets:
+        headers = sorted({cell.row for row in ws.iter_rows() for cell in row if cell.fill is not None
+                          and cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb == fill})
+        assert headers == [3], (ws.title, headers)
+        assert ws.print_title_rows == "$3:$3", ws.title
+    listed = consolidate.sheet_tables(consolidate.tables(store, "zh-Hans", "accepted"), "zh-Hans")
+    assert len(wb.worksheets) == 1 + len(listed)  # the status, then every table and every table's extra
 
 
 def test_a_blank_hq_target_is_blank_not_zero(merged):

@@ -16,6 +16,7 @@ without an HQ target has no gap, not its whole plan as the gap.
 """
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -328,7 +329,7 @@ def view_plan_actual(data: Data, template, view: View, lang: str, actuals: dict 
                          None if done is None or not to_date else done / to_date,
                          w(source[key], lang) if key in source else None])
     groups = _group_years(data, template, view, lang, per_unit)
-    unit_table = ViewTable(data.template, view, text(view.title, lang),
+    unit_table = ViewTable(data.template, view, f"{text(view.title, lang)} · {w('unit', lang)}",
                            [w("period", lang), w("unit", lang), w("plan_year", lang), w("ytd_plan", lang),
                             w("ytd_actual", lang), w("ytd_achievement", lang), w("source", lang)], 2, per_unit,
                            [w("total", lang), "", _sum(r[2] for r in per_unit), _sum(r[3] for r in per_unit),
@@ -548,13 +549,9 @@ def header(ws, row: int, labels, col: int = 1):
         cell.border = styles.BOX
 
 
-def write_table(ws, row: int, table: ViewTable, sections: list[paper.Section], caption: bool = True) -> int:
-    """One table at `row` (a caption, the heading, the rows, the totals, its chart), added to the
-    sheet's `sections` (kept on one page where they fit); returns the next free row."""
-    first = row
-    if caption:
-        put(ws, row, 1, table.title).font = styles.SECTION_FONT
-        row += 1
+def write_table(ws, row: int, table: ViewTable) -> paper.Section:
+    """One table at `row` (the heading, the rows, the totals, its chart; not its `extra` tables,
+    each on a sheet of its own); returns its rows as the sheet's one section."""
     header(ws, row, table.heading)
     head = row
     r = row + 1
@@ -565,10 +562,7 @@ def write_table(ws, row: int, table: ViewTable, sections: list[paper.Section], c
         r += 1
     if table.chart is not None and table.rows:
         r = _chart(ws, table.chart, table, head, r)
-    sections.append(paper.Section(first, head + 1, r - 1))
-    for extra in table.extra:
-        r = write_table(ws, r + 1, extra, sections)
-    return r + 1
+    return paper.Section(head, head + 1, r - 1)
 
 
 def _chart(ws, shown: Chart, table: ViewTable, head: int, r: int) -> int:
@@ -643,8 +637,8 @@ def _short_sha(sha: str | None) -> str | None:
 
 def finish(ws, unit: str, lang: str, sections: list[paper.Section]) -> None:
     """Widths from the content; the identifying columns (status and unit, period and unit ...)
-    frozen and repeated on every printed page, with the header row where the sheet holds one
-    table; each table kept on one page where it fits; A4 landscape at a readable scale; footers."""
+    frozen and repeated on every printed page, with the table's header row; the table kept on
+    one page where it fits; A4 landscape at a readable scale; footers."""
     ws.sheet_view.showGridLines = False
     paper.fit_columns(ws, first_row=3)
     header_row = 3
@@ -652,7 +646,7 @@ def finish(ws, unit: str, lang: str, sections: list[paper.Section]) -> None:
     ws.freeze_panes = f"{get_column_letter(ident + 1)}{header_row + 1}"
     heights = generate.fit_rows(ws)
     widths = [generate.column_width(ws, get_column_letter(c)) for c in range(1, ws.max_column + 1)]
-    title_rows = paper.repeated_rows([s.head - 1 for s in sections]) if ws.max_row > header_row + 1 else None
+    title_rows = paper.repeated_rows([s.first for s in sections]) if ws.max_row > header_row + 1 else None
     paper.set_up(ws, unit=unit, lang=lang, widths=widths, title_cols=ident, title_rows=title_rows, heights=heights,
                  sections=sections, heading=generate.heading_of(ws))
 
@@ -664,15 +658,35 @@ def _finding_text(f: dict | None) -> str | None:
     return f"{where}{f['message']} ({f['code']})"
 
 
-def _sheet_title(name: str, template: str, taken: dict[str, str]) -> str:
-    """The view's title; where another template took it, the title with the template's id."""
-    name = ILLEGAL_CHARACTERS_RE.sub("", name)[:31]
-    if taken.get(name, template) == template:
-        taken[name] = template
-        return name
-    alt = f"{name} {template}"[:31]
-    taken[alt] = template
+SHEET_NAME_FORBIDDEN = re.compile(r"\s*[:\\/?*\[\]]\s*")  # characters Excel refuses in a sheet's name
+
+
+def _sheet_title(name: str, template: str, taken: set[str]) -> str:
+    """A table's title as its sheet's name; where another template's sheet took it, the title
+    with the template's id (预算 support_plan)."""
+    name = SHEET_NAME_FORBIDDEN.sub(" - ", ILLEGAL_CHARACTERS_RE.sub("", name)).replace("  ", " ")[:31].strip()
+    alt = name if name not in taken else f"{name} {template}"[:31]
+    number = 2
+    while alt in taken:
+        alt = f"{name} {template} {number}"[:31]
+        number += 1
+    taken.add(alt)
     return alt
+
+
+def sheet_tables(view_tables: list[ViewTable], lang: str) -> list[tuple[str, ViewTable]]:
+    """Every table with the name of the sheet it prints on, one table per sheet, so that the
+    header repeated on every printed page is the table's own: a view's first table under the
+    view's title (a view sharing its title with one before: under the table's title, 预期效果 ·
+    达成), its further tables (each unit's year under the months) under their own titles."""
+    out: list[tuple[str, ViewTable]] = []
+    named: set[tuple[str, str]] = set()
+    for table in view_tables:
+        title = text(table.view.title, lang)
+        out.append((title if (table.template, title) not in named else table.title, table))
+        named.add((table.template, title))
+        out += [(extra.title, extra) for extra in table.extra]
+    return out
 
 
 def write(store: Store, path: str | Path, lang: str = texts.DEFAULT, st: report.Status | None = None,
@@ -683,20 +697,12 @@ def write(store: Store, path: str | Path, lang: str = texts.DEFAULT, st: report.
     wb = generate.new_workbook(lang)
     status = wb.create_sheet(w("status", lang))
     last = status_sheet(status, st or report.status(store, basis=basis), lang)
-    sections = {status.title: [paper.Section(3, 4, last)]}  # each sheet's tables
-    taken: dict[str, str] = {}
-    sheets: dict[tuple[str, str], tuple] = {}  # (template, view title) → (worksheet, next row)
-    for view_table in tables(store, lang, basis):
-        key = (view_table.template, text(view_table.view.title, lang))
-        if key not in sheets:
-            ws = wb.create_sheet(_sheet_title(key[1], view_table.template, taken))
-            put(ws, 1, 1, f"{w('title', lang)} · {ws.title}").font = styles.TITLE_FONT
-            sections[ws.title] = []
-            # the sheet's title says what its first table is
-            sheets[key] = (ws, write_table(ws, 3, view_table, sections[ws.title], caption=False))
-            continue
-        ws, row = sheets[key]
-        sheets[key] = (ws, write_table(ws, row, view_table, sections[ws.title]))
+    sections = {status.title: [paper.Section(3, 4, last)]}  # each sheet's table
+    taken = {status.title}
+    for name, table in sheet_tables(tables(store, lang, basis), lang):
+        ws = wb.create_sheet(_sheet_title(name, table.template, taken))
+        put(ws, 1, 1, f"{w('title', lang)} · {ws.title}").font = styles.TITLE_FONT
+        sections[ws.title] = [write_table(ws, 3, table)]
     for ws in wb.worksheets:
         finish(ws, w("title", lang), lang, sections[ws.title])
     path.parent.mkdir(parents=True, exist_ok=True)

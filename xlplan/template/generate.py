@@ -236,7 +236,8 @@ def _write_sheet(wb, template, layout, sheet, cycle, designs):
         design.ident_cols = _identifying_columns(template, first)
         if first.first_row <= 12:
             design.freeze_row = first.first_row
-        design.title_rows = paper.repeated_rows([p.header_row for p in grids])
+        design.title_rows = paper.repeated_rows([p.header_row for p in grids],
+                                                [p.section.kind == "table" for p in grids])
         if first.section.kind == "rows" or any(p.section.kind == "rows" for p in grids):
             design.breaks_after = _quarter_breaks(template, grids)
     else:

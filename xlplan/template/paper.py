@@ -153,11 +153,15 @@ class Section(NamedTuple):
     last: int
 
 
-def repeated_rows(header_rows: list[int]) -> str | None:
-    """The rows printed at the top of every page: the header of a sheet's only table. A sheet
-    of several tables repeats none, since Excel and LibreOffice repeat one range per sheet:
-    the first table's header would stand above the other tables' rows too."""
-    return f"{header_rows[0]}:{header_rows[0]}" if len(header_rows) == 1 else None
+def repeated_rows(header_rows: list[int], growing: list[bool] | None = None) -> str | None:
+    """The rows printed at the top of every page: the header of a sheet's only table, or on a
+    sheet of several that of its first table where a user adds rows to it (`growing`, per
+    table): the table that runs past a page keeps its header on each of its pages. Excel and
+    LibreOffice repeat one range per sheet, so the pages of the small tables under it begin
+    with that header too, above their own. A sheet whose first table cannot grow repeats none."""
+    if len(header_rows) == 1 or (header_rows and growing and growing[0]):
+        return f"{header_rows[0]}:{header_rows[0]}"
+    return None
 
 
 def row_breaks(heights: list[float], sections: list[Section], scale: int, title_height: float) -> list[int]:

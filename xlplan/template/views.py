@@ -2,8 +2,10 @@
 
 A template declares its views under `consolidation:`; HQ's consolidated workbook and
 web page show every view of every template that has plans, so a new template is
-consolidated without code naming it. Views with the same title share a sheet, one
-table under the other.
+consolidated without code naming it. In the workbook each table prints on a sheet of its
+own, so that the header repeated on every printed page is its own: a view's table on a sheet
+named by the view's title (where another view of the template took that title, by the
+table's title), a view's further table (each unit's year under the months) by its own title.
 
     consolidation:
       - id: plan                       # stable id (the web page's anchor)
