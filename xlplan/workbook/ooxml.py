@@ -137,8 +137,9 @@ class ZipInMemory(zipfile.ZipFile):
             return None
         name_size, extra_size = int.from_bytes(head[26:28], "little"), int.from_bytes(head[28:30], "little")
         local_name = bytes(data[at + 30:at + 30 + name_size])
+        encoding = "ascii" if local_name.isascii() else "utf-8" if head[7] & 0x08 else "cp437"  # flag bit 11
         try:
-            if local_name.decode("utf-8" if head[7] & 0x08 else "cp437") != info.orig_filename:  # flag bit 11
+            if local_name.decode(encoding) != info.orig_filename:
                 return None
         except UnicodeDecodeError:
             return None
