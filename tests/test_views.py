@@ -6,6 +6,7 @@ target leaves the gap blank instead of showing the whole plan as the gap.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,10 +14,11 @@ import openpyxl
 import pytest
 from plans import make
 
+from xlplan import texts
 from xlplan.hq import consolidate, merge
 from xlplan.hq.store import Store
 from xlplan.model import TemplateError, text
-from xlplan.template import spec, styles
+from xlplan.template import spec, styles, views
 from xlplan.workbook import recalculation as recalc
 
 SAMPLES = Path(__file__).resolve().parent.parent / "workbooks" / "samples"
@@ -96,9 +98,10 @@ def test_the_support_plan_is_consolidated_from_its_declaration(merged):
 
 
 def test_the_list_of_effects_formats_a_figure_as_the_unit_s_workbook_does(merged):
-    """An effect's target and latest actual not measured as a share are formatted in the
-    consolidated list as in the unit's own workbook: a plain number in General (3 days, half a
-    trainer 0.5), not in #,##0.##, which Excel shows as "3." with a trailing point."""
+    """An effect's target and latest actual are formatted in the consolidated list as in the
+    unit's own workbook: in the format of the unit its row chose (styles.measured_format: a share
+    0.0%), else the cell's own, a plain number in General (3 days, half a trainer 0.5), not in
+    #,##0.##, which Excel shows as "3." with a trailing point."""
     _, wb, inbox = merged
     own = recalc.check_file(inbox / "service.xlsx")
     area = own.plan.table_areas["actions"]
@@ -108,24 +111,57 @@ def test_the_list_of_effects_formats_a_figure_as_the_unit_s_workbook_does(merged
     rows = {row[5].value: row for row in wb["预期效果"].iter_rows() if row[1].value == "客服部"}
     compared = 0
     for k, (effect, measured) in enumerate(zip(own.tables["actions.effect"], own.tables["actions.effect_unit"])):
-        if not effect or measured == "%":  # a share: 0.0%, the test above
+        if not effect:
             continue
+        chosen = texts.measure_unit(measured, "zh-Hans")
         for name in ("effect_target", "effect_latest"):
             block = own.plan.template.blocks[f"actions.{name}"]
             theirs = sheet.cell(area.header_row + 1 + k, area.columns[block.name]).number_format
+            expected = (chosen and styles.measured_format(block.unit, chosen)) or theirs.split(";")[0]
             ours = rows[effect][at[text(block.label, "zh-Hans")]].number_format
-            assert ours == theirs.split(";")[0], (effect, name)  # how a figure above zero shows
+            assert ours == expected, (effect, name, measured)  # how a figure above zero shows
             compared += 1
-    assert compared >= 2
+    assert compared >= 4 and any(texts.measure_unit(m, "zh-Hans") == "percent"
+                                 for m in own.tables["actions.effect_unit"])
 
 
-def test_every_figure_of_the_consolidated_workbook_has_a_template_s_format(merged):
+def _figure_blocks(view, columns: int) -> list[str]:
+    """The block each figure column of a summed, figures or list view's table comes from."""
+    if view.kind == "sum":
+        return [str(view.args["value"])] * columns
+    return [str(c) for c in view.args["columns"]] + [str(g) for g in view.args.get("gap", [])[:1]]
+
+
+def test_every_figure_of_the_consolidated_workbook_has_its_view_s_or_block_s_format(merged):
     """One definition of how each kind of figure is shown (styles.NUMBER_FORMATS) serves the
-    templates and the consolidated workbook alike."""
-    _, wb, _ = merged
-    shown = {cell.number_format for ws in wb.worksheets for row in ws.iter_rows() for cell in row
-             if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool)}
-    assert shown and shown <= set(styles.NUMBER_FORMATS.values()), shown - set(styles.NUMBER_FORMATS.values())
+    templates and the consolidated workbook alike: every figure of a summed, figures or list
+    view (totals too) in the view's `format:` or its block's unit's, and in a list each cell
+    measured in a unit its row chose in that unit's format (styles.measured_format)."""
+    store, wb, _ = merged
+    listed = consolidate.sheet_tables(consolidate.tables(store, "zh-Hans", "accepted"), "zh-Hans")
+    checked, measured = 0, 0
+    for ws, (_, table) in zip(wb.worksheets[1:], listed, strict=True):
+        view = table.view
+        if view.kind not in ("sum", "figures", "list"):
+            continue
+        template = spec.load(table.template)
+        names = _figure_blocks(view, len(table.heading) - table.keys)
+        for r in range(4, ws.max_row + 1):
+            for k, name in enumerate(names):
+                cell = ws.cell(r, table.keys + 1 + k)
+                block = template.blocks[name]
+                if block.unit in styles.TEXT_UNITS or not isinstance(cell.value, (int, float)):
+                    continue
+                expected = styles.NUMBER_FORMATS[view.args.get("format") or block.unit]
+                if block.measure and block.measure in names:
+                    word = ws.cell(r, table.keys + 1 + names.index(block.measure)).value
+                    chosen = texts.measure_unit(word, "zh-Hans")
+                    code = chosen and styles.measured_format(block.unit, chosen)
+                    measured += bool(code)
+                    expected = code or expected
+                assert cell.number_format == expected, (ws.title, cell.coordinate, name)
+                checked += 1
+    assert checked > 100 and measured >= 2, (checked, measured)
 
 
 def test_each_table_prints_on_a_sheet_of_its_own_under_its_header(merged):
@@ -141,6 +177,28 @@ def test_each_table_prints_on_a_sheet_of_its_own_under_its_header(merged):
         assert ws.print_title_rows == "$3:$3", ws.title
     listed = consolidate.sheet_tables(consolidate.tables(store, "zh-Hans", "accepted"), "zh-Hans")
     assert len(wb.worksheets) == 1 + len(listed)  # the status, then every table and every table's extra
+
+
+def test_a_view_without_a_format_shows_figures_in_their_block_s_unit(merged):
+    """A summed or listed-figures view that names no `format:` shows its figures as the units'
+    workbooks show their block's (a sum of yuan grouped: 12,345,678, not General's 12345678)."""
+    store, _, _ = merged
+    template = spec.load("annual_plan")
+    used = sorted({b for v in template.views for b in views.blocks_used(v, template)})
+    data = consolidate.load(store, "annual_plan", used, "zh-Hans", "accepted")
+    checked = 0
+    for view in template.views:
+        if view.kind not in ("sum", "figures"):
+            continue
+        bare = dataclasses.replace(view, args={k: v for k, v in view.args.items() if k != "format"})
+        table = consolidate.KIND_TABLES[view.kind](data, template, bare, "zh-Hans")
+        named = [view.args["value"]] if view.kind == "sum" else [*view.args["columns"], *view.args.get("gap", [])[:1]]
+        [unit] = {template.blocks[str(name)].unit for name in named}
+        assert table.rows, view.id
+        for column in range(table.keys, len(table.heading)):
+            assert table.formats.get(column, table.fmt) == styles.NUMBER_FORMATS[unit], (view.id, column)
+            checked += 1
+    assert checked > 20
 
 
 def test_a_blank_hq_target_is_blank_not_zero(merged):

@@ -253,7 +253,15 @@ def view_sum(data: Data, template, view: View, lang: str) -> ViewTable:
             chart = Chart(a["chart"], title, [" ".join(map(str, r[:len(by)])) for r in rows],
                           [(w("total", lang), [r[last] for r in rows])], ("columns", [last]))
     return ViewTable(data.template, view, text(view.title, lang), heading, len(by), rows, totals,
-                     FORMATS[a.get("format", "number")], chart=chart)
+                     figure_format(template, view, block.name), chart=chart)
+
+
+def figure_format(template, view: View, name) -> str:
+    """How a view shows the figures it puts together from block `name`: in its `format:`, or
+    where it names none, in the format of the block's unit, as the units' workbooks show them
+    (a sum of yuan grouped, 12,345,678; a plain number in General, 1234.5)."""
+    unit = view.args.get("format") or template.blocks[str(name)].unit
+    return FORMATS[unit if unit not in styles.TEXT_UNITS else "number"]
 
 
 def view_figures(data: Data, template, view: View, lang: str) -> ViewTable:
@@ -275,8 +283,9 @@ def view_figures(data: Data, template, view: View, lang: str) -> ViewTable:
     totals = None
     if rows:
         totals = [w("total", lang), ""] + [_sum(r[k] for r in rows) for k in range(2, len(heading))]
+    formats = {2 + k: figure_format(template, view, name) for k, name in enumerate(columns + gap[:1])}
     return ViewTable(data.template, view, text(view.title, lang), heading, 2, rows, totals,
-                     FORMATS[a.get("format", "number")])
+                     figure_format(template, view, columns[0]), formats)
 
 
 def view_plan_actual(data: Data, template, view: View, lang: str, actuals: dict | None = None) -> ViewTable:
@@ -334,7 +343,7 @@ def view_plan_actual(data: Data, template, view: View, lang: str, actuals: dict 
                             w("ytd_actual", lang), w("ytd_achievement", lang), w("source", lang)], 2, per_unit,
                            [w("total", lang), "", _sum(r[2] for r in per_unit), _sum(r[3] for r in per_unit),
                             _sum(r[4] for r in per_unit), None, None] if per_unit else None,
-                           FORMATS[a.get("format", "number")], {5: PCT})
+                           figure_format(template, view, a["plan"]), {5: PCT})
     tot = unit_table.total
     if tot and tot[3]:
         tot[5] = (tot[4] or 0) / tot[3] if tot[4] is not None else None
@@ -343,7 +352,7 @@ def view_plan_actual(data: Data, template, view: View, lang: str, actuals: dict 
                   [(w("plan", lang), [r[1] for r in rows]), (w("actual", lang), [r[2] for r in rows])],
                   ("columns", [1, 2]))
     table = ViewTable(data.template, view, text(view.title, lang), heading, 1, rows, None,
-                      FORMATS[a.get("format", "number")], {3: PCT, 7: PCT}, chart=chart,
+                      figure_format(template, view, a["plan"]), {3: PCT, 7: PCT}, chart=chart,
                       extra=[unit_table] + groups)
     table.months_with_actual = months_with_actual  # type: ignore[attr-defined]
     return table
@@ -375,7 +384,7 @@ def _group_years(data: Data, template, view: View, lang: str, per_unit: list[lis
     heading = [w("period", lang), *(_dim_label(template, b, lang) for b in fixed), w("members", lang),
                w("plan_year", lang), w("ytd_plan", lang), w("ytd_actual", lang), w("ytd_achievement", lang)]
     return [ViewTable(data.template, view, title, heading, n, rows, total if rows else None,
-                      FORMATS[view.args.get("format", "number")], {n: FORMATS["count"], n + 4: PCT})]
+                      figure_format(template, view, view.args["plan"]), {n: FORMATS["count"], n + 4: PCT})]
 
 
 def _staff(data: Data, a: dict) -> tuple[list[list], dict]:

@@ -17,6 +17,7 @@ table's title), a view's further table (each unit's year under the months) by it
         across: month                  # column dimension: the block's column dim, unit, or none
         total: both                    # both | rows | columns | none
         format: wan                    # number format: wan, yuan, count, score, percent, number
+                                       # (default: the block's unit's, as its workbook shows it)
         chart: bar                     # bar | line | none: of the totals
 
 The kinds and their arguments:
@@ -39,6 +40,8 @@ from __future__ import annotations
 from ..model import Template, TemplateError, View
 
 KINDS = ("sum", "figures", "plan_actual", "ranking", "year", "count", "list")
+# a view's `format:`; without one its figures show in their block's unit's format
+# (consolidate.figure_format), as the units' workbooks show them
 FORMATS = ("wan", "yuan", "count", "score", "percent", "number")
 CHARTS = ("bar", "line", "none")
 TOTALS = ("both", "rows", "columns", "none")
