@@ -372,7 +372,10 @@ def _typed(kind: bytes, raw_attrs: bytes, raw: bytes, inline: bytes | None, stri
     raise Unusual(f"a cell of type {kind!r}")
 
 
+@functools.lru_cache(maxsize=4096)
 def _text(item: bytes) -> str:
+    """A string item's text (a shared or an inline string's XML), as calamine reads it. The same
+    items recur from file to file (labels, categories, the owners' names): each is read once."""
     if b"<rPh" in item:
         item = PHONETIC.sub(b"", item)
     text = "".join(map(unescape, TEXT_RUN.findall(item)))  # b"" for <t/>
