@@ -311,6 +311,29 @@ def _header_on_every_page(ws, pages: list[dict], where: str) -> list[str]:
     return problems
 
 
+def _page_ends_on_a_head(ws, pages: list[dict], where: str) -> list[str]:
+    """No printed page of `ws` ends with a table's header or the caption above it: the last line
+    of a page's body (above the footer) is not a header's first label nor a caption."""
+    heads = set()
+    for run in _header_runs(ws):
+        heads.add(_squeezed(str(ws.cell(run.start, 1).value)))
+        caption = ws.cell(run.start - 1, 1).value
+        if isinstance(caption, str) and caption.strip():
+            heads.add(_squeezed(caption))
+    problems = []
+    for k, page in enumerate(pages, start=1):
+        footer_y = max(w[1] for w in page["words"])
+        body = [w for w in page["words"] if HEADER_ZONE <= w[1] < footer_y - 1]
+        if not body:
+            continue
+        bottom = max(w[1] for w in body)
+        last = _squeezed(" ".join(w[4] for w in sorted(body, key=lambda w: w[0]) if w[1] > bottom - 2))
+        ended = [h for h in heads if h and last.startswith(h)]
+        if ended:
+            problems.append(f"{where}: page {k} of {len(pages)} ends with {ended[0]!r}, its rows on the next")
+    return problems
+
+
 def _smallest_font(ws) -> float:
     sizes = [cell.font.sz or 11 for row in ws.iter_rows() for cell in row if cell.value is not None and cell.font]
     return min(sizes or [paper.BODY_PT])
@@ -477,7 +500,13 @@ def test_a_table_longer_than_a_page_prints_its_header_on_each_of_its_pages(tmp_p
                                        ("support_plan", "费用明细及预算", {"cost_rows": 90})):
         cycle = _cycle(template_id, "zh-Hans")
         cycle.params.update(params)
-        path = generate.write(spec.load(template_id, cycle.template_params()), cycle, tmp_path / f"{template_id}.xlsx")
+        data = _sample(template_id, "zh-Hans")
+        if "action_rows" in params:  # filled to the last few rows, so that each page prints rows
+            data["actions"] = (data["actions"] * 100)[:params["action_rows"] - 4]
+        data["costs"] = [{"action": a["action"], "item": "交通费", "quantity": 2, "unit_cost": 100, "days": 1,
+                          "times": 1} for a in (data["actions"] * 100)[:params["cost_rows"] - 5]]
+        path = generate.write(spec.load(template_id, cycle.template_params()), cycle, tmp_path / f"{template_id}.xlsx",
+                              data)
         books[path] = [sheet]
     inbox = tmp_path / "inbox"
     data = _sample("support_plan", "zh-Hans")
@@ -509,6 +538,7 @@ def test_a_table_longer_than_a_page_prints_its_header_on_each_of_its_pages(tmp_p
             if len(mine) < 2:
                 problems.append(f"{where}: {len(mine)} page, made to run over several")
             problems += _header_on_every_page(wb[title], mine, where)
+            problems += _page_ends_on_a_head(wb[title], mine, where)
             problems += _headers_on_paper(wb[title], where)
     assert not problems, "\n".join(problems)
 
