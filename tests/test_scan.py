@@ -256,6 +256,22 @@ def test_an_input_cell_written_otherwise_is_read_as_the_detailed_reader_reads_it
             assert getattr(fast, field) == getattr(detailed, field), f"{edit}: {field} differs"
 
 
+def test_what_the_fast_path_keeps_stays_small_whatever_a_file_holds():
+    """Texts, metadata sheets and parts recur from file to file and are kept; long ones are read, not kept."""
+    short, long = b"<t>%d short</t>" % id(object()), b"<t>" + b"x" * 5000 + b"</t>"
+    kept = scan._text.cache_info().currsize
+    assert scan._text(long) == "x" * 5000 and scan._text.cache_info().currsize == kept
+    assert scan._text(short) == short[3:-4].decode() and scan._text.cache_info().currsize == kept + 1
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("small.xml", b"<a/>" * 100)
+        zf.writestr("large.xml", b"<a/>" * 20_000)  # 80 KB inflated from a few hundred bytes
+    ours = ooxml.ZipInMemory(buffer.getvalue())
+    assert ours.inflated("small.xml") is ours.inflated("small.xml")
+    assert ours.inflated("large.xml") == b"<a/>" * 20_000
+    assert ours.inflated("large.xml") is not ours.inflated("large.xml")
+
+
 def test_shared_strings_split_as_the_pattern_finds_them():
     head = b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
     cases = [

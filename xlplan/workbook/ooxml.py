@@ -149,7 +149,7 @@ class ZipInMemory(zipfile.ZipFile):
         want = info.file_size if whole else size
         if len(raw) != info.compress_size:
             return None
-        seen = whole and info.compress_size <= SMALL_PART
+        seen = whole and info.compress_size <= SMALL_PART and info.file_size <= 1 << 16
         if seen:
             # the same stored bytes, method, size and CRC inflate to the same part, checked before
             key = (raw, info.compress_type, info.file_size, info.CRC)
@@ -175,8 +175,9 @@ class ZipInMemory(zipfile.ZipFile):
 
 
 SMALL_PART = 8192
-"""Parts stored in at most so many bytes (the workbook part, styles, tables, relationships, small
-sheets) are kept inflated by their stored bytes: the files made from one template hold many of
+"""Parts stored in at most so many bytes and at most 64 KiB inflated (the workbook part, styles,
+tables, relationships, small sheets; a bound whatever a file holds) are kept inflated by their
+stored bytes: the files made from one template hold many of
 them alike, and the same bytes object each time lets the caches keyed on a part's bytes
 (scan.book, scan.date_styles ...) find it without hashing it again."""
 _SMALL_PARTS: dict[tuple, bytes] = {}

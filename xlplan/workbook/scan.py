@@ -34,6 +34,21 @@ class Unusual(Exception):
     """The file is not plainly as the template made it: the detailed reader reads it."""
 
 
+def cached_up_to(size: int, entries: int):
+    """functools.lru_cache for a function of one bytes argument, for arguments of at most `size`
+    bytes: what a file holds recurs from file to file, but a file may hold anything, and the
+    cache must stay small whatever it holds."""
+    def decorate(read):
+        cached = functools.lru_cache(maxsize=entries)(read)
+
+        @functools.wraps(read)
+        def reading(data: bytes):
+            return cached(data) if len(data) <= size else read(data)
+        reading.cache_info = cached.cache_info  # type: ignore[attr-defined]
+        return reading
+    return decorate
+
+
 def _plain_xml(xml: bytes, root: bytes = b"") -> bytes:
     """Refuse what the scanner does not read: a DTD (entities), Strict OOXML, prefixed elements.
 
@@ -259,9 +274,10 @@ def without_inputs_has_formulas(xml: bytes, made: bytes) -> bool:
         return True
     if not SheetCells(xml).has_formulas(made):
         return False
-    if len(_MADE_OF_CELLS) >= 16:  # a few templates' sheets, as a few programs save them
-        _MADE_OF_CELLS.clear()
-    _MADE_OF_CELLS[cells] = made
+    if len(cells) <= 1 << 20:  # kept small, whatever a file holds
+        if len(_MADE_OF_CELLS) >= 16:  # a few templates' sheets, as a few programs save them
+            _MADE_OF_CELLS.clear()
+        _MADE_OF_CELLS[cells] = made
     return True
 
 
@@ -327,7 +343,7 @@ def grid(xml: bytes, strings: "SharedStrings", dates: frozenset[int]) -> list[li
     return out
 
 
-@functools.lru_cache(maxsize=64)
+@cached_up_to(1 << 16, 64)
 def _grid_cells(xml: bytes) -> tuple[tuple[int, int, bytes, bytes, bytes, bytes | None], ...]:
     """A small sheet's cells holding something: (row, column, type, attributes, <v> text, inline
     string). The metadata sheet's XML is the same in the files one program saves from one template
@@ -372,7 +388,7 @@ def _typed(kind: bytes, raw_attrs: bytes, raw: bytes, inline: bytes | None, stri
     raise Unusual(f"a cell of type {kind!r}")
 
 
-@functools.lru_cache(maxsize=4096)
+@cached_up_to(1 << 12, 4096)
 def _text(item: bytes) -> str:
     """A string item's text (a shared or an inline string's XML), as calamine reads it. The same
     items recur from file to file (labels, categories, the owners' names): each is read once."""
