@@ -44,7 +44,7 @@ def cached_up_to(size: int, entries: int):
         @functools.wraps(read)
         def reading(data: bytes):
             return cached(data) if len(data) <= size else read(data)
-        reading.cache_info = cached.cache_info  # type: ignore[attr-defined]
+        reading.cache_info = cached.cache_info
         return reading
     return decorate
 
