@@ -220,7 +220,39 @@ def _in_a_comment(xml: bytes, cell: bytes) -> bytes:
     return xml.replace(b"</sheetData>", b"<!--" + cell + b"><v>999999</v></c>--></sheetData>")
 
 
+def _merged_over(xml: bytes, cell: bytes, where: str) -> bytes:
+    """The input cell merged with the one below it, the merge written `where`: before the cells, with
+    a prefix after them, or between the cells and a second <sheetData> in an extension."""
+    top = re.search(rb'r="([A-Z]+)(\d+)"', cell)
+    ref = b"%s%s:%s%d" % (top[1], top[2], top[1], int(top[2]) + 1)
+    merged = b'<mergeCells count="1"><mergeCell ref="' + ref + b'"/></mergeCells>'
+    if where == "before":
+        return xml.replace(b"<sheetData", merged + b"<sheetData", 1)
+    if where == "prefixed":
+        root = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+        return xml.replace(root, root + b' xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"').replace(
+            b"</sheetData>", b"</sheetData>" + merged.replace(b"<", b"<x:").replace(b"<x:/", b"</x:"), 1)
+    ext = b'<extLst><ext uri="{00000000-0000-0000-0000-000000000001}"><sheetData></sheetData></ext></extLst>'
+    return xml.replace(b"</sheetData>", b"</sheetData>" + merged + ext, 1)
+
+
+def _prefixed(xml: bytes, cell: bytes, edit) -> bytes:
+    """The main namespace bound to a prefix too, and the input cell edited with it."""
+    root = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    prefixed = xml.replace(root, root + b' xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')
+    return re.sub(re.escape(cell) + rb"([^>]*>)<v>[^<]*</v></c>", edit, prefixed)
+
+
 EDITS_OF_AN_INPUT_CELL = {
+    "its value prefixed": lambda xml, cell: _prefixed(xml, cell, lambda m: cell + m[1] + b"<x:v>777</x:v></c>"),
+    "the cell written again, prefixed": lambda xml, cell: _prefixed(
+        xml, cell, lambda m: m[0] + b"<x:c" + cell[2:] + m[1].replace(b"<", b"") + b"<x:v>777</x:v></x:c>"),
+    "its value with an attribute": lambda xml, cell: re.sub(
+        re.escape(cell) + rb"([^>]*>)<v>", cell + rb'\1<v xml:space="preserve">', xml),
+    "merged with the cell below, the merge before the cells": lambda xml, cell: _merged_over(xml, cell, "before"),
+    "merged with the cell below, the merge prefixed": lambda xml, cell: _merged_over(xml, cell, "prefixed"),
+    "merged with the cell below, a second sheetData after the merge":
+        lambda xml, cell: _merged_over(xml, cell, "between"),
     "another value in an extension": _outside_the_cells,
     "another value in a comment": _in_a_comment,
     "row number with a leading zero":
@@ -339,3 +371,33 @@ def test_parts_inflated_from_memory_are_zipfiles_parts(tmp_path, monkeypatch, in
     assert ooxml.ZipInMemory(renamed).inflated("stored.xml") is None
     with pytest.raises(zipfile.BadZipFile):
         ooxml.ZipInMemory(renamed).read("stored.xml")
+
+
+def test_a_large_part_read_by_the_fast_path_is_not_kept_after_the_file(tmp_path):
+    """The caches across files keep only small entries: a metadata sheet of megabytes (a long
+    header) is not held in memory once its file is read."""
+    import gc
+    import random
+    import tracemalloc
+
+    data = json.loads((SAMPLES / "annual_plan.json").read_text(encoding="utf-8"))
+    made = make(tmp_path, "annual_plan", data, lang="zh", template_id="annual_plan")
+    with safety.admit_bytes(made.name, made.read_bytes()) as zf:  # the template's caches, filled before
+        assert read.read_scanned(made.name, zf)
+    text = random.Random(1).randbytes(1 << 20).hex().encode()
+    header = b"<headerFooter><oddHeader>" + text + b"</oddHeader></headerFooter>"
+    edit_part(made, sheet_part(made, "_xlplan"), lambda xml: xml.replace(b"</worksheet>", header + b"</worksheet>"))
+    file = made.read_bytes()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        with safety.admit_bytes(made.name, file) as zf:
+            try:
+                read.read_scanned(made.name, zf)
+            except scan.Unusual:
+                pass
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 1 << 20, f"{kept:,} bytes kept after the file was read"

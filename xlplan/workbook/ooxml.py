@@ -389,19 +389,24 @@ ROW = re.compile(rb'<row\b([^>]*)>')
 ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 # Possessive repeats (*+, ?+): nothing they took is given back, which could never make these
 # patterns match and costs a sixth of the time over a sheet's cells.
-_INLINE = rb"[^<]*+(?:<(?!/is>|is>|v>|f|!)[^<]*+)*+"  # an inline string's content: no mark, not its end
+_PREFIXED = rb"[A-Za-z_][\w.-]*+:"  # an element named with a prefix: the detailed reader reads it by its local name
+_INLINE = (rb"[^<]*+(?:<(?!/is>|is\b|v\b|f|!|m|" + _PREFIXED + rb")[^<]*+)*+")
+"""An inline string's content: not its end, no mark (a formula, a value, an inline string, with or
+without attributes; a comment or CDATA; merged cells, ooxml.MERGE_CELL; a prefixed element)."""
 SHEET_CELL = re.compile(
     rb'<(?:c r="([A-Z]{1,3}+[1-9][0-9]*+)"([^>]*+)>'
     rb'(?:(<f[^<>]*+>)([^<]*+)</f>(?:<v>[^<]*+</v>)?+'
     rb'|(?:<v>([^<]*+)</v>|<is>(' + _INLINE + rb')</is>)</c>)'
-    rb'|(?:f|v>|is>|!))')
+    rb'|(?!row[\s>/]|c\s|/|sheetData[\s>/]))')
 """One pass over a sheet's cells, each match as (address, the cell's other attributes, <f> tag,
 formula text, <v> text, inline string):
 - a cell with a formula (its <f> the cell's first child; a shared formula's master counts, its
   result, if any, right after it): address, attributes, tag, formula text as in the XML;
 - a cell holding a value and no formula (the only kind an input cell of a file as made holds):
   address, attributes, the <v> text or the inline string;
-- any other <f, <v>, <is> or <! (comment, CDATA): all b"", no address. A cell the first two
+- any other element than a row, a cell's start (<c ...) or an end tag (a formula, value or inline
+  string; a comment or CDATA; merged cells; a prefixed element, <x:c>, which the detailed reader
+  reads by its local name): all b"", no address. A cell the first two
   do not see (its address not first, or not as Excel writes it: C09; whitespace inside; a value
   after a formula's result) leaves its mark so."""
 VALUE_TEXT = re.compile(rb"<v>[^<]*+</v>")

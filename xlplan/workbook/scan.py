@@ -163,6 +163,9 @@ def sheet_data(xml: bytes) -> tuple[int, int]:
 
     The span ends at the last </sheetData>, found from the end: in well-formed XML the same as
     the first, unless one stands in a comment or CDATA, which `SheetCells` refuses among the cells.
+    Merged cells are refused wherever the detailed reader finds them (ooxml.MERGE_CELL, over the
+    whole sheet), however written: before and after the span here, inside it as a mark SheetCells
+    refuses (SHEET_CELL).
     """
     _plain_xml(xml, b"worksheet")
     start = xml.find(b"<sheetData")
@@ -171,7 +174,7 @@ def sheet_data(xml: bytes) -> tuple[int, int]:
     end = xml.rfind(b"</sheetData>", start)
     if end < 0:
         end = start  # <sheetData/>: no cells
-    if b"<mergeCell" in xml[end:]:  # merged cells are listed after the cells
+    if xml.find(b"mergeCell", 0, start) >= 0 or xml.find(b"mergeCell", end) >= 0:
         raise Unusual("merged cells")
     return start, end
 
@@ -179,7 +182,7 @@ def sheet_data(xml: bytes) -> tuple[int, int]:
 class SheetCells:
     """A sheet's cells holding a formula or a value, found in one pass over its <sheetData>
     (ooxml.SHEET_CELL); Unusual if a formula, value or inline string stands where the pattern
-    does not see it, or a comment or CDATA among the cells.
+    does not see it, or merged cells, a prefixed element, a comment or CDATA among the cells.
 
     A cell is the sheet's only inside <sheetData>: one written in an extension or a comment is
     no cell to Excel, and reading it would put a number in the plan that the workbook does not
@@ -199,7 +202,8 @@ class SheetCells:
         self.addresses, attributes, self.tags, self.texts, _, _ = zip(*self.found)
         if b"" in self.addresses:
             raise Unusual("a formula, value or inline string outside a plainly written cell (a cell without its "
-                          "address or not as Excel writes it, whitespace inside a cell), or a comment or CDATA")
+                          "address or not as Excel writes it, whitespace inside a cell), merged cells or a prefixed "
+                          "element among the cells, or a comment or CDATA")
         if b"<" in b"".join(attributes):  # no XML, but the pattern would see past a mark
             raise Unusual("a cell's attributes holding <")
 
@@ -348,9 +352,8 @@ def _grid_cells(xml: bytes) -> tuple[tuple[int, int, bytes, bytes, bytes, bytes 
     """A small sheet's cells holding something: (row, column, type, attributes, <v> text, inline
     string). The metadata sheet's XML is the same in the files one program saves from one template
     (what differs, the unit's name ..., is a shared string's index or text): read once."""
+    SheetCells(xml)  # refuses what it refuses among the cells: merged cells, prefixed elements, comments ...
     start, end = sheet_data(xml)
-    if xml.find(b"<!", start, end) >= 0:
-        raise Unusual("a comment or CDATA among the cells")
     matches = PLAIN_CELL.findall(xml, start, end)
     if len(matches) != xml.count(b"<c ", start, end):
         raise Unusual("a cell without its address")
