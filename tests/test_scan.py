@@ -243,7 +243,26 @@ def _prefixed(xml: bytes, cell: bytes, edit) -> bytes:
     return re.sub(re.escape(cell) + rb"([^>]*>)<v>[^<]*</v></c>", edit, prefixed)
 
 
+def _rewritten(xml: bytes, cell: bytes, attrs: bytes, inner: bytes) -> bytes:
+    """The input cell with other attributes (after its address) and content."""
+    return re.sub(re.escape(cell) + rb"[^>]*>.*?</c>", lambda _: cell + attrs + b">" + inner + b"</c>", xml, count=1)
+
+
 EDITS_OF_AN_INPUT_CELL = {
+    "its type in single quotes": lambda xml, cell: _rewritten(xml, cell, b" t='str'", b"<v>9000</v>"),
+    "its type with spaces around =": lambda xml, cell: _rewritten(xml, cell, b' t = "str"', b"<v>9000</v>"),
+    "its type written twice": lambda xml, cell: _rewritten(xml, cell, b' t="n" t="str"', b"<v>9000</v>"),
+    "an inline string without inlineStr": lambda xml, cell: _rewritten(xml, cell, b"", b"<is><t>9000</t></is>"),
+    "an inline string typed as a number":
+        lambda xml, cell: _rewritten(xml, cell, b' t="n"', b"<is><t>9000</t></is>"),
+    "a boolean written true": lambda xml, cell: _rewritten(xml, cell, b' t="b"', b"<v>true</v>"),
+    "an inline string with spaces around, not preserved":
+        lambda xml, cell: _rewritten(xml, cell, b' t="inlineStr"', b"<is><t>  ab  </t></is>"),
+    "an inline string of a tab, not preserved":
+        lambda xml, cell: _rewritten(xml, cell, b' t="inlineStr"', b"<is><r><t>a</t></r><r><t>\t</t></r></is>"),
+    "an inline string with a CR": lambda xml, cell: _rewritten(xml, cell, b' t="inlineStr"', b"<is><t>a\r\nb</t></is>"),
+    "an inline string with a CR as a reference":
+        lambda xml, cell: _rewritten(xml, cell, b' t="inlineStr"', b"<is><t>a&#13;&#10;b</t></is>"),
     "its value prefixed": lambda xml, cell: _prefixed(xml, cell, lambda m: cell + m[1] + b"<x:v>777</x:v></c>"),
     "the cell written again, prefixed": lambda xml, cell: _prefixed(
         xml, cell, lambda m: m[0] + b"<x:c" + cell[2:] + m[1].replace(b"<", b"") + b"<x:v>777</x:v></x:c>"),
@@ -302,6 +321,31 @@ def test_what_the_fast_path_keeps_stays_small_whatever_a_file_holds():
     assert ours.inflated("small.xml") is ours.inflated("small.xml")
     assert ours.inflated("large.xml") == b"<a/>" * 20_000
     assert ours.inflated("large.xml") is not ours.inflated("large.xml")
+
+
+# An input cell written so that calamine refuses the sheet: the fast path must not read it either.
+EDITS_THE_DETAILED_READER_REFUSES = {
+    "a number with an underscore": lambda xml, cell: _rewritten(xml, cell, b' t="n"', b"<v>8_000</v>"),
+    "a number with spaces around": lambda xml, cell: _rewritten(xml, cell, b' t="n"', b"<v> 8000 </v>"),
+    "a cell closed at once, then a value": lambda xml, cell: re.sub(
+        re.escape(cell) + rb"([^>]*)>(<v>[^<]*</v></c>)", lambda m: cell + m[1] + b"/>" + m[2], xml, count=1),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS_THE_DETAILED_READER_REFUSES)
+def test_an_input_cell_the_detailed_reader_refuses_leaves_the_fast_path(tmp_path, edit):
+    data = json.loads((SAMPLES / "annual_plan.json").read_text(encoding="utf-8"))
+    made = make(tmp_path, "annual_plan", data, lang="zh", template_id="annual_plan")
+    area = read.read_fast(made).areas["target"]
+    cell = f'<c r="{ooxml.address(area.row, area.col)}"'.encode()
+
+    def edited(xml: bytes) -> bytes:
+        changed = EDITS_THE_DETAILED_READER_REFUSES[edit](xml, cell)
+        assert changed != xml
+        return changed
+
+    edit_part(made, sheet_part(made, area.sheet), edited)
+    assert both(made) == (None, None)
 
 
 def test_shared_strings_split_as_the_pattern_finds_them():

@@ -396,14 +396,14 @@ without attributes; a comment or CDATA; merged cells, ooxml.MERGE_CELL; a prefix
 SHEET_CELL = re.compile(
     rb'<(?:c r="([A-Z]{1,3}+[1-9][0-9]*+)"([^>]*+)>'
     rb'(?:(<f[^<>]*+>)([^<]*+)</f>(?:<v>[^<]*+</v>)?+'
-    rb'|(?:<v>([^<]*+)</v>|<is>(' + _INLINE + rb')</is>)</c>)'
+    rb'|(?:<v>([^<]*+)</v>|(<is>' + _INLINE + rb')</is>)</c>)'
     rb'|(?!row[\s>/]|c\s|/|sheetData[\s>/]))')
 """One pass over a sheet's cells, each match as (address, the cell's other attributes, <f> tag,
 formula text, <v> text, inline string):
 - a cell with a formula (its <f> the cell's first child; a shared formula's master counts, its
   result, if any, right after it): address, attributes, tag, formula text as in the XML;
 - a cell holding a value and no formula (the only kind an input cell of a file as made holds):
-  address, attributes, the <v> text or the inline string;
+  address, attributes, the <v> text or the inline string (from its <is>: b"" where there is none);
 - any other element than a row, a cell's start (<c ...) or an end tag (a formula, value or inline
   string; a comment or CDATA; merged cells; a prefixed element, <x:c>, which the detailed reader
   reads by its local name): all b"", no address. A cell the first two
@@ -417,8 +417,16 @@ PLAIN_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)'
 """Any cell: column letters, row number, its attributes, what it holds."""
 PLAIN_VALUE = re.compile(rb"<v>([^<]*)</v>")
 CELL_TYPE = re.compile(rb'\bt="(\w+)"')
+PLAIN_ATTRIBUTES = re.compile(rb'(?: [\w:]++="[^"<]*+")*+')
+"""An element's attribute text as every writer writes it: name="value" pairs, one space before each.
+Anything else (t='s', t = "s", a "/" of a cell closed at once) leaves what CELL_TYPE finds unsure."""
+_NUMBER = rb"[+-]?+(?:(?:[0-9]++\.?+[0-9]*+|\.[0-9]++)(?:[eE][+-]?+[0-9]++)?+|(?i:infinity|inf|nan))"
+NUMBERS = re.compile(_NUMBER + rb"(?: " + _NUMBER + rb")*+")
+"""Numbers in <v>s as calamine reads them (Rust's f64 parsing), joined by a space (to check a
+sheet's at once): no spaces around one, no "_" between digits, which Python's float accepts."""
 CELL_STYLE = re.compile(rb'\bs="(\d+)"')
-TEXT_RUN = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>|<t\s*/>")
+TEXT_RUN = re.compile(rb"<t(\s[^>]*)?>([^<]*)</t>|<t\s*/>")
+"""A text run of a string item: its attributes (xml:space="preserve" or none) and its text (b"", b"" for <t/>)."""
 PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
 SHARED_STRING = re.compile(rb"<si>(.*?)</si>|<si\s*/>", re.S)
 NUMBER_FORMAT = re.compile(rb"<numFmt\b([^>]*)>")

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from itertools import compress
 
 from .ooxml import (
-    CELL_FORMAT, CELL_FORMATS, CELL_STYLE, CELL_TYPE, DATE_CODE, DATE_FORMAT_IDS, DEFINED_NAME, NUMBER_FORMAT,
-    INLINE_STRING, PHONETIC, PLAIN_CELL, PLAIN_MAIN, PLAIN_VALUE, RELATIONSHIP, SHARED_STRING, SHEET_CELL,
-    SHEET_ENTRY, TABLE_COLUMN, TEXT_RUN, VALUE_TEXT, attributes, column_number, normal_formulas, part_path,
-    unescape,
+    ATTRIBUTE, CELL_FORMAT, CELL_FORMATS, CELL_STYLE, CELL_TYPE, DATE_CODE, DATE_FORMAT_IDS, DEFINED_NAME,
+    INLINE_STRING, NUMBER_FORMAT, NUMBERS, PHONETIC, PLAIN_ATTRIBUTES, PLAIN_CELL, PLAIN_MAIN, PLAIN_VALUE,
+    RELATIONSHIP, SHARED_STRING, SHEET_CELL, SHEET_ENTRY, TABLE_COLUMN, TEXT_RUN, VALUE_TEXT, attributes,
+    column_number, normal_formulas, part_path, unescape,
 )
 
 
@@ -222,6 +222,7 @@ class SheetCells:
             raise Unusual("a cell written twice")
         kinds = _kinds(dates)
         out = {}
+        numbers = []
         for address in wanted.keys() & by_address.keys():
             _, raw_attrs, tag, _, v, inline = by_address[address]
             if tag:
@@ -232,15 +233,21 @@ class SheetCells:
                     if kind == b"date":
                         raise Unusual("a number shown as a date")
                     out[wanted[address]] = as_read(float(v))
+                    numbers.append(v)
+                elif inline:
+                    raise Unusual("an inline string in a cell not typed inlineStr")
                 continue
             if kind == b"s" and v:  # the usual text cells: a shared string, or an inline one
                 value = strings[int(v)]
-            elif kind == b"inlineStr":
-                value = _text(inline or b"")
+            elif kind == b"inlineStr" and inline:
+                value = _text(inline)
+            elif kind == b"inlineStr" or inline:
+                raise Unusual("an inline string in a cell not typed inlineStr, or such a cell without one")
             else:
                 value = as_read(_typed(kind, raw_attrs, v, inline, strings, dates))
             if value is not None and value != "":
                 out[wanted[address]] = value
+        _numbers(numbers)
         return out
 
 
@@ -303,8 +310,7 @@ def _kind(raw_attrs: bytes, dates: frozenset[int]) -> bytes:
 
     The cells of a sheet repeat a few attribute texts (style and type): each is looked at once.
     """
-    found = CELL_TYPE.search(raw_attrs)
-    kind = found.group(1) if found else b"n"
+    kind = _cell_type(raw_attrs)
     if kind == b"n":
         style = CELL_STYLE.search(raw_attrs)
         if style and int(style.group(1)) in dates:
@@ -314,6 +320,23 @@ def _kind(raw_attrs: bytes, dates: frozenset[int]) -> bytes:
 
 
 _KINDS: dict[frozenset[int], dict[bytes, bytes]] = {}
+
+
+def _cell_type(raw_attrs: bytes) -> bytes:
+    """A cell's type (t) from its attribute text, which must be plain (ooxml.PLAIN_ATTRIBUTES, each
+    name once, no second address): otherwise which type or address calamine takes is unsure."""
+    names = [name for name, _ in ATTRIBUTE.findall(raw_attrs)]
+    if not PLAIN_ATTRIBUTES.fullmatch(raw_attrs) or len(set(names)) != len(names) or b"r" in names:
+        raise Unusual("a cell's attributes not written as name=\"value\" pairs, once each")
+    found = CELL_TYPE.search(raw_attrs)
+    return found.group(1) if found else b"n"
+
+
+def _numbers(found: list[bytes]) -> None:
+    """Unusual unless each <v> text is a number as calamine reads it (" 8000 " and "8_000", which
+    float reads, make calamine refuse the sheet); a sheet's numbers are checked at once."""
+    if found and not NUMBERS.fullmatch(b" ".join(found)):
+        raise Unusual("a number not written as calamine reads one")
 
 
 def as_read(v):
@@ -359,11 +382,12 @@ def _grid_cells(xml: bytes) -> tuple[tuple[int, int, bytes, bytes, bytes, bytes 
         raise Unusual("a cell without its address")
     cells = []
     for letters, number, raw_attrs, inner in matches:
-        found = CELL_TYPE.search(raw_attrs)
-        kind = found.group(1) if found else b"n"
+        kind = _cell_type(raw_attrs)
         if kind == b"inlineStr":
             cells.append((int(number), column_number(letters), kind, raw_attrs, b"", inner or b""))
             continue
+        if inner and b"<is" in inner:
+            raise Unusual("an inline string in a cell not typed inlineStr")
         v = PLAIN_VALUE.search(inner) if inner else None
         if v is not None:
             cells.append((int(number), column_number(letters), kind, raw_attrs, v.group(1), None))
@@ -381,12 +405,15 @@ def _typed(kind: bytes, raw_attrs: bytes, raw: bytes, inline: bytes | None, stri
         style = CELL_STYLE.search(raw_attrs)
         if style and int(style.group(1)) in dates:
             raise Unusual("a number shown as a date")
-        return float(raw) if raw else None
+        _numbers([raw])
+        return float(raw)
     if kind == b"s":
         return strings[int(raw)]
     if kind == b"str":
         return unescape(raw)
     if kind == b"b":
+        if raw not in (b"0", b"1"):
+            raise Unusual("a boolean other than 0 or 1")
         return raw == b"1"
     raise Unusual(f"a cell of type {kind!r}")
 
@@ -397,9 +424,13 @@ def _text(item: bytes) -> str:
     items recur from file to file (labels, categories, the owners' names): each is read once."""
     if b"<rPh" in item:
         item = PHONETIC.sub(b"", item)
-    text = "".join(map(unescape, TEXT_RUN.findall(item)))  # b"" for <t/>
+    runs = [(attrs, unescape(raw)) for attrs, raw in TEXT_RUN.findall(item)]  # b"", "" for <t/>
+    text = "".join(run for _, run in runs)
     if "_x" in text:
         raise Unusual("an escaped character in a string")
+    if "\r" in text or any(run[:1].isspace() or run[-1:].isspace() for attrs, run in runs
+                            if b'xml:space="preserve"' not in attrs):
+        raise Unusual("a string calamine changes: a run's whitespace at its ends not preserved, or a CR")
     return text
 
 
