@@ -1,9 +1,9 @@
 """The CPU time of what follows a submission's reading, two trees of xlplan alternating over the same files.
 
-    .venv/bin/python benchmarks/compare_stages.py OLD_TREE NEW_TREE [FOLDER] [--rounds 4] [--passes 3] [--files 150]
+    .venv/bin/python benchmarks/compare_stages.py OLD_TREE NEW_TREE FOLDER [--rounds 4] [--passes 3] [--files 150]
 
-OLD_TREE is, for example, `git archive main | tar -x -C /tmp/old`; FOLDER is /tmp/lead-annual unless
-given. In each round, each tree runs in a process of its own (the first tree alternating) over an
+OLD_TREE is, for example, `git archive main | tar -x -C /tmp/old`; FOLDER holds the workbooks (e.g. the annual
+plans of a benchmarks/run.py set). In each round, each tree runs in a process of its own (the first tree alternating) over an
 even sample of the folder's workbooks, read once, after a warm-up; each pass times, per file, the
 stages of `merge.process` after the read: the inputs accepted (checks.accepted_inputs), the engine
 (compute.compute_into), the checks (checks.run_all), the long form (merge.long_form) and its packing
@@ -64,7 +64,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("old", type=Path)
     parser.add_argument("new", type=Path)
-    parser.add_argument("folder", nargs="?", default="/tmp/lead-annual")
+    parser.add_argument("folder")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--files", type=int, default=150)

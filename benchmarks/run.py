@@ -18,8 +18,8 @@
 - where a merge's time goes: files/s against the number of worker processes (1, 2 and
   every core), the main process's CPU time per file, the writer process's and the
   workers' (getrusage), and the CPU time of `merge.process` per annual plan and per
-  scorecard in one process (time.process_time, median of a sample; its stages on other files
-  of the sample, so that each file is read once).
+  scorecard in one process set up as a pool worker is (time.process_time, median and mean of
+  a sample; its stages on other files of the sample, so that each file is read once).
 - recalculate: a full annual plan through `xlplan recalc` (file in, file out) and
   through the add-in's Recalculate endpoint (book JSON in, actions out).
 - custom function: one call through the add-in server.
@@ -200,6 +200,8 @@ from xlplan.hq.store import pack_values
 from xlplan.template import compute
 from xlplan.workbook import checks, read, safety
 from xlplan.workbook import recalculation as recalc
+
+merge._worker_collector()  # the garbage collector as a pool worker sets it (merge.Pool's initializer)
 
 def stages(name, data, clock):
     # merge.process, step by step (its steps, without its error handling)
@@ -467,8 +469,8 @@ def report(results: dict) -> str:
                       "merge.merge into SQLite; CPU time per file from getrusage, start-up included):", "",
                   *workers_table(results)]
     if results.get("cpu"):
-        lines += ["", "CPU time of `merge.process` per file (read, recompute, check, long form; one process, "
-                      "time.process_time):", "", *cpu_table(results)]
+        lines += ["", "CPU time of `merge.process` per file (read, recompute, check, long form; one process with a "
+                      "pool worker's garbage collector, time.process_time):", "", *cpu_table(results)]
     rec, gen = results.get("recalc"), results.get("generate")
     if rec:
         lines += ["", "| recalculate a full annual plan | median | 95th percentile |", "|---|---:|---:|",
