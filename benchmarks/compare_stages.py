@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/compare_stages.py OLD_TREE NEW_TREE FOLDER [--rounds 4] [--passes 3] [--files 150]
 
-OLD_TREE is, for example, `git archive main | tar -x -C /tmp/old`; FOLDER holds the workbooks (e.g. the annual
-plans of a benchmarks/run.py set). In each round, each tree runs in a process of its own (the first tree alternating) over an
-even sample of the folder's workbooks, read once, after a warm-up; each pass times, per file, the
+OLD_TREE is, for example, `git archive main | tar -x -C /tmp/old`; FOLDER holds the workbooks (e.g.
+the annual plans of a benchmarks/run.py set). In each round, each tree runs in a process of its own
+(the first tree alternating) over an even sample of the folder's workbooks, read once, after a
+warm-up; each pass times, per file, the
 stages of `merge.process` after the read: the inputs accepted (checks.accepted_inputs), the engine
 (compute.compute_into), the checks (checks.run_all), the long form (merge.long_form) and its packing
 (store.pack_values). The report gives each stage's median over rounds and passes, in ms of CPU per
