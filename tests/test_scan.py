@@ -328,6 +328,18 @@ def test_what_the_fast_path_keeps_stays_small_whatever_a_file_holds():
     assert ours.inflated("large.xml") is not ours.inflated("large.xml")
 
 
+@pytest.mark.parametrize("ending", ["\u3000", "\u00a0"])
+def test_a_string_ending_in_a_space_calamine_keeps_is_read_on_the_fast_path(tmp_path, ending):
+    """calamine trims only XML's whitespace at the ends of a run not preserved: a text ending in an
+    ideographic or a no-break space reads as written, and needs no detour through the detailed reader."""
+    inline = f"<is><t>北区{ending}</t></is>".encode()
+    fast, detailed = both(_first_target_cell_edited(
+        tmp_path, lambda xml, cell: _rewritten(xml, cell, b' t="inlineStr"', inline)))
+    assert fast is not None and detailed.values["target"][0][0] == f"北区{ending}"
+    for field in FIELDS:
+        assert getattr(fast, field) == getattr(detailed, field), field
+
+
 # An input cell written so that calamine refuses the sheet: the fast path must not read it either.
 EDITS_THE_DETAILED_READER_REFUSES = {
     "a number with an underscore": lambda xml, cell: _rewritten(xml, cell, b' t="n"', b"<v>8_000</v>"),

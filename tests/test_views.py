@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import signal
 from pathlib import Path
 
 import openpyxl
@@ -177,6 +178,38 @@ def test_each_table_prints_on_a_sheet_of_its_own_under_its_header(merged):
         assert ws.print_title_rows == "$3:$3", ws.title
     listed = consolidate.sheet_tables(consolidate.tables(store, "zh-Hans", "accepted"), "zh-Hans")
     assert len(wb.worksheets) == 1 + len(listed)  # the status, then every table and every table's extra
+
+
+def test_each_sheet_is_headed_by_its_table_s_whole_title(merged):
+    """The title row (and so every printed page's header) names the table, not the sheet's name,
+    which Excel cuts at 31 characters and which may carry the template's id to tell it apart."""
+    store, wb, _ = merged
+    listed = consolidate.sheet_tables(consolidate.tables(store, "zh-Hans", "accepted"), "zh-Hans")
+    assert any(ws.title != name for ws, (name, _) in zip(wb.worksheets[1:], listed))  # 预算 support_plan
+    for ws, (name, _) in zip(wb.worksheets[1:], listed, strict=True):
+        assert ws["A1"].value.endswith(f" · {name}"), (ws.title, ws["A1"].value)
+
+
+def test_sheet_names_stay_apart_within_excel_s_rules():
+    """Titles alike in their first 31 characters, or alike but for case, each get a sheet name of
+    their own, at most 31 characters (a name was cut after the template's id was added to it, so
+    two such titles made the same name again and again, and the workbook was never written)."""
+    def stuck(*_):
+        raise TimeoutError("the sheet names were still being looked for after 10 s")
+
+    previous = signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(10)
+    try:
+        taken = {"Status"}
+        titles = ["Personal plan against actuals · Unit", "Personal plan against actuals · Team",
+                  "personal plan against actuals · unit", "status", "预算", "预算", "预算", "x" * 40, "x" * 40]
+        names = [consolidate._sheet_title(title, "personal_plan", taken) for title in titles]
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert all(0 < len(name) <= 31 for name in names), names
+    assert len({name.casefold() for name in [*names, "Status"]}) == len(names) + 1, names
+    assert names[4] == "预算" and names[0] == "Personal plan against actuals"
 
 
 def test_a_view_without_a_format_shows_figures_in_their_block_s_unit(merged):

@@ -16,6 +16,7 @@ without an HQ target has no gap, not its whole plan as the gap.
 """
 from __future__ import annotations
 
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -671,16 +672,24 @@ SHEET_NAME_FORBIDDEN = re.compile(r"\s*[:\\/?*\[\]]\s*")  # characters Excel ref
 
 
 def _sheet_title(name: str, template: str, taken: set[str]) -> str:
-    """A table's title as its sheet's name; where another template's sheet took it, the title
-    with the template's id (预算 support_plan)."""
-    name = SHEET_NAME_FORBIDDEN.sub(" - ", ILLEGAL_CHARACTERS_RE.sub("", name)).replace("  ", " ")[:31].strip()
-    alt = name if name not in taken else f"{name} {template}"[:31]
-    number = 2
-    while alt in taken:
-        alt = f"{name} {template} {number}"[:31]
-        number += 1
+    """A table's title as its sheet's name, as Excel takes one: at most 31 characters, none it
+    refuses, unlike every name taken (Excel compares them regardless of case). Where another
+    sheet took it, the title cut to make room for what tells them apart (预算 support_plan)."""
+    name = SHEET_NAME_FORBIDDEN.sub(" - ", ILLEGAL_CHARACTERS_RE.sub("", name)).replace("  ", " ").strip()
+    used = {t.casefold() for t in taken}
+    alt = next(title for title in (f"{name[:31 - len(s)].rstrip(' ·')}{s}" for s in _apart(template))
+               if title.casefold() not in used)
     taken.add(alt)
     return alt
+
+
+def _apart(template: str):
+    """What tells apart sheets of one title, in turn: nothing, the template's id, the id and a number
+    (a number alone where the id would leave the title too little room)."""
+    yield ""
+    for n in itertools.count(1):
+        label = template if n == 1 else f"{template} {n}"
+        yield f" {label}" if len(label) < 20 else f" {n + 1}"
 
 
 def sheet_tables(view_tables: list[ViewTable], lang: str) -> list[tuple[str, ViewTable]]:
@@ -710,7 +719,7 @@ def write(store: Store, path: str | Path, lang: str = texts.DEFAULT, st: report.
     taken = {status.title}
     for name, table in sheet_tables(tables(store, lang, basis), lang):
         ws = wb.create_sheet(_sheet_title(name, table.template, taken))
-        put(ws, 1, 1, f"{w('title', lang)} · {ws.title}").font = styles.TITLE_FONT
+        put(ws, 1, 1, f"{w('title', lang)} · {name}").font = styles.TITLE_FONT  # the title whole, not cut
         sections[ws.title] = [write_table(ws, 3, table)]
     for ws in wb.worksheets:
         finish(ws, w("title", lang), lang, sections[ws.title])

@@ -428,10 +428,15 @@ def _text(item: bytes) -> str:
     text = "".join(run for _, run in runs)
     if "_x" in text:
         raise Unusual("an escaped character in a string")
-    if "\r" in text or any(run[:1].isspace() or run[-1:].isspace() for attrs, run in runs
+    if "\r" in text or any(run[:1] in XML_SPACE or run[-1:] in XML_SPACE for attrs, run in runs
                             if b'xml:space="preserve"' not in attrs):
         raise Unusual("a string calamine changes: a run's whitespace at its ends not preserved, or a CR")
     return text
+
+
+XML_SPACE = frozenset(" \t\n\r")
+"""XML's whitespace, which calamine trims at the ends of a run not preserved (an ideographic or a
+no-break space it keeps)."""
 
 
 class SharedStrings:
