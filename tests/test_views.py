@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import signal
+import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
-from plans import make
+from openpyxl.utils import column_index_from_string, get_column_letter
+from plans import make, sheet_part
 
 from xlplan import texts
 from xlplan.hq import consolidate, merge
 from xlplan.hq.store import Store
 from xlplan.model import TemplateError, text
-from xlplan.template import spec, styles, views
+from xlplan.template import generate, paper, spec, styles, views
 from xlplan.workbook import recalculation as recalc
 
 SAMPLES = Path(__file__).resolve().parent.parent / "workbooks" / "samples"
@@ -188,6 +191,31 @@ def test_each_sheet_is_headed_by_its_table_s_whole_title(merged):
     assert any(ws.title != name for ws, (name, _) in zip(wb.worksheets[1:], listed))  # 预算 support_plan
     for ws, (name, _) in zip(wb.worksheets[1:], listed, strict=True):
         assert ws["A1"].value.endswith(f" · {name}"), (ws.title, ws["A1"].value)
+
+
+def test_every_chart_prints_whole_within_its_sheet_s_print_area(merged, tmp_path):
+    """A chart under a narrow table (the support plan's budget: two columns) reaches past the
+    table's cells; the print area goes across as far as the chart, or the page cuts it."""
+    _, wb, _ = merged
+    path = tmp_path / "consolidated.xlsx"
+
+    def across(ws, columns: int) -> float:  # points, from column A
+        return sum(paper.column_points(generate.column_width(ws, get_column_letter(c))) for c in range(1, columns + 1))
+
+    charted = 0
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        for ws in wb.worksheets:
+            folder, name = sheet_part(path, ws.title).rsplit("/", 1)
+            rels = f"{folder}/_rels/{name}.rels"
+            related = zf.read(rels).decode() if rels in names else ""
+            for target in re.findall(r'Target="/?([^"]*drawings/[^"]*)"', related):
+                for col, cx in re.findall(r'<from><col>(\d+)</col>.*?<ext cx="(\d+)"', zf.read(target).decode()):
+                    reach = across(ws, int(col)) + int(cx) / 12700  # EMU → points
+                    last = column_index_from_string(re.search(r":\$?([A-Z]+)\$?\d+$", ws.print_area)[1])
+                    assert across(ws, last) >= reach, (ws.title, ws.print_area, reach)
+                    charted += 1
+    assert charted >= 2
 
 
 def test_sheet_names_stay_apart_within_excel_s_rules():

@@ -656,6 +656,9 @@ def finish(ws, unit: str, lang: str, sections: list[paper.Section]) -> None:
     ws.freeze_panes = f"{get_column_letter(ident + 1)}{header_row + 1}"
     heights = generate.fit_rows(ws)
     widths = [generate.column_width(ws, get_column_letter(c)) for c in range(1, ws.max_column + 1)]
+    reach = max((chart.width / 2.54 * 72 for chart in ws._charts), default=0.0)  # points; each from column A
+    while sum(map(paper.column_points, widths)) < reach:  # a chart wider than its table prints whole
+        widths.append(paper.DEFAULT_WIDTH)
     title_rows = paper.repeated_rows([s.first for s in sections]) if ws.max_row > header_row + 1 else None
     paper.set_up(ws, unit=unit, lang=lang, widths=widths, title_cols=ident, title_rows=title_rows, heights=heights,
                  sections=sections, heading=generate.heading_of(ws))

@@ -239,7 +239,8 @@ def set_up(ws, *, unit: str, lang: str, widths: list[float], title_cols: int, ti
         page_header(ws, heading[0], heading[1], PAGE_WIDTH_PT * 100 / page.scale)
         # down to the sheet's last row: a row a user adds under a table prints too (Excel and
         # LibreOffice print only the used part of such an area)
-        ws.print_area = f"A{HEADING_ROWS + 1}:{get_column_letter(max(ws.max_column, 1))}{LAST_ROW}"
+        # across to the last column planned (`widths`: a chart may reach past the cells)
+        ws.print_area = f"A{HEADING_ROWS + 1}:{get_column_letter(max(ws.max_column, len(widths), 1))}{LAST_ROW}"
     return page
 
 
